@@ -1,0 +1,225 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import {
+  MeshClient,
+  fileByteSource,
+  sendChunked,
+  type MeshClientOptions,
+  type MessageMetadata,
+} from '../shared/mesh/index.js';
+import { UsageError } from './errors.js';
+import { ProgressBar } from './progress.js';
+
+export interface Output {
+  readonly json: boolean;
+  /** Human-readable line(s) on stdout. */
+  say(text: string): void;
+  /** The one JSON document a --json run prints. */
+  result(value: unknown): void;
+}
+
+export interface SendFlags {
+  readonly to?: string;
+  readonly workflow?: string;
+  readonly subject?: string;
+  readonly 'local-id'?: string;
+  readonly filename?: string;
+  readonly 'content-type'?: string;
+  readonly 'chunk-size'?: string;
+  readonly 'no-compress'?: boolean;
+}
+
+async function withClient<T>(options: MeshClientOptions, run: (client: MeshClient) => Promise<T>): Promise<T> {
+  const client = new MeshClient(options);
+  try {
+    return await run(client);
+  } finally {
+    await client.close();
+  }
+}
+
+export function handshake(options: MeshClientOptions, out: Output): Promise<void> {
+  return withClient(options, async (client) => {
+    await client.handshake();
+    out.json
+      ? out.result({ mailboxId: client.mailboxId, ok: true })
+      : out.say(`handshake ok: ${client.mailboxId} at ${client.baseUrl.origin}`);
+  });
+}
+
+export async function send(options: MeshClientOptions, out: Output, file: string, flags: SendFlags): Promise<void> {
+  if (!flags.to) throw new UsageError('send needs --to MAILBOX');
+  if (!flags.workflow) throw new UsageError('send needs --workflow ID');
+  if (!/^[A-Za-z0-9]{3,20}$/.test(flags.to)) throw new UsageError(`"${flags.to}" is not a MESH mailbox id`);
+  const chunkBytes = flags['chunk-size'] === undefined ? undefined : parseByteSize(flags['chunk-size']);
+  let source;
+  try {
+    source = await fileByteSource(file);
+  } catch {
+    throw new UsageError(`cannot read ${file}`);
+  }
+  if (source.size === 0) throw new UsageError(`${file} is empty: MESH does not accept an empty message`);
+  await withClient(options, async (client) => {
+    const bar = new ProgressBar(`send ${basename(file)}`, source.size);
+    const result = await sendChunked(
+      client,
+      source,
+      {
+        to: flags.to!,
+        workflowId: flags.workflow!,
+        subject: flags.subject,
+        localId: flags['local-id'],
+        fileName: flags.filename ?? basename(file),
+        contentType: flags['content-type'],
+      },
+      {
+        chunkBytes,
+        compress: !flags['no-compress'],
+        onChunk: (checkpoint) => bar.update(checkpoint.bytesSent),
+      },
+    );
+    bar.finish();
+    if (result.status !== 'complete') throw new Error('send paused unexpectedly');
+    if (out.json) {
+      out.result({ messageId: result.messageId, chunks: result.totalChunks, bytes: result.bytes, sha256: result.sha256 });
+    } else {
+      out.say(`sent ${result.messageId} (${result.totalChunks} chunk(s), ${result.bytes} bytes, sha256 ${result.sha256})`);
+    }
+  });
+}
+
+export function inbox(options: MeshClientOptions, out: Output, all: boolean): Promise<void> {
+  return withClient(options, async (client) => {
+    const ids: string[] = [];
+    let more = false;
+    if (all) {
+      for await (const id of client.inboxMessageIds()) ids.push(id);
+    } else {
+      const page = await client.listInbox();
+      ids.push(...page.messageIds);
+      more = page.continueFrom !== undefined;
+    }
+    if (out.json) {
+      out.result({ messageIds: ids, count: ids.length, more });
+    } else {
+      for (const id of ids) out.say(id);
+      if (more) out.say('(more messages: use --all)');
+      if (ids.length === 0) out.say('inbox empty');
+    }
+  });
+}
+
+export function download(
+  options: MeshClientOptions,
+  out: Output,
+  messageId: string,
+  flags: { out?: string; ack?: boolean },
+): Promise<void> {
+  if (out.json && !flags.out) throw new UsageError('download --json needs --out FILE (stdout carries the JSON)');
+  return withClient(options, async (client) => {
+    const { metadata, body } = await client.download(messageId);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const bar = new ProgressBar(`download ${messageId}`, Number.NaN);
+    const tap = new PassThrough();
+    tap.on('data', (data: Buffer) => {
+      hash.update(data);
+      bytes += data.length;
+      bar.update(bytes);
+    });
+    if (flags.out) {
+      // Written under a temporary name and renamed, so a broken download never looks like a complete file.
+      const partial = `${flags.out}.partial`;
+      try {
+        await pipeline(body, tap, createWriteStream(partial));
+        await rename(partial, flags.out);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      }
+    } else {
+      await pipeline(body, tap, process.stdout as Writable, { end: false });
+    }
+    bar.finish();
+    if (flags.ack) await client.acknowledge(messageId);
+    const summary = describeDownload(metadata, bytes, hash.digest('hex'), flags.ack === true, flags.out);
+    if (out.json) out.result(summary);
+    else if (flags.out) {
+      out.say(`downloaded ${messageId} to ${flags.out} (${bytes} bytes, sha256 ${summary.sha256})${flags.ack ? ', acknowledged' : ''}`);
+    }
+  });
+}
+
+function describeDownload(m: MessageMetadata, bytes: number, sha256: string, acknowledged: boolean, file?: string) {
+  return {
+    messageId: m.messageId,
+    messageType: m.messageType,
+    from: m.from,
+    to: m.to,
+    workflowId: m.workflowId,
+    subject: m.subject,
+    localId: m.localId,
+    fileName: m.fileName,
+    contentType: m.contentType,
+    contentChecksum: m.contentChecksum,
+    chunks: m.totalChunks,
+    linkedMessageId: m.linkedMessageId,
+    statusCode: m.statusCode,
+    statusDescription: m.statusDescription,
+    bytes,
+    sha256,
+    file,
+    acknowledged,
+  };
+}
+
+export function ack(options: MeshClientOptions, out: Output, messageId: string): Promise<void> {
+  return withClient(options, async (client) => {
+    await client.acknowledge(messageId);
+    out.json ? out.result({ messageId, acknowledged: true }) : out.say(`acknowledged ${messageId}`);
+  });
+}
+
+export function track(options: MeshClientOptions, out: Output, messageId: string): Promise<void> {
+  return withClient(options, async (client) => {
+    const tracking = await client.track(messageId);
+    if (out.json) return out.result(tracking);
+    for (const [key, value] of Object.entries(tracking)) if (value !== undefined) out.say(`${key}: ${value}`);
+  });
+}
+
+export function lookup(
+  options: MeshClientOptions,
+  out: Output,
+  run: (client: MeshClient) => Promise<{ mailboxId: string; mailboxName?: string }[]>,
+): Promise<void> {
+  return withClient(options, async (client) => {
+    const results = await run(client);
+    if (out.json) return out.result({ results });
+    if (results.length === 0) out.say('no mailboxes found');
+    for (const r of results) out.say(`${r.mailboxId}${r.mailboxName ? `\t${r.mailboxName}` : ''}`);
+  });
+}
+
+/** Bytes as a whole number, or with a KiB/MiB/GiB/KB/MB/GB suffix. */
+export function parseByteSize(text: string): number {
+  const m = /^(\d+)\s*(B|KB|MB|GB|KIB|MIB|GIB|K|M|G)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`"${text}" is not a size in bytes (e.g. 20971520 or 20MiB)`);
+  const factors: Record<string, number> = {
+    B: 1,
+    KB: 1e3,
+    MB: 1e6,
+    GB: 1e9,
+    K: 1024,
+    KIB: 1024,
+    M: 1024 ** 2,
+    MIB: 1024 ** 2,
+    G: 1024 ** 3,
+    GIB: 1024 ** 3,
+  };
+  return Number(m[1]) * factors[(m[2] ?? 'B').toUpperCase()]!;
+}

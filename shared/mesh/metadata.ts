@@ -1,0 +1,80 @@
+import { H, parseChunkRange } from './protocol.js';
+
+export type MeshMessageType = 'DATA' | 'REPORT';
+
+/** A message's metadata, read from the mex- headers of a HEAD or download response. */
+export interface MessageMetadata {
+  readonly messageId: string;
+  readonly messageType: MeshMessageType;
+  readonly from?: string;
+  readonly to?: string;
+  readonly workflowId?: string;
+  readonly subject?: string;
+  readonly localId?: string;
+  readonly partnerId?: string;
+  readonly fileName?: string;
+  /** The logical content type of the whole message. */
+  readonly contentType?: string;
+  readonly contentChecksum?: string;
+  /** The sender's pass-through flag that the content itself is compressed (not transport gzip). */
+  readonly contentCompressed?: boolean;
+  readonly contentEncrypted?: boolean;
+  readonly totalChunks: number;
+  /** For reports: the message the report is about. */
+  readonly linkedMessageId?: string;
+  readonly statusCode?: string;
+  readonly statusEvent?: string;
+  readonly statusDescription?: string;
+  readonly statusSuccess?: string;
+  readonly statusTimestamp?: string;
+  /** Every mex- header as received, lowercase names, for storing alongside the content. */
+  readonly mexHeaders: Readonly<Record<string, string>>;
+}
+
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+export function headerValue(headers: Headers, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text === '' ? undefined : text;
+}
+
+function flag(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  return /^(y|yes|true|1|on)$/i.test(value.trim());
+}
+
+export function parseMessageMetadata(headers: Headers, requestedId: string): MessageMetadata {
+  const get = (name: string) => headerValue(headers, name);
+  const mexHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const text = Array.isArray(value) ? value[0] : value;
+    if (name.toLowerCase().startsWith('mex-') && text !== undefined) mexHeaders[name.toLowerCase()] = text;
+  }
+  const range = parseChunkRange(get(H.chunkRange));
+  const totalHeader = Number(get(H.totalChunks));
+  const type = get(H.messageType)?.toUpperCase() === 'REPORT' ? 'REPORT' : 'DATA';
+  return {
+    messageId: get(H.messageId) ?? requestedId,
+    messageType: type,
+    from: get(H.from),
+    to: get(H.to),
+    workflowId: get(H.workflowId),
+    subject: get(H.subject),
+    localId: get(H.localId),
+    partnerId: get(H.partnerId),
+    fileName: get(H.fileName),
+    contentType: get(H.contentType) ?? get('content-type'),
+    contentChecksum: get(H.contentChecksum),
+    contentCompressed: flag(get(H.contentCompressed)),
+    contentEncrypted: flag(get(H.contentEncrypted)),
+    totalChunks: range?.total ?? (Number.isInteger(totalHeader) && totalHeader > 0 ? totalHeader : 1),
+    linkedMessageId: get(H.linkedMessageId),
+    statusCode: get(H.statusCode),
+    statusEvent: get(H.statusEvent),
+    statusDescription: get(H.statusDescription),
+    statusSuccess: get(H.statusSuccess),
+    statusTimestamp: get(H.statusTimestamp),
+    mexHeaders,
+  };
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs node's built-in test runner over test/**/*.test.ts. Node 20 does not expand globs itself, so the file list
+// is built here. An optional first argument picks one suite folder (unit, integration, infra).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const suite = process.argv[2];
+const root = suite ? join('test', suite) : 'test';
+
+function collect(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return collect(path);
+    return name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = collect(root).sort();
+if (files.length === 0) {
+  console.error(`no test files under ${root}`);
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
