@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3EventRecord } from 'aws-lambda';
+import { createBucket, startLocalAws } from '../../../local/aws/index.js';
+import type { LocalAws } from '../../../local/aws/index.js';
+
+const MiB = 1024 * 1024;
+
+let localAws: LocalAws;
+let s3: S3Client;
+let bucket: string;
+
+before(async () => {
+  localAws = await startLocalAws();
+  s3 = new S3Client(localAws.clientConfig('s3'));
+  bucket = await createBucket(localAws, 'mesh-outbound');
+});
+
+after(async () => {
+  s3.destroy();
+  await localAws.close();
+});
+
+/** Resolves with the first event record for `key`, or rejects after `ms`. */
+function nextEventFor(key: string, ms = 5000): Promise<S3EventRecord> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`no S3 event for ${key} within ${ms} ms`));
+    }, ms);
+    const unsubscribe = localAws.onS3Event((record) => {
+      if (decodeKey(record.s3.object.key) !== key) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(record);
+    });
+  });
+}
+
+function decodeKey(eventKey: string): string {
+  return decodeURIComponent(eventKey.replace(/\+/g, ' '));
+}
+
+async function bodyOf(bucketName: string, key: string, range?: string): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: key, Range: range }));
+  assert.ok(response.Body, 'GetObject returned no body');
+  return Buffer.from(await response.Body.transformToByteArray());
+}
+
+async function s3ErrorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${String(error)}`);
+  return error;
+}
+
+test('stores an object with user metadata that HeadObject returns', async () => {
+  const body = Buffer.from('MESH message body');
+
+  const put = await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'to-mesh/local-1.dat',
+      Body: body,
+      ContentType: 'application/octet-stream',
+      Metadata: { 'mex-to': 'X26ABC1', 'mex-workflowid': 'TEST_WORKFLOW' },
+    }),
+  );
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'to-mesh/local-1.dat' }));
+
+  assert.deepEqual(head.Metadata, { 'mex-to': 'X26ABC1', 'mex-workflowid': 'TEST_WORKFLOW' });
+  assert.equal(head.ContentLength, body.length);
+  assert.equal(head.ContentType, 'application/octet-stream');
+  assert.equal(head.ETag, put.ETag);
+  assert.equal(head.ETag, `"${createHash('md5').update(body).digest('hex')}"`);
+});
+
+test('returns the requested byte range with a 206 Content-Range', async () => {
+  const body = Buffer.from('0123456789abcdefghij');
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ranged.txt', Body: body }));
+
+  const response = await s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: 'ranged.txt', Range: 'bytes=5-9' }),
+  );
+  const bytes = Buffer.from(await response.Body!.transformToByteArray());
+
+  assert.equal(response.$metadata.httpStatusCode, 206);
+  assert.equal(response.ContentRange, 'bytes 5-9/20');
+  assert.equal(bytes.toString(), '56789');
+});
+
+test('delivers an ObjectCreated:Put record with bucket, encoded key, size and eTag', async () => {
+  const key = 'from mesh/inbox+1.dat';
+  const body = Buffer.from('hello');
+  const event = nextEventFor(key);
+
+  const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const record = await event;
+
+  assert.equal(record.eventSource, 'aws:s3');
+  assert.equal(record.eventName, 'ObjectCreated:Put');
+  assert.equal(record.awsRegion, localAws.region);
+  assert.equal(record.s3.bucket.name, bucket);
+  assert.equal(record.s3.bucket.arn, `arn:aws:s3:::${bucket}`);
+  assert.equal(record.s3.object.key, 'from+mesh/inbox%2B1.dat');
+  assert.equal(record.s3.object.size, body.length);
+  assert.equal(`"${record.s3.object.eTag}"`, put.ETag);
+  assert.equal(record.s3.object.versionId, undefined, 's3rver has no versioning');
+  assert.match(record.s3.object.sequencer, /^[0-9A-F]+$/);
+});
+
+test('gives events for one key strictly increasing sequencers', async () => {
+  const sequencers: string[] = [];
+  const unsubscribe = localAws.onS3Event((record) => {
+    if (record.s3.object.key === 'sequenced.txt') sequencers.push(record.s3.object.sequencer);
+  });
+
+  for (let i = 0; i < 3; i += 1) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'sequenced.txt', Body: String(i) }));
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  unsubscribe();
+
+  assert.equal(sequencers.length, 3);
+  assert.deepEqual([...sequencers].sort(), sequencers);
+  assert.equal(new Set(sequencers).size, 3);
+});
+
+test('uploads in parts with lib-storage Upload and reports ObjectCreated:CompleteMultipartUpload', async () => {
+  const body = randomBytes(12 * MiB);
+  const event = nextEventFor('multipart/big.bin');
+
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: 'multipart/big.bin', Body: body, Metadata: { 'mex-localid': 'abc' } },
+    partSize: 5 * MiB,
+  });
+  await upload.done();
+  const record = await event;
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'multipart/big.bin' }));
+  const stored = await bodyOf(bucket, 'multipart/big.bin');
+
+  assert.equal(record.eventName, 'ObjectCreated:CompleteMultipartUpload');
+  assert.equal(record.s3.object.size, body.length);
+  assert.deepEqual(head.Metadata, { 'mex-localid': 'abc' });
+  assert.ok(stored.equals(body), 'object read back differs from the upload');
+});
+
+test('assembles parts sent with CreateMultipartUpload, UploadPart and CompleteMultipartUpload', async () => {
+  const key = 'multipart/manual.bin';
+  const parts = [randomBytes(5 * MiB), randomBytes(1024)];
+
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const etags: string[] = [];
+  for (const [index, part] of parts.entries()) {
+    const uploaded = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: part }),
+    );
+    etags.push(uploaded.ETag!);
+  }
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+    }),
+  );
+
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
+  assert.equal((await bodyOf(bucket, key, 'bytes=5242878-5242881')).length, 4);
+});
+
+test('aborts a multipart upload so it can no longer be completed', async () => {
+  const key = 'multipart/aborted.bin';
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const part = await s3.send(
+    new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'part' }),
+  );
+
+  await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
+  const error = await s3ErrorOf(
+    s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] },
+      }),
+    ),
+  );
+
+  assert.equal(error.name, 'NoSuchUpload');
+  assert.equal(error.$metadata.httpStatusCode, 404);
+});
+
+test('refuses to overwrite an object when the write says If-None-Match: *', async () => {
+  const first = await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'once.txt', Body: 'first', IfNoneMatch: '*' }),
+  );
+
+  const error = await s3ErrorOf(
+    s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'once.txt', Body: 'second', IfNoneMatch: '*' })),
+  );
+
+  assert.ok(first.ETag);
+  assert.equal(error.name, 'PreconditionFailed');
+  assert.equal(error.$metadata.httpStatusCode, 412);
+  assert.equal((await bodyOf(bucket, 'once.txt')).toString(), 'first');
+});
+
+test('refuses an aws-chunked upload instead of storing its framing', async () => {
+  const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const defaultChecksums = new S3Client({
+    ...localAws.clientConfig('s3'),
+    requestChecksumCalculation: undefined,
+    logger: silent,
+  });
+  try {
+    const error = await s3ErrorOf(
+      defaultChecksums.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'chunked.txt',
+          Body: Readable.from([Buffer.from('streamed')]),
+          ContentLength: 8,
+        }),
+      ),
+    );
+
+    assert.equal(error.name, 'InvalidRequest');
+    assert.match(error.message, /WHEN_REQUIRED/);
+  } finally {
+    defaultChecksums.destroy();
+  }
+});
+
+test('reports versioning as never enabled and refuses to enable it, as s3rver keeps no versions', async () => {
+  const status = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+
+  const error = await s3ErrorOf(
+    s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    ),
+  );
+
+  assert.equal(status.Status, undefined);
+  assert.equal(error.name, 'NotImplemented');
+  assert.equal(error.$metadata.httpStatusCode, 501);
+});
+
+test('streams a 200 MB object to disk without holding it in memory', async () => {
+  const size = 200 * MiB;
+  const chunk = randomBytes(MiB);
+  const md5 = createHash('md5');
+  const body = Readable.from(
+    (function* generate() {
+      for (let sent = 0; sent < size; sent += chunk.length) {
+        md5.update(chunk);
+        yield chunk;
+      }
+    })(),
+  );
+  const event = nextEventFor('large/200mb.bin', 60_000);
+  const peakBefore = process.resourceUsage().maxRSS * 1024;
+
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'large/200mb.bin', Body: body, ContentLength: size }),
+  );
+  const record = await event;
+  const peakGrowth = process.resourceUsage().maxRSS * 1024 - peakBefore;
+
+  assert.equal(record.s3.object.size, size);
+  assert.equal(record.s3.object.eTag, md5.digest('hex'));
+  assert.ok(peakGrowth < 100 * MiB, `peak RSS grew by ${Math.round(peakGrowth / MiB)} MiB`);
+});
