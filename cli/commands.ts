@@ -33,7 +33,10 @@ export interface SendFlags {
   readonly 'no-compress'?: boolean;
 }
 
-async function withClient<T>(options: MeshClientOptions, run: (client: MeshClient) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  options: MeshClientOptions,
+  run: (client: MeshClient) => Promise<T>,
+): Promise<T> {
   const client = new MeshClient(options);
   try {
     return await run(client);
@@ -45,13 +48,17 @@ async function withClient<T>(options: MeshClientOptions, run: (client: MeshClien
 export function handshake(options: MeshClientOptions, out: Output): Promise<void> {
   return withClient(options, async (client) => {
     await client.handshake();
-    out.json
-      ? out.result({ mailboxId: client.mailboxId, ok: true })
-      : out.say(`handshake ok: ${client.mailboxId} at ${client.baseUrl.origin}`);
+    if (out.json) out.result({ mailboxId: client.mailboxId, ok: true });
+    else out.say(`handshake ok: ${client.mailboxId} at ${client.baseUrl.origin}`);
   });
 }
 
-export async function send(options: MeshClientOptions, out: Output, file: string, flags: SendFlags): Promise<void> {
+export async function send(
+  options: MeshClientOptions,
+  out: Output,
+  file: string,
+  flags: SendFlags,
+): Promise<void> {
   if (!flags.to) throw new UsageError('send needs --to MAILBOX');
   if (!flags.workflow) throw new UsageError('send needs --workflow ID');
   if (!/^[A-Za-z0-9]{3,20}$/.test(flags.to)) throw new UsageError(`"${flags.to}" is not a MESH mailbox id`);
@@ -85,9 +92,16 @@ export async function send(options: MeshClientOptions, out: Output, file: string
     bar.finish();
     if (result.status !== 'complete') throw new Error('send paused unexpectedly');
     if (out.json) {
-      out.result({ messageId: result.messageId, chunks: result.totalChunks, bytes: result.bytes, sha256: result.sha256 });
+      out.result({
+        messageId: result.messageId,
+        chunks: result.totalChunks,
+        bytes: result.bytes,
+        sha256: result.sha256,
+      });
     } else {
-      out.say(`sent ${result.messageId} (${result.totalChunks} chunk(s), ${result.bytes} bytes, sha256 ${result.sha256})`);
+      out.say(
+        `sent ${result.messageId} (${result.totalChunks} chunk(s), ${result.bytes} bytes, sha256 ${result.sha256})`,
+      );
     }
   });
 }
@@ -119,7 +133,8 @@ export function download(
   messageId: string,
   flags: { out?: string; ack?: boolean },
 ): Promise<void> {
-  if (out.json && !flags.out) throw new UsageError('download --json needs --out FILE (stdout carries the JSON)');
+  if (out.json && !flags.out)
+    throw new UsageError('download --json needs --out FILE (stdout carries the JSON)');
   return withClient(options, async (client) => {
     const { metadata, body } = await client.download(messageId);
     const hash = createHash('sha256');
@@ -149,12 +164,20 @@ export function download(
     const summary = describeDownload(metadata, bytes, hash.digest('hex'), flags.ack === true, flags.out);
     if (out.json) out.result(summary);
     else if (flags.out) {
-      out.say(`downloaded ${messageId} to ${flags.out} (${bytes} bytes, sha256 ${summary.sha256})${flags.ack ? ', acknowledged' : ''}`);
+      out.say(
+        `downloaded ${messageId} to ${flags.out} (${bytes} bytes, sha256 ${summary.sha256})${flags.ack ? ', acknowledged' : ''}`,
+      );
     }
   });
 }
 
-function describeDownload(m: MessageMetadata, bytes: number, sha256: string, acknowledged: boolean, file?: string) {
+function describeDownload(
+  m: MessageMetadata,
+  bytes: number,
+  sha256: string,
+  acknowledged: boolean,
+  file?: string,
+) {
   return {
     messageId: m.messageId,
     messageType: m.messageType,
@@ -180,7 +203,8 @@ function describeDownload(m: MessageMetadata, bytes: number, sha256: string, ack
 export function ack(options: MeshClientOptions, out: Output, messageId: string): Promise<void> {
   return withClient(options, async (client) => {
     await client.acknowledge(messageId);
-    out.json ? out.result({ messageId, acknowledged: true }) : out.say(`acknowledged ${messageId}`);
+    if (out.json) out.result({ messageId, acknowledged: true });
+    else out.say(`acknowledged ${messageId}`);
   });
 }
 

@@ -51,12 +51,27 @@ const COMMAND_FLAGS: Record<string, { args: number; flags: readonly string[]; co
   workflows: { args: 1, flags: [], connects: true },
   server: { args: 0, flags: ['port', 'config', 'dir', 'http'], connects: false },
 };
-const CONNECTION_FLAGS = ['url', 'env', 'mailbox', 'password', 'shared-key', 'cert', 'key', 'key-passphrase', 'ca'];
+const CONNECTION_FLAGS = [
+  'url',
+  'env',
+  'mailbox',
+  'password',
+  'shared-key',
+  'cert',
+  'key',
+  'key-passphrase',
+  'ca',
+];
 
 export async function main(argv: readonly string[]): Promise<number> {
   let json = argv.includes('--json');
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
     json = values.json === true;
     const [command, ...args] = positionals;
     if (values.help || !command) {
@@ -117,9 +132,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** One line, never a stack trace: usage mistakes exit 2, everything else 1. */
 function report(error: unknown, json: boolean): number {
-  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  const usage =
+    error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   const message = error instanceof Error ? error.message : String(error);
-  const detail = error instanceof MeshError ? error.toJSON() : { name: usage ? 'UsageError' : 'Error', message };
+  const detail =
+    error instanceof MeshError ? error.toJSON() : { name: usage ? 'UsageError' : 'Error', message };
   if (json) process.stdout.write(`${JSON.stringify({ error: detail })}\n`);
   process.stderr.write(`mesh: ${usage ? '' : 'error: '}${message}\n`);
   return usage ? 2 : 1;

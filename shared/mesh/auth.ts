@@ -47,7 +47,9 @@ export function parseMeshTimestamp(value: string): Date | undefined {
  * The password sits fourth in the signed string although the header puts the timestamp fourth.
  */
 export function computeAuthHmac(parts: AuthTokenParts, password: string, sharedSecret: string): string {
-  const message = [parts.mailboxId, parts.nonce, String(parts.nonceCount), password, parts.timestamp].join(':');
+  const message = [parts.mailboxId, parts.nonce, String(parts.nonceCount), password, parts.timestamp].join(
+    ':',
+  );
   return createHmac('sha256', Buffer.from(sharedSecret, 'utf8')).update(message, 'utf8').digest('hex');
 }
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { ByteSource } from './byte-source.js';
@@ -61,21 +61,30 @@ export interface ChunkPlan {
 }
 
 /** Works out how a payload is split, rejecting sizes MESH would refuse before a byte is sent. */
-export function planChunks(size: number, options: Pick<ChunkedSendOptions, 'chunkBytes' | 'compress' | 'allowSmallChunks'>): ChunkPlan {
+export function planChunks(
+  size: number,
+  options: Pick<ChunkedSendOptions, 'chunkBytes' | 'compress' | 'allowSmallChunks'>,
+): ChunkPlan {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(size) || size <= 0) {
     throw new MeshConfigurationError('MESH does not accept an empty message');
   }
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) {
-    throw new MeshConfigurationError(`chunk size must be a positive whole number of bytes, not ${chunkBytes}`);
+    throw new MeshConfigurationError(
+      `chunk size must be a positive whole number of bytes, not ${chunkBytes}`,
+    );
   }
   const ceiling = options.compress === false ? MAX_REQUEST_BYTES : MAX_COMPRESSED_CHUNK_INPUT;
   if (chunkBytes > ceiling) {
-    throw new MeshConfigurationError(`chunk size ${chunkBytes} exceeds ${ceiling} bytes (MESH takes 100 MB a request)`);
+    throw new MeshConfigurationError(
+      `chunk size ${chunkBytes} exceeds ${ceiling} bytes (MESH takes 100 MB a request)`,
+    );
   }
   const totalChunks = Math.ceil(size / chunkBytes);
   if (totalChunks > 1 && chunkBytes <= MIN_NON_FINAL_CHUNK_BYTES && !options.allowSmallChunks) {
-    throw new MeshConfigurationError(`chunk size ${chunkBytes} is too small: MESH wants every chunk but the last over 5 MB`);
+    throw new MeshConfigurationError(
+      `chunk size ${chunkBytes} is too small: MESH wants every chunk but the last over 5 MB`,
+    );
   }
   return { chunkBytes, totalChunks };
 }
@@ -113,45 +122,60 @@ export async function sendChunked(
     if (!compress) return { number, start, end };
     const gzipped = await gzipRange(source, start, end, hash, options.compressionLevel);
     if (gzipped.length > MAX_REQUEST_BYTES) {
-      throw new MeshConfigurationError(`chunk ${number} is ${gzipped.length} bytes compressed, over MESH's limit`);
+      throw new MeshConfigurationError(
+        `chunk ${number} is ${gzipped.length} bytes compressed, over MESH's limit`,
+      );
     }
     return { number, start, end, gzipped };
   };
 
   let messageId = options.resume?.messageId;
-  let next: Promise<PreparedChunk> | undefined = prepare(firstChunk);
-  try {
-    for (let number = firstChunk; number <= totalChunks; number++) {
-      if (number > firstChunk && options.shouldContinue && !options.shouldContinue(number)) {
-        return { status: 'paused', messageId: messageId!, totalChunks, nextChunk: number, bytesSent: (number - 1) * chunkBytes };
-      }
-      const chunk: PreparedChunk = await next!;
-      next = undefined;
-      const wantNext =
-        number < totalChunks && (!options.shouldContinue || options.shouldContinue(number + 1));
-      if (wantNext) next = prepare(number + 1);
-
-      const upload = uploadBody(source, chunk, compress, hash);
-      if (number === 1) {
-        messageId = await client.sendMessage(headers, { ...upload.body, totalChunks });
-      } else {
-        await client.uploadChunk(messageId!, number, totalChunks, upload.body);
-      }
-      hash = upload.committedHash() ?? hash;
-      options.signal?.throwIfAborted();
-      await options.onChunk?.({
+  // A prefetched chunk may fail while the previous one uploads; it is marked handled at once (and still throws
+  // when awaited) so that failure is not an unhandled rejection, which would kill a Lambda runtime.
+  const prefetch = (number: number) => {
+    const promise = prepare(number);
+    promise.catch(() => undefined);
+    return promise;
+  };
+  let next: Promise<PreparedChunk> | undefined = prefetch(firstChunk);
+  for (let number = firstChunk; number <= totalChunks; number++) {
+    if (number > firstChunk && options.shouldContinue && !options.shouldContinue(number)) {
+      return {
+        status: 'paused',
         messageId: messageId!,
-        chunkNumber: number,
         totalChunks,
-        bytesSent: chunk.end,
-        wireBytes: chunk.gzipped?.length ?? chunk.end - chunk.start,
-      });
+        nextChunk: number,
+        bytesSent: (number - 1) * chunkBytes,
+      };
     }
-  } finally {
-    // A prepared chunk that will not be uploaded must not surface as an unhandled rejection.
-    next?.catch(() => undefined);
+    const chunk: PreparedChunk = await (next ?? prefetch(number));
+    next = undefined;
+    const wantNext = number < totalChunks && (!options.shouldContinue || options.shouldContinue(number + 1));
+    if (wantNext) next = prefetch(number + 1);
+
+    const upload = uploadBody(source, chunk, compress, hash);
+    if (number === 1) {
+      messageId = await client.sendMessage(headers, { ...upload.body, totalChunks });
+    } else {
+      await client.uploadChunk(messageId!, number, totalChunks, upload.body);
+    }
+    hash = upload.committedHash() ?? hash;
+    options.signal?.throwIfAborted();
+    await options.onChunk?.({
+      messageId: messageId!,
+      chunkNumber: number,
+      totalChunks,
+      bytesSent: chunk.end,
+      wireBytes: chunk.gzipped?.length ?? chunk.end - chunk.start,
+    });
   }
-  return { status: 'complete', messageId: messageId!, totalChunks, bytes: source.size, sha256: hash?.digest('hex') };
+  return {
+    status: 'complete',
+    messageId: messageId!,
+    totalChunks,
+    bytes: source.size,
+    sha256: hash?.digest('hex'),
+  };
 }
 
 async function gzipRange(
@@ -162,12 +186,25 @@ async function gzipRange(
   level: number | undefined,
 ): Promise<Buffer> {
   const parts: Buffer[] = [];
-  const tap = new PassThrough();
-  tap.on('data', (data: Buffer) => hash?.update(data));
   const gzip = createGzip({ level: level ?? 6, chunkSize: 256 * 1024 });
-  gzip.on('data', (data: Buffer) => parts.push(data));
-  await pipeline(await source.read(start, end), tap, gzip);
+  const collect = new Writable({
+    write(data: Buffer, _encoding, callback) {
+      parts.push(data);
+      callback();
+    },
+  });
+  await pipeline(await source.read(start, end), hashingTap(hash), gzip, collect);
   return Buffer.concat(parts);
+}
+
+/** Passes bytes through unchanged, feeding them to `hash` on the way. */
+function hashingTap(hash: Hash | undefined): Transform {
+  return new Transform({
+    transform(data: Buffer, _encoding, callback) {
+      hash?.update(data);
+      callback(null, data);
+    },
+  });
 }
 
 /**
@@ -191,9 +228,8 @@ function uploadBody(source: ByteSource, chunk: PreparedChunk, compress: boolean,
         if (!hash) return stream;
         const current = hash.copy();
         attemptHash = current;
-        const tap = new PassThrough();
+        const tap = hashingTap(current);
         stream.on('error', (error) => tap.destroy(error));
-        tap.on('data', (data: Buffer) => current.update(data));
         return stream.pipe(tap);
       },
     },

@@ -233,7 +233,10 @@ export class MeshClient {
   }
 
   /** Every page of the inbox, following `links.next` until the last. */
-  async *inboxPages(query: Omit<InboxQuery, 'continueFrom'> = {}, signal?: AbortSignal): AsyncGenerator<InboxPage> {
+  async *inboxPages(
+    query: Omit<InboxQuery, 'continueFrom'> = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<InboxPage> {
     let continueFrom: string | undefined;
     do {
       const page = await this.listInbox({ ...query, continueFrom }, signal);
@@ -243,14 +246,23 @@ export class MeshClient {
   }
 
   /** Every message id in the inbox, across pages. */
-  async *inboxMessageIds(query: Omit<InboxQuery, 'continueFrom'> = {}, signal?: AbortSignal): AsyncGenerator<string> {
+  async *inboxMessageIds(
+    query: Omit<InboxQuery, 'continueFrom'> = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<string> {
     for await (const page of this.inboxPages(query, signal)) yield* page.messageIds;
   }
 
   /** Deprecated by MESH but still served: the number of messages in the inbox. */
   async countInbox(): Promise<number> {
     const res = await this.transport.send(
-      { method: 'GET', path: `${this.mailboxPath}/count`, operation: 'count', authenticated: true, retry: 'idempotent' },
+      {
+        method: 'GET',
+        path: `${this.mailboxPath}/count`,
+        operation: 'count',
+        authenticated: true,
+        retry: 'idempotent',
+      },
       [200],
     );
     const body = await readJson<{ count?: number }>(res, 'count');
@@ -275,7 +287,11 @@ export class MeshClient {
   }
 
   /** Downloads one chunk (1-based), decoded per its own Content-Encoding. */
-  async downloadChunk(messageId: string, chunkNumber: number, options: DownloadOptions = {}): Promise<DownloadedChunk> {
+  async downloadChunk(
+    messageId: string,
+    chunkNumber: number,
+    options: DownloadOptions = {},
+  ): Promise<DownloadedChunk> {
     if (!Number.isInteger(chunkNumber) || chunkNumber < 1) {
       throw new MeshConfigurationError(`chunk number must be a positive integer, not ${chunkNumber}`);
     }
@@ -367,7 +383,10 @@ export class MeshClient {
    * Sends a message, or chunk 1 of `totalChunks`. Never blindly retried: a failure whose outcome is unknown
    * throws MeshOutcomeUnknownError so the caller can look the message up before sending again.
    */
-  async sendMessage(headers: SendHeaders, body: SendBody & { readonly totalChunks?: number }): Promise<string> {
+  async sendMessage(
+    headers: SendHeaders,
+    body: SendBody & { readonly totalChunks?: number },
+  ): Promise<string> {
     const totalChunks = body.totalChunks ?? 1;
     const res = await this.transport.send(
       {
@@ -392,9 +411,16 @@ export class MeshClient {
   }
 
   /** Uploads chunk 2..N of a chunked message. Safe to retry: MESH overwrites a re-sent chunk. */
-  async uploadChunk(messageId: string, chunkNumber: number, totalChunks: number, body: SendBody): Promise<void> {
+  async uploadChunk(
+    messageId: string,
+    chunkNumber: number,
+    totalChunks: number,
+    body: SendBody,
+  ): Promise<void> {
     if (chunkNumber < 2 || chunkNumber > totalChunks) {
-      throw new MeshConfigurationError(`chunk ${chunkNumber} of ${totalChunks} cannot be uploaded on its own`);
+      throw new MeshConfigurationError(
+        `chunk ${chunkNumber} of ${totalChunks} cannot be uploaded on its own`,
+      );
     }
     const res = await this.transport.send(
       {
@@ -484,6 +510,7 @@ function continueFromLink(next: string | undefined): string | undefined {
   return token || undefined;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what MESH refuses in headers
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function sendHeaders(h: SendHeaders): Record<string, string | undefined> {
@@ -533,7 +560,9 @@ function decodeBody(
     stream = stream.pipe(gunzip);
   } else if (contentEncoding && contentEncoding !== 'identity') {
     res.body.destroy();
-    throw new MeshProtocolError(`MESH sent an unsupported Content-Encoding "${contentEncoding}"`, { messageId });
+    throw new MeshProtocolError(`MESH sent an unsupported Content-Encoding "${contentEncoding}"`, {
+      messageId,
+    });
   }
   if (maxDecodedBytes !== undefined) {
     const limit = new ByteLimitTransform(maxDecodedBytes, messageId);
@@ -548,7 +577,14 @@ function isResumable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return (
     typeof code === 'string' &&
-    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED'].includes(code)
+    [
+      'ECONNRESET',
+      'EPIPE',
+      'ETIMEDOUT',
+      'UND_ERR_SOCKET',
+      'UND_ERR_BODY_TIMEOUT',
+      'UND_ERR_ABORTED',
+    ].includes(code)
   );
 }
 
@@ -572,7 +608,11 @@ function toTracking(body: TrackingBody | Record<string, unknown>): Tracking {
     recipientOdsCode: str('recipient_ods_code', 'recipientOrgCode'),
     status: (str('status') ?? 'unknown').toLowerCase(),
     statusSuccess:
-      typeof success === 'boolean' ? success : typeof success === 'string' ? success === 'SUCCESS' : undefined,
+      typeof success === 'boolean'
+        ? success
+        : typeof success === 'string'
+          ? success === 'SUCCESS'
+          : undefined,
     statusCode: str('status_code', 'statusCode'),
     statusEvent: str('status_event', 'statusEvent'),
     statusDescription: str('status_description', 'statusDescription'),

@@ -89,7 +89,12 @@ export class MeshProtocolError extends MeshError {}
 export class MeshConfigurationError extends MeshError {}
 
 /** Reads `detail[0]` (v2) or `errorCode`/`errorEvent`/`errorDescription` (v1) from an error body. */
-export function describeErrorBody(body: unknown): { code?: string; event?: string; description?: string; messageId?: string } {
+export function describeErrorBody(body: unknown): {
+  code?: string;
+  event?: string;
+  description?: string;
+  messageId?: string;
+} {
   if (!body || typeof body !== 'object') return {};
   const record = body as Record<string, unknown>;
   const messageId = stringOr(record.message_id) ?? stringOr(record.messageID);

@@ -7,4 +7,10 @@ export * from './errors.js';
 export * from './metadata.js';
 export * from './protocol.js';
 export * from './retry.js';
-export { createMeshAgent, DEFAULT_TIMEOUTS, type MeshTimeouts, type MeshTlsOptions, type RetryEvent } from './transport.js';
+export {
+  createMeshAgent,
+  DEFAULT_TIMEOUTS,
+  type MeshTimeouts,
+  type MeshTlsOptions,
+  type RetryEvent,
+} from './transport.js';

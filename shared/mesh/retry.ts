@@ -15,13 +15,20 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** "Full jitter" exponential backoff: spreads retries of many clients so they do not arrive together. */
-export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfterMs(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfterMs(
+  value: string | string[] | undefined,
+  now: number = Date.now(),
+): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (!text) return undefined;
   if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Math.round(Number(text) * 1000);

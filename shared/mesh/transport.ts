@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AuthTokenGenerator } from './auth.js';
 import {
@@ -109,7 +109,7 @@ export interface MeshTransportOptions {
 
 /** Statuses from which a message-creating request certainly left nothing behind. */
 const REFUSED_BEFORE_WORK: ReadonlySet<number> = new Set([425, 429, 503]);
-/** Network errors raised before the request could reach the server. */
+/** Network errors that may pass, raised before the request could reach the server. */
 const CONNECT_PHASE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -117,6 +117,8 @@ const CONNECT_PHASE_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
+/** Raised before the request left: nothing can exist in MESH, but retrying will not help either. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([...CONNECT_PHASE_CODES, 'ENOTFOUND']);
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   ...CONNECT_PHASE_CODES,
   'ECONNRESET',
@@ -173,7 +175,7 @@ export class MeshTransport {
   }
 
   private async once(req: MeshRequest): Promise<MeshResponse> {
-    const url = new URL(this.options.baseUrl.pathname + req.path, this.options.baseUrl);
+    const url = new URL(this.options.baseUrl.pathname.replace(/\/+$/, '') + req.path, this.options.baseUrl);
     for (const [name, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
@@ -187,7 +189,11 @@ export class MeshTransport {
     if (req.authenticated) headers.authorization = this.options.tokens.next();
     const body = await req.body?.();
     if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
-    const { statusCode, headers: responseHeaders, body: responseBody } = await request(url, {
+    const {
+      statusCode,
+      headers: responseHeaders,
+      body: responseBody,
+    } = await request(url, {
       method: req.method,
       headers,
       body,
@@ -219,13 +225,18 @@ export class MeshTransport {
     if (isTlsFailure(error)) {
       return {
         retry: false,
-        error: new MeshTlsError(`TLS failure talking to MESH during ${req.operation}: ${tlsHint(error)}`, context),
+        error: new MeshTlsError(
+          `TLS failure talking to MESH during ${req.operation}: ${tlsHint(error)}`,
+          context,
+        ),
       };
     }
     const transient = code !== undefined && TRANSIENT_CODES.has(code);
-    const mayRetry = req.retry === 'idempotent' ? transient : code !== undefined && CONNECT_PHASE_CODES.has(code);
-    if (mayRetry && attempt < this.policy.maxAttempts) return { retry: true, reason: code ?? 'network error' };
-    if (req.retry === 'creates' && !(code !== undefined && CONNECT_PHASE_CODES.has(code))) {
+    const mayRetry =
+      req.retry === 'idempotent' ? transient : code !== undefined && CONNECT_PHASE_CODES.has(code);
+    if (mayRetry && attempt < this.policy.maxAttempts)
+      return { retry: true, reason: code ?? 'network error' };
+    if (req.retry === 'creates' && !(code !== undefined && NOT_SENT_CODES.has(code))) {
       return {
         retry: false,
         error: new MeshOutcomeUnknownError(
@@ -246,7 +257,10 @@ export class MeshTransport {
     }
     return {
       retry: false,
-      error: new MeshNetworkError(`network failure during ${req.operation}: ${code ?? describe(error)}`, context),
+      error: new MeshNetworkError(
+        `network failure during ${req.operation}: ${code ?? describe(error)}`,
+        context,
+      ),
     };
   }
 
@@ -276,7 +290,12 @@ export class MeshTransport {
     };
   }
 
-  private statusError(req: MeshRequest, status: number, context: MeshErrorContext, retryable: boolean): MeshError {
+  private statusError(
+    req: MeshRequest,
+    status: number,
+    context: MeshErrorContext,
+    retryable: boolean,
+  ): MeshError {
     const said = [context.code && `code ${context.code}`, context.description].filter(Boolean).join(': ');
     const text = `MESH answered ${status} to ${req.operation}${said ? ` (${said})` : ''}`;
     if (status === 403) return new MeshAuthenticationError(text, context);
@@ -284,7 +303,8 @@ export class MeshTransport {
     if (req.retry === 'creates' && (status === 500 || status === 502 || status === 504)) {
       return new MeshOutcomeUnknownError(`${text}; the message may or may not exist in MESH`, context);
     }
-    if (retryable) return new MeshRetriesExhaustedError(`${text}, and kept doing so through every retry`, context);
+    if (retryable)
+      return new MeshRetriesExhaustedError(`${text}, and kept doing so through every retry`, context);
     if (status >= 400 && status < 500) return new MeshRejectedError(text, context);
     if (status < 400) return new MeshProtocolError(`unexpected ${text}`, context);
     return new MeshHttpError(text, context);

@@ -1,5 +1,9 @@
 import { generateTestPki, type TestPki } from '../../local/pki.js';
-import { startMeshServer, type MeshServerOptions, type RunningMeshServer } from '../../local/mesh-server/index.js';
+import {
+  startMeshServer,
+  type MeshServerOptions,
+  type RunningMeshServer,
+} from '../../local/mesh-server/index.js';
 import { MeshClient, type MeshClientOptions } from '../../shared/mesh/index.js';
 
 export const SHARED_SECRET = 'TestKey';
@@ -16,7 +20,9 @@ export interface MeshHarness {
   close(): Promise<void>;
 }
 
-export interface MeshHarnessOptions extends Partial<Omit<MeshServerOptions, 'mailboxes' | 'tls' | 'sharedSecret'>> {
+export interface MeshHarnessOptions extends Partial<
+  Omit<MeshServerOptions, 'mailboxes' | 'tls' | 'sharedSecret'>
+> {
   readonly mailboxes?: readonly string[];
 }
 

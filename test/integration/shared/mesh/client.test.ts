@@ -37,7 +37,13 @@ describe('MESH client against the local server over mutual TLS', () => {
     const payload = Buffer.from('hello MESH\n');
 
     const messageId = await sender.sendMessage(
-      { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', subject: 'greeting', localId: 'local-1', fileName: 'hello.txt' },
+      {
+        to: 'X26ABC2',
+        workflowId: 'TEST_WORKFLOW',
+        subject: 'greeting',
+        localId: 'local-1',
+        fileName: 'hello.txt',
+      },
       { body: payload },
     );
     const page = await recipient.listInbox();
@@ -91,20 +97,30 @@ describe('MESH client against the local server over mutual TLS', () => {
     const sender = mesh.client('X26ABC1');
     const options = { chunkBytes: 1024 * 1024, allowSmallChunks: true, compress: false };
 
-    const first = await sendChunked(sender, bufferByteSource(payload), { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW' }, {
-      ...options,
-      onChunk: (c) => void checkpoints.push(c.chunkNumber),
-      shouldContinue: (next) => next <= 2,
-    });
+    const first = await sendChunked(
+      sender,
+      bufferByteSource(payload),
+      { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW' },
+      {
+        ...options,
+        onChunk: (c) => void checkpoints.push(c.chunkNumber),
+        shouldContinue: (next) => next <= 2,
+      },
+    );
     assert.equal(first.status, 'paused');
     assert.equal(first.status === 'paused' && first.nextChunk, 3);
     assert.deepEqual((await mesh.client('X26ABC2').listInbox()).messageIds, []);
 
-    const second = await sendChunked(sender, bufferByteSource(payload), { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW' }, {
-      ...options,
-      resume: { messageId: first.messageId, nextChunk: 3 },
-      onChunk: (c) => void checkpoints.push(c.chunkNumber),
-    });
+    const second = await sendChunked(
+      sender,
+      bufferByteSource(payload),
+      { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW' },
+      {
+        ...options,
+        resume: { messageId: first.messageId, nextChunk: 3 },
+        onChunk: (c) => void checkpoints.push(c.chunkNumber),
+      },
+    );
     assert.equal(second.status, 'complete');
     assert.deepEqual(checkpoints, [1, 2, 3, 4]);
     const { body } = await mesh.client('X26ABC2').download(first.messageId);
@@ -124,12 +140,16 @@ describe('MESH client against the local server over mutual TLS', () => {
     const all: string[] = [];
     for await (const id of recipient.inboxMessageIds()) all.push(id);
     const filtered: string[] = [];
-    for await (const id of recipient.inboxMessageIds({ workflowFilter: 'OTHER*', maxResults: 100 })) filtered.push(id);
+    for await (const id of recipient.inboxMessageIds({ workflowFilter: 'OTHER*', maxResults: 100 }))
+      filtered.push(id);
 
     assert.equal(first.messageIds.length, 500);
     assert.ok(first.continueFrom);
     assert.deepEqual(all, sent);
-    assert.deepEqual(filtered, sent.filter((_, i) => i % 2 === 1));
+    assert.deepEqual(
+      filtered,
+      sent.filter((_, i) => i % 2 === 1),
+    );
   });
 
   test('tracks a sent message and finds it by local id', async () => {
@@ -191,7 +211,10 @@ describe('MESH client against the local server over mutual TLS', () => {
 
   test('reports a wrong password and a wrong shared secret as authentication failures', async () => {
     await assert.rejects(mesh.client('X26ABC1', { password: 'wrong' }).handshake(), MeshAuthenticationError);
-    await assert.rejects(mesh.client('X26ABC1', { sharedSecret: 'wrong' }).handshake(), MeshAuthenticationError);
+    await assert.rejects(
+      mesh.client('X26ABC1', { sharedSecret: 'wrong' }).handshake(),
+      MeshAuthenticationError,
+    );
   });
 
   test('refuses a server whose certificate is not signed by the configured CA', async () => {

@@ -55,7 +55,10 @@ describe('NHSMESH auth token', () => {
     assert.equal(parsed.mailboxId, 'X26ABC1');
     assert.equal(parsed.nonceCount, 1);
     assert.equal(parsed.hmac, computeAuthHmac(parsed, 'password', 'TestKey'));
-    assert.equal(parseAuthHeader(first)?.hmac, 'aa89f10ca37dadcaf2015fde8172db81ca4729bb768d76d8d1752f203e6b01ac');
+    assert.equal(
+      parseAuthHeader(first)?.hmac,
+      'aa89f10ca37dadcaf2015fde8172db81ca4729bb768d76d8d1752f203e6b01ac',
+    );
   });
 
   test('parses only the NHSMESH shape', () => {

@@ -5,10 +5,22 @@ import { DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfterMs } from '../../.
 describe('retry timing', () => {
   test('backs off exponentially within half to all of the ceiling', () => {
     const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1_000 };
-    assert.equal(backoffDelayMs(1, policy, () => 0), 50);
-    assert.equal(backoffDelayMs(1, policy, () => 1), 100);
-    assert.equal(backoffDelayMs(3, policy, () => 1), 400);
-    assert.equal(backoffDelayMs(10, policy, () => 1), 1_000);
+    assert.equal(
+      backoffDelayMs(1, policy, () => 0),
+      50,
+    );
+    assert.equal(
+      backoffDelayMs(1, policy, () => 1),
+      100,
+    );
+    assert.equal(
+      backoffDelayMs(3, policy, () => 1),
+      400,
+    );
+    assert.equal(
+      backoffDelayMs(10, policy, () => 1),
+      1_000,
+    );
   });
 
   test('reads Retry-After as seconds or as an HTTP date', () => {

@@ -1,0 +1,3 @@
+import { createSendFunction } from './container.js';
+
+export const handler = createSendFunction(process.env).handler;

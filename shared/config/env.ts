@@ -1,0 +1,65 @@
+/** A function's configuration could not be read; names every problem at once so a cold start says all of it. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`configuration is invalid: ${problems.join('; ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Reads environment variables, collecting problems instead of failing at the first. */
+export class EnvReader {
+  private readonly problems: string[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  string(name: string): string {
+    const value = this.env[name];
+    if (!value) {
+      this.problems.push(`${name} is not set`);
+      return '';
+    }
+    return value;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.env[name] || undefined;
+  }
+
+  integer(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (/^(true|1|yes)$/i.test(raw)) return true;
+    if (/^(false|0|no)$/i.test(raw)) return false;
+    this.problems.push(`${name} must be true or false, not "${raw}"`);
+    return fallback;
+  }
+
+  json<T>(name: string, check: (value: unknown, problems: string[]) => T): T {
+    const raw = this.string(name);
+    if (!raw) return check(undefined, []);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      this.problems.push(`${name} is not valid JSON`);
+      return check(undefined, []);
+    }
+    return check(parsed, this.problems);
+  }
+
+  /** Throws ConfigurationError listing every problem found so far. */
+  done(): void {
+    if (this.problems.length > 0) throw new ConfigurationError(this.problems);
+  }
+}

@@ -1,0 +1,432 @@
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { s3ByteSource } from '../aws/s3-byte-source.js';
+import { outboundStatusEvent } from '../events/outbound-status.js';
+import type { EventPublisher } from '../events/publisher.js';
+import {
+  MeshAuthenticationError,
+  MeshConfigurationError,
+  MeshError,
+  MeshNotFoundError,
+  MeshRejectedError,
+  sendChunked,
+  type MeshClient,
+} from '../mesh/index.js';
+import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
+import { LeaseLostError, type TransferStore } from '../state/transfer-store.js';
+import { resolveAddress, type OutboundRoute } from './addressing.js';
+import type { ObjectRef, TransferRecord } from './transfer.js';
+
+export interface OutboundSettings {
+  /** Sending mailboxes this deployment serves. */
+  readonly mailboxes: readonly string[];
+  readonly routes: readonly OutboundRoute[];
+  readonly chunkBytes: number;
+  readonly compress: boolean;
+  readonly maxBytes: number;
+  /** Only for local MESH servers: allow chunks under MESH's 5 MB minimum. */
+  readonly allowSmallChunks?: boolean;
+  /** Time kept back at the end of an invocation for checkpointing and handing over. */
+  readonly safetyMarginMs: number;
+  /**
+   * How long past the invocation's own deadline its lease lasts. The send queue's visibility timeout must exceed
+   * the function timeout plus this, so a crashed invocation's message comes back only once its lease has lapsed.
+   */
+  readonly leaseGraceMs: number;
+}
+
+export interface OutboundDeps {
+  readonly s3: S3Client;
+  readonly transfers: TransferStore;
+  readonly statusEvents: EventPublisher;
+  /** Puts a message on the send queue that carries the transfer on in a fresh invocation. */
+  readonly enqueueContinuation: (transferId: string) => Promise<void>;
+  readonly meshClient: (mailboxId: string) => Promise<MeshClient>;
+  readonly settings: OutboundSettings;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  readonly now?: () => Date;
+}
+
+export type SendTask =
+  | { readonly kind: 'object'; readonly object: ObjectRef }
+  | { readonly kind: 'continue'; readonly transferId: string };
+
+export type SendOutcome =
+  | 'accepted'
+  | 'paused'
+  | 'rejected'
+  | 'failed'
+  /** Already finished by an earlier delivery of the same event. */
+  | 'duplicate'
+  /** Another invocation holds the transfer and will finish or hand it over. */
+  | 'busy';
+
+export interface InvocationBudget {
+  readonly invocationId: string;
+  remainingMs(): number;
+}
+
+/** The same object version always maps to the same transfer, however many times its event arrives. */
+export function transferIdFor(object: ObjectRef): string {
+  const version = object.versionId ?? object.eTag ?? `size:${object.size}`;
+  return createHash('sha256')
+    .update(`${object.bucket}\n${object.key}\n${version}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * Moves one outbound transfer as far as this invocation's time allows: validate, send chunk by chunk with a
+ * checkpoint after each, and hand the rest to a continuation message. Safe to run for the same object any number
+ * of times, concurrently: the lease and the checkpoints make the MESH message happen exactly once.
+ */
+export class OutboundSender {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: OutboundDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async process(task: SendTask, budget: InvocationBudget): Promise<SendOutcome> {
+    const { transfers } = this.deps;
+    let transferId: string;
+    if (task.kind === 'object') {
+      transferId = transferIdFor(task.object);
+      await transfers.getOrCreate(transferId, task.object, (r) =>
+        outboundStatusEvent(r, this.now().toISOString()),
+      );
+    } else {
+      transferId = task.transferId;
+    }
+    const log = this.withKeys({ transferId });
+    const lease = await transfers.acquireLease(
+      transferId,
+      budget.invocationId,
+      budget.remainingMs() + this.deps.settings.leaseGraceMs,
+    );
+    if (lease.kind === 'missing') {
+      log.warn('continuation for a transfer that does not exist; dropped');
+      return 'duplicate';
+    }
+    if (lease.kind !== 'acquired') {
+      // Only a finished transfer's leftover events are ours to publish; a live holder publishes its own.
+      if (lease.kind === 'final') await this.flushEvents(lease.record);
+      log.info(
+        lease.kind === 'final' ? 'transfer already finished' : 'transfer is held by another invocation',
+        {
+          status: lease.record.status,
+        },
+      );
+      return lease.kind === 'final' ? 'duplicate' : 'busy';
+    }
+    let record = lease.record;
+    try {
+      await this.flushEvents(record);
+      if (record.status === 'received') {
+        const prepared = await this.prepare(record, budget);
+        if (prepared.status === 'rejected') return 'rejected';
+        record = prepared;
+      }
+      return await this.send(record, budget);
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        log.warn('lost the lease mid-transfer; leaving it to the new holder');
+        return 'busy';
+      }
+      const final = finalFailure(error);
+      const current = (await transfers.get(transferId)) ?? record;
+      if (final) {
+        await this.changeStatus(current, budget, {
+          status: final.status,
+          errorCode: final.code,
+          errorText: final.text,
+          finishedAt: this.now().toISOString(),
+        });
+        this.deps.metrics.add(
+          final.status === 'rejected' ? 'TransfersRejected' : 'TransfersFailed',
+          'Count',
+          1,
+        );
+        this.withKeys(keysOf(current)).error(`transfer ${final.status}`, {
+          reason: final.text,
+          code: final.code,
+        });
+        return final.status;
+      }
+      this.deps.metrics.add('TransferRetries', 'Count', 1);
+      this.withKeys(keysOf(current)).warn(
+        'transfer hit a transient failure; it will be retried',
+        errorFields(error),
+      );
+      await transfers
+        .update(transferId, budget.invocationId, { errorCode: errorCode(error), errorText: describe(error) })
+        .catch(() => undefined);
+      await transfers.releaseLease(transferId, budget.invocationId);
+      throw error;
+    }
+  }
+
+  /** Reads the object's metadata and decides where it goes; bad input ends here, before a byte is sent. */
+  private async prepare(record: TransferRecord, budget: InvocationBudget): Promise<TransferRecord> {
+    const head = await this.deps.s3.send(
+      new HeadObjectCommand({
+        Bucket: record.bucket,
+        Key: record.key,
+        VersionId: record.versionId,
+        IfMatch: record.versionId || !record.eTag ? undefined : `"${record.eTag.replace(/"/g, '')}"`,
+      }),
+    );
+    const size = head.ContentLength ?? record.size;
+    const result = resolveAddress({
+      key: record.key,
+      size,
+      metadata: head.Metadata ?? {},
+      mailboxes: this.deps.settings.mailboxes,
+      routes: this.deps.settings.routes,
+      transferId: record.transferId,
+      maxBytes: this.deps.settings.maxBytes,
+      today: this.now(),
+    });
+    if (!result.ok) {
+      const text = result.reasons.join('; ');
+      this.deps.metrics.add('TransfersRejected', 'Count', 1);
+      this.withKeys(keysOf(record)).warn('transfer rejected', { reasons: result.reasons });
+      return this.changeStatus(record, budget, {
+        status: 'rejected',
+        sender: record.key.split('/')[1],
+        errorText: text,
+        finishedAt: this.now().toISOString(),
+      });
+    }
+    const a = result.address;
+    const chunkBytes = this.deps.settings.chunkBytes;
+    return this.changeStatus(record, budget, {
+      status: 'sending',
+      size,
+      sender: a.from,
+      recipient: a.to,
+      workflowId: a.workflowId,
+      localId: a.localId,
+      subject: a.subject,
+      fileName: a.fileName,
+      chunkBytes,
+      totalChunks: Math.ceil(size / chunkBytes),
+      eTag: record.eTag ?? head.ETag?.replace(/"/g, ''),
+      address: a,
+    });
+  }
+
+  private async send(start: TransferRecord, budget: InvocationBudget): Promise<SendOutcome> {
+    const { transfers, settings } = this.deps;
+    let record = start;
+    const log = this.withKeys(keysOf(record));
+    const client = await this.deps.meshClient(record.sender!);
+
+    if (!record.messageId && record.postStartedAt) {
+      record = await this.recoverUnknownPost(record, client, budget);
+    }
+    if (record.totalChunks !== undefined && record.chunksSent >= record.totalChunks) {
+      return this.markAccepted(record, budget);
+    }
+    if (!record.messageId) {
+      record = await transfers.update(record.transferId, budget.invocationId, {
+        postStartedAt: this.now().toISOString(),
+      });
+    }
+
+    const address = record.address;
+    if (!address) throw new RecoveryError('transfer is sending but has no address recorded');
+    const started = Date.now();
+    let slowestChunkMs = 0;
+    let lastChunkAt = Date.now();
+    const result = await sendChunked(client, s3ByteSource(this.deps.s3, record), address, {
+      chunkBytes: record.chunkBytes,
+      compress: settings.compress,
+      allowSmallChunks: settings.allowSmallChunks,
+      resume: record.messageId
+        ? { messageId: record.messageId, nextChunk: record.chunksSent + 1 }
+        : undefined,
+      shouldContinue: () => budget.remainingMs() > settings.safetyMarginMs + 2 * slowestChunkMs,
+      onChunk: async (checkpoint) => {
+        const chunkMs = Date.now() - lastChunkAt;
+        lastChunkAt = Date.now();
+        slowestChunkMs = Math.max(slowestChunkMs, chunkMs);
+        record = await transfers.update(record.transferId, budget.invocationId, {
+          messageId: checkpoint.messageId,
+          chunksSent: checkpoint.chunkNumber,
+          bytesSent: checkpoint.bytesSent,
+          ...(checkpoint.chunkNumber === 1 ? { sender: record.sender, localId: record.localId } : {}),
+        });
+        this.deps.metrics.add('ChunksSent', 'Count', 1);
+        this.deps.metrics.add(
+          'BytesSent',
+          'Bytes',
+          checkpoint.bytesSent - (checkpoint.chunkNumber - 1) * record.chunkBytes!,
+        );
+        log.debug('chunk sent', {
+          messageId: checkpoint.messageId,
+          chunk: checkpoint.chunkNumber,
+          of: checkpoint.totalChunks,
+        });
+      },
+    });
+    this.deps.metrics.add('SendDuration', 'Milliseconds', Date.now() - started);
+    if (result.status === 'paused') {
+      await transfers.releaseLease(record.transferId, budget.invocationId);
+      await this.deps.enqueueContinuation(record.transferId);
+      log.info('time budget spent; handed over to a continuation', {
+        messageId: result.messageId,
+        nextChunk: result.nextChunk,
+        totalChunks: result.totalChunks,
+      });
+      return 'paused';
+    }
+    return this.markAccepted(record, budget, result.sha256);
+  }
+
+  private async markAccepted(
+    record: TransferRecord,
+    budget: InvocationBudget,
+    sha256?: string,
+  ): Promise<SendOutcome> {
+    const done = await this.changeStatus(record, budget, {
+      status: 'accepted',
+      sha256: sha256 ?? record.sha256,
+      acceptedAt: this.now().toISOString(),
+      errorCode: undefined,
+      errorText: undefined,
+      trackingChecks: 0,
+      nextTrackingAt: this.now().getTime() + 60_000,
+    });
+    await this.deps.transfers.releaseLease(done.transferId, budget.invocationId);
+    this.deps.metrics.add('TransfersAccepted', 'Count', 1);
+    this.deps.metrics.add('BytesAccepted', 'Bytes', done.size);
+    this.withKeys(keysOf(done)).info('transfer accepted by MESH', {
+      chunks: done.totalChunks,
+      bytes: done.size,
+    });
+    return 'accepted';
+  }
+
+  /**
+   * The first POST started but its message id was never recorded: MESH may hold the message. Look it up by the
+   * local id, which is unique to this transfer, before daring to send again.
+   */
+  private async recoverUnknownPost(
+    record: TransferRecord,
+    client: MeshClient,
+    budget: InvocationBudget,
+  ): Promise<TransferRecord> {
+    const log = this.withKeys(keysOf(record));
+    const found = await client.findByLocalId(record.localId!);
+    if (found.kind === 'ambiguous') {
+      throw new RecoveryError(
+        `more than one MESH message carries local id ${record.localId}; check MESH tracking`,
+      );
+    }
+    const t = found.kind === 'found' ? found.tracking : undefined;
+    const sameMessage =
+      t !== undefined &&
+      (!t.recipient || t.recipient.toUpperCase() === record.recipient?.toUpperCase()) &&
+      (!t.workflowId || t.workflowId === record.workflowId);
+    if (!t || !sameMessage) {
+      log.info('no MESH message from the unfinished first POST; sending again');
+      return this.deps.transfers.update(record.transferId, budget.invocationId, { postStartedAt: undefined });
+    }
+    log.warn('recovered the message id of a first POST whose answer was lost', { messageId: t.messageId });
+    this.deps.metrics.add('RecoveredSends', 'Count', 1);
+    return this.deps.transfers.update(record.transferId, budget.invocationId, {
+      messageId: t.messageId,
+      chunksSent: 1,
+      bytesSent: Math.min(record.size, record.chunkBytes ?? record.size),
+      sender: record.sender,
+      localId: record.localId,
+    });
+  }
+
+  private async changeStatus(
+    record: TransferRecord,
+    budget: InvocationBudget,
+    changes: Partial<TransferRecord>,
+  ): Promise<TransferRecord> {
+    const at = this.now().toISOString();
+    const event = outboundStatusEvent({ ...record, ...changes } as TransferRecord, at);
+    const updated = await this.deps.transfers.update(record.transferId, budget.invocationId, changes, event);
+    await this.flushEvents(updated);
+    return updated;
+  }
+
+  /** Publishes status events recorded with a status change, then marks each one done. */
+  private async flushEvents(record: TransferRecord): Promise<void> {
+    for (const [eventId, body] of Object.entries(record.pendingEvents ?? {})) {
+      await this.deps.statusEvents.publish(eventId, body);
+      await this.deps.transfers.clearPendingEvent(record.transferId, eventId);
+    }
+  }
+
+  private withKeys(keys: Record<string, unknown>) {
+    const { log } = this.deps;
+    return {
+      debug: (m: string, e: Record<string, unknown> = {}) => log.debug(m, { ...keys, ...e }),
+      info: (m: string, e: Record<string, unknown> = {}) => log.info(m, { ...keys, ...e }),
+      warn: (m: string, e: Record<string, unknown> = {}) => log.warn(m, { ...keys, ...e }),
+      error: (m: string, e: Record<string, unknown> = {}) => log.error(m, { ...keys, ...e }),
+    };
+  }
+}
+
+/** Recovery found something it cannot resolve safely; a person must look. */
+export class RecoveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecoveryError';
+  }
+}
+
+function keysOf(r: TransferRecord): Record<string, unknown> {
+  return {
+    transferId: r.transferId,
+    bucket: r.bucket,
+    key: r.key,
+    mailbox: r.sender,
+    messageId: r.messageId,
+    localId: r.localId,
+  };
+}
+
+/** Failures that retrying cannot fix end the transfer; everything else is retried by the queue. */
+function finalFailure(
+  error: unknown,
+): { status: 'failed' | 'rejected'; code?: string; text: string } | undefined {
+  if (error instanceof MeshConfigurationError) return { status: 'rejected', text: error.message };
+  if (
+    error instanceof MeshRejectedError ||
+    error instanceof MeshAuthenticationError ||
+    error instanceof MeshNotFoundError
+  ) {
+    return { status: 'failed', code: error.code, text: error.description ?? error.message };
+  }
+  if (error instanceof RecoveryError) return { status: 'failed', text: error.message };
+  const name = (error as { name?: string }).name;
+  if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion') {
+    return { status: 'failed', text: 'the S3 object was deleted before it could be sent' };
+  }
+  if (
+    name === 'PreconditionFailed' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412
+  ) {
+    return { status: 'failed', text: 'the S3 object was replaced while it was being sent; upload it again' };
+  }
+  return undefined;
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (error instanceof MeshError) return error.code ?? (error.status ? String(error.status) : undefined);
+  return (error as { name?: string }).name;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof MeshError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,60 @@
+import type { OutboundAddress } from './addressing.js';
+
+/** Lifecycle of one outbound object. `rejected`, `failed`, `delivered` and `undeliverable` are final. */
+export type TransferStatus =
+  'received' | 'sending' | 'accepted' | 'rejected' | 'failed' | 'delivered' | 'undeliverable';
+
+export const FINAL_STATUSES: ReadonlySet<TransferStatus> = new Set([
+  'rejected',
+  'failed',
+  'delivered',
+  'undeliverable',
+]);
+/** Statuses in which the send function still has work to do. */
+export const SENDABLE_STATUSES: readonly TransferStatus[] = ['received', 'sending'];
+
+export interface ObjectRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly eTag?: string;
+  readonly size: number;
+}
+
+/** One outbound transfer: an S3 object on its way to a MESH mailbox. */
+export interface TransferRecord extends ObjectRef {
+  readonly transferId: string;
+  readonly status: TransferStatus;
+  readonly sender?: string;
+  readonly recipient?: string;
+  readonly workflowId?: string;
+  readonly localId?: string;
+  readonly subject?: string;
+  readonly fileName?: string;
+  /** Every MESH header the message is sent with, fixed before the first byte goes. */
+  readonly address?: OutboundAddress;
+  readonly messageId?: string;
+  readonly chunkBytes?: number;
+  readonly totalChunks?: number;
+  readonly chunksSent: number;
+  readonly bytesSent: number;
+  /** SHA-256 (hex) of the original bytes, when the whole object was read in one go. */
+  readonly sha256?: string;
+  /** Set just before the first POST: if the message id is missing later, the POST's outcome is unknown. */
+  readonly postStartedAt?: string;
+  readonly attempts: number;
+  readonly errorCode?: string;
+  readonly errorText?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly acceptedAt?: string;
+  readonly finishedAt?: string;
+  readonly leaseOwner?: string;
+  /** Epoch milliseconds. */
+  readonly leaseExpiresAt?: number;
+  /** Delivery checks made so far, and when the next is due (epoch ms). */
+  readonly trackingChecks?: number;
+  readonly nextTrackingAt?: number;
+  /** Status events written with a status change and not yet confirmed published, keyed by event id. */
+  readonly pendingEvents?: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,219 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { createAwsClients, type AwsClients } from '../../shared/aws/clients.js';
+import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
+import type { Log, MetricsSink } from '../../shared/observability/ports.js';
+import { TransferStore } from '../../shared/state/transfer-store.js';
+import {
+  createBucket,
+  createQueue,
+  startLocalAws,
+  type LocalAws,
+  type LocalQueue,
+} from '../../local/aws/index.js';
+import { createPipelineTable } from '../../local/runtime/table.js';
+import { bridgeS3Notifications } from '../../local/runtime/s3-notifications.js';
+import { SqsEventSource, type SqsHandler } from '../../local/runtime/sqs-event-source.js';
+import {
+  PASSWORD,
+  SHARED_SECRET,
+  startMeshHarness,
+  type MeshHarness,
+  type MeshHarnessOptions,
+} from './mesh.js';
+
+export interface CapturedLog {
+  readonly level: string;
+  readonly message: string;
+  readonly [key: string]: unknown;
+}
+
+export interface PipelineHarness {
+  readonly mesh: MeshHarness;
+  readonly aws: LocalAws;
+  readonly clients: AwsClients;
+  readonly tableName: string;
+  readonly outboundBucket: string;
+  readonly inboundBucket: string;
+  readonly sendQueue: LocalQueue;
+  readonly statusQueue: LocalQueue;
+  readonly transfers: TransferStore;
+  /** Every line the functions logged, as structured objects. */
+  readonly logs: CapturedLog[];
+  readonly log: Log;
+  readonly metrics: MetricsSink & { readonly totals: Map<string, number> };
+  /** Environment for the functions' composition roots. */
+  env(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  putObject(
+    key: string,
+    body: Buffer | string,
+    metadata?: Record<string, string>,
+  ): Promise<{ eTag?: string; versionId?: string }>;
+  /** An event source for `handler` on `queue`, with the given function timeout. */
+  eventSource(
+    queue: LocalQueue,
+    handler: SqsHandler,
+    options?: { timeoutMs?: number; batchSize?: number },
+  ): SqsEventSource;
+  /** Polls until the queue is empty and nothing is in flight, or throws after `maxMs`. */
+  drain(source: SqsEventSource, queue: LocalQueue, maxMs?: number): Promise<void>;
+  /** Takes every message now on a queue, deleting them, and returns the parsed bodies. */
+  takeMessages<T = unknown>(queue: LocalQueue | { url: string }): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface PipelineHarnessOptions extends MeshHarnessOptions {
+  /** Seconds before a failed send-queue message comes back. */
+  readonly visibilityTimeoutSeconds?: number;
+  readonly maxReceiveCount?: number;
+}
+
+/** The local MESH server and AWS emulators with the pipeline's table, buckets, queues and secrets in place. */
+export async function startPipelineHarness(options: PipelineHarnessOptions = {}): Promise<PipelineHarness> {
+  const mesh = await startMeshHarness(options);
+  const aws = await startLocalAws();
+  const clients = createAwsClients({
+    s3: aws.clientConfig('s3'),
+    sqs: aws.clientConfig('sqs'),
+    dynamodb: aws.clientConfig('dynamodb'),
+    secretsManager: aws.clientConfig('secretsManager'),
+  });
+  const tableName = 'mesh-pipeline';
+  const outboundBucket = 'mesh-outbound';
+  const inboundBucket = 'mesh-inbound';
+  const dynamo = new DynamoDBClient(aws.clientConfig('dynamodb'));
+  await createPipelineTable(dynamo, tableName);
+  dynamo.destroy();
+  await createBucket(aws, outboundBucket);
+  await createBucket(aws, inboundBucket);
+  const sendQueue = await createQueue(aws, 'mesh-send', {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1,
+    dlq: { maxReceiveCount: options.maxReceiveCount ?? 5 },
+  });
+  const statusQueue = await createQueue(aws, 'mesh-outbound-status');
+  const mailboxes = options.mailboxes ?? ['X26ABC1', 'X26ABC2', 'X26ABC3'];
+  for (const id of mailboxes) {
+    const credentials: MeshCredentials = {
+      password: PASSWORD,
+      sharedSecret: SHARED_SECRET,
+      clientCert: mesh.pki.clients[id]!.cert,
+      clientKey: mesh.pki.clients[id]!.key,
+      caCert: mesh.pki.ca.cert,
+    };
+    aws.secrets.put(`mesh/${id}`, JSON.stringify(credentials));
+  }
+  const unbridge = bridgeS3Notifications(clients.sqs, (l) => aws.onS3Event(l), [
+    { bucket: outboundBucket, prefix: 'outbound/', queueUrl: sendQueue.url },
+  ]);
+
+  const logs: CapturedLog[] = [];
+  const logAt =
+    (level: string) =>
+    (message: string, extra: Record<string, unknown> = {}) =>
+      void logs.push({ level, message, ...extra });
+  const log: Log = { debug: logAt('DEBUG'), info: logAt('INFO'), warn: logAt('WARN'), error: logAt('ERROR') };
+  const totals = new Map<string, number>();
+  const metrics = {
+    totals,
+    add: (name: string, _unit: string, value: number) =>
+      void totals.set(name, (totals.get(name) ?? 0) + value),
+  };
+  const sources: SqsEventSource[] = [];
+
+  const harness: PipelineHarness = {
+    mesh,
+    aws,
+    clients,
+    tableName,
+    outboundBucket,
+    inboundBucket,
+    sendQueue,
+    statusQueue,
+    transfers: new TransferStore(clients.dynamo, tableName),
+    logs,
+    log,
+    metrics,
+    env: (extra = {}) => ({
+      MESH_URL: mesh.url,
+      MAILBOXES: JSON.stringify(mailboxes.map((id) => ({ id, secretId: `mesh/${id}` }))),
+      TABLE_NAME: tableName,
+      SEND_QUEUE_URL: sendQueue.url,
+      OUTBOUND_STATUS_QUEUE_URL: statusQueue.url,
+      OUTBOUND_BUCKET: outboundBucket,
+      INBOUND_BUCKET: inboundBucket,
+      ALLOW_SMALL_CHUNKS: 'true',
+      SAFETY_MARGIN_MS: '0',
+      ...extra,
+    }),
+    putObject: async (key, body, metadata) => {
+      const result = await clients.s3.send(
+        new PutObjectCommand({ Bucket: outboundBucket, Key: key, Body: body, Metadata: metadata }),
+      );
+      return { eTag: result.ETag?.replace(/"/g, ''), versionId: result.VersionId };
+    },
+    eventSource: (queue, handler, opts = {}) => {
+      const source = new SqsEventSource({
+        sqs: clients.sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        functionName: queue.name,
+        handler,
+        batchSize: opts.batchSize ?? 1,
+        timeoutMs: opts.timeoutMs ?? 60_000,
+      });
+      sources.push(source);
+      return source;
+    },
+    drain: async (source, queue, maxMs = 30_000) => {
+      const deadline = Date.now() + maxMs;
+      let quiet = 0;
+      while (quiet < 2) {
+        if (Date.now() > deadline) throw new Error(`queue ${queue.name} did not drain within ${maxMs} ms`);
+        const handled = await source.pollOnce(0);
+        if (handled > 0) {
+          quiet = 0;
+          continue;
+        }
+        const { Attributes } = await clients.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queue.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        const waiting =
+          Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+          Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+        if (waiting === 0) quiet++;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    takeMessages: async <T>(queue: LocalQueue | { url: string }) => {
+      const bodies: T[] = [];
+      for (;;) {
+        const { Messages } = await clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        if (!Messages?.length) return bodies;
+        bodies.push(...Messages.map((m) => JSON.parse(m.Body ?? 'null') as T));
+        await clients.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queue.url,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+    },
+    close: async () => {
+      unbridge();
+      await Promise.all(sources.map((s) => s.stop()));
+      await aws.close();
+      await mesh.close();
+    },
+  };
+  return harness;
+}

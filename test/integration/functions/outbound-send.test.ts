@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { buffer } from 'node:stream/consumers';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { createSendFunction } from '../../../functions/outbound-send/container.js';
+import type { OutboundStatusEventV1 } from '../../../shared/events/outbound-status.js';
+import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
+import type { MeshClient } from '../../../shared/mesh/index.js';
+import { CrashInjector, type CrashPlan } from '../../../local/faults/crash-injector.js';
+import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const ADDRESS = { 'mex-to': 'X26ABC2', 'mex-workflowid': 'TEST_WORKFLOW' };
+
+describe('outbound send function: S3 upload to MESH mailbox', () => {
+  let h: PipelineHarness;
+  before(async () => {
+    h = await startPipelineHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+  beforeEach(async () => {
+    await h.mesh.server.admin.reset();
+    await h.takeMessages(h.statusQueue);
+  });
+
+  function sendFunction(
+    env: Record<string, string> = {},
+    crash?: { injector: CrashInjector; plan: () => CrashPlan },
+  ) {
+    const fn = createSendFunction(h.env({ CHUNK_BYTES: String(1024 * 1024), ...env }), {
+      clients: h.clients,
+      log: h.log,
+      metrics: h.metrics,
+      wrapMeshClient: crash
+        ? (client: MeshClient) =>
+            crash.injector.instrumentObject(client, 'mesh', ['sendMessage', 'uploadChunk', 'findByLocalId'])
+        : undefined,
+    });
+    const handler = crash
+      ? (event: SQSEvent, context: Context) =>
+          crash.injector.run(crash.plan(), () => fn.handler(event, context))
+      : fn.handler;
+    return { ...fn, handler };
+  }
+
+  async function inbox(mailbox = 'X26ABC2'): Promise<{ id: string; body: Buffer; localId?: string }[]> {
+    const client = h.mesh.client(mailbox);
+    const out = [];
+    for await (const id of client.inboxMessageIds()) {
+      const { metadata, body } = await client.download(id);
+      out.push({ id, body: await buffer(body), localId: metadata.localId });
+    }
+    return out;
+  }
+
+  async function run(env: Record<string, string> = {}, timeoutMs = 30_000) {
+    const fn = sendFunction(env);
+    const source = h.eventSource(h.sendQueue, fn.handler, { timeoutMs });
+    await h.drain(source, h.sendQueue);
+    await fn.close();
+  }
+
+  test('delivers a single-chunk file intact and records its journey', async () => {
+    const payload = Buffer.from('name,result\nalice,positive\n');
+    const put = await h.putObject('outbound/X26ABC1/results/batch-1.csv', payload, ADDRESS);
+
+    await run();
+
+    const [message, ...others] = await inbox();
+    assert.ok(message);
+    assert.equal(others.length, 0);
+    assert.deepEqual(message.body, payload);
+    const transferId = transferIdFor({
+      bucket: h.outboundBucket,
+      key: 'outbound/X26ABC1/results/batch-1.csv',
+      size: payload.length,
+      ...put,
+    });
+    const record = await h.transfers.get(transferId);
+    assert.equal(record?.status, 'accepted');
+    assert.equal(record?.messageId, message.id);
+    assert.equal(record?.sha256, sha256(payload));
+    assert.equal(record?.fileName, `nmp-${transferId}.csv`);
+    assert.equal((await h.transfers.findByMessageId(message.id))?.transferId, transferId);
+    assert.equal(
+      (await h.transfers.findByLocalId('X26ABC1', `nmp-${transferId}`))[0]?.transferId,
+      transferId,
+    );
+    const events = await h.takeMessages<OutboundStatusEventV1>(h.statusQueue);
+    assert.deepEqual(
+      events.map((e) => e.status),
+      ['received', 'sending', 'accepted'],
+    );
+    assert.equal(events[2]?.messageId, message.id);
+    assert.equal(events[2]?.version, 1);
+  });
+
+  test('delivers a multi-chunk file intact', async () => {
+    const payload = randomBytes(3 * 1024 * 1024 + 5);
+    await h.putObject('outbound/X26ABC1/big.bin', payload, ADDRESS);
+
+    await run();
+
+    const [message] = await inbox();
+    assert.equal(sha256(message!.body), sha256(payload));
+    const stats = await h.mesh.server.admin.stats();
+    assert.equal(stats.counters.sendsAccepted, 1);
+    assert.equal(stats.counters.chunksUploaded, 4);
+  });
+
+  test('spreads a send over several invocations when the time budget is tiny', async () => {
+    const payload = randomBytes(4 * 1024 * 1024);
+    await h.putObject('outbound/X26ABC1/long.bin', payload, ADDRESS);
+    const handoversBefore = h.logs.filter((l) => l.message.startsWith('time budget spent')).length;
+
+    await run({ SAFETY_MARGIN_MS: '59990' }, 60_000);
+
+    const [message] = await inbox();
+    assert.equal(sha256(message!.body), sha256(payload));
+    const handovers =
+      h.logs.filter((l) => l.message.startsWith('time budget spent')).length - handoversBefore;
+    assert.equal(handovers, 3);
+  });
+
+  test('sends one MESH message for duplicate S3 events', async () => {
+    const payload = Buffer.from('only once');
+    const put = await h.putObject('outbound/X26ABC1/dup.txt', payload, ADDRESS);
+    const notification = {
+      Records: [
+        {
+          eventSource: 'aws:s3',
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            bucket: { name: h.outboundBucket },
+            object: {
+              key: 'outbound/X26ABC1/dup.txt',
+              size: payload.length,
+              eTag: put.eTag,
+              versionId: put.versionId,
+            },
+          },
+        },
+      ],
+    };
+    for (let i = 0; i < 3; i++) {
+      await h.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: h.sendQueue.url, MessageBody: JSON.stringify(notification) }),
+      );
+    }
+
+    await run();
+
+    assert.equal((await inbox()).length, 1);
+    assert.equal((await h.mesh.server.admin.stats()).counters.sendsAccepted, 1);
+  });
+
+  test('resumes without a duplicate after a crash before or after any external call', async () => {
+    const payload = randomBytes(1024 * 1024 + 100);
+    const injector = new CrashInjector();
+    injector.instrumentAwsClient(h.clients.s3, 's3');
+    injector.instrumentAwsClient(h.clients.sqs, 'sqs');
+    injector.instrumentAwsClient(h.clients.dynamo, 'dynamodb');
+    const env = { LEASE_GRACE_MS: '0' };
+    const timeoutMs = 400;
+
+    // A clean run lists every external call the send makes, in order.
+    const points: string[] = [];
+    const clean = sendFunction(env, {
+      injector,
+      plan: () => ({
+        after: (p) => {
+          points.push(p);
+          return false;
+        },
+      }),
+    });
+    await h.putObject('outbound/X26ABC1/crash-clean.bin', payload, ADDRESS);
+    await h.drain(h.eventSource(h.sendQueue, clean.handler, { timeoutMs }), h.sendQueue);
+    assert.ok(points.includes('mesh:sendMessage') && points.includes('mesh:uploadChunk'));
+    assert.equal((await inbox()).length, 1);
+
+    for (const [index, point] of points.entries()) {
+      for (const when of ['before', 'after'] as const) {
+        await h.mesh.server.admin.reset();
+        let calls = 0;
+        let fired = false;
+        const crashAt = (p: string) => {
+          if (fired || p !== point) return false;
+          calls++;
+          // The index-th call overall is the (n)th call at this point: crash at that occurrence.
+          const occurrence = points.slice(0, index + 1).filter((x) => x === point).length;
+          if (calls !== occurrence) return false;
+          fired = true;
+          return true;
+        };
+        const fn = sendFunction(env, { injector, plan: () => ({ [when]: crashAt }) });
+        const key = `outbound/X26ABC1/crash-${index}-${when}.bin`;
+        await h.putObject(key, payload, ADDRESS);
+        await h.drain(h.eventSource(h.sendQueue, fn.handler, { timeoutMs }), h.sendQueue, 20_000);
+
+        const messages = await inbox();
+        assert.equal(fired, true, `crash ${when} ${point} (#${index}) fired`);
+        assert.equal(messages.length, 1, `one MESH message after a crash ${when} ${point} (#${index})`);
+        assert.equal(sha256(messages[0]!.body), sha256(payload));
+        await fn.close();
+      }
+    }
+  });
+
+  test('rejects invalid metadata with a clear reason, before sending anything', async () => {
+    const put = await h.putObject('outbound/X26ABC1/bad.txt', 'x', { 'mex-to': 'not a mailbox' });
+
+    await run();
+
+    const transferId = transferIdFor({
+      bucket: h.outboundBucket,
+      key: 'outbound/X26ABC1/bad.txt',
+      size: 1,
+      ...put,
+    });
+    const record = await h.transfers.get(transferId);
+    assert.equal(record?.status, 'rejected');
+    assert.match(record?.errorText ?? '', /not a MESH mailbox id/);
+    assert.match(record?.errorText ?? '', /no workflow/);
+    assert.equal((await h.mesh.server.admin.stats()).counters.sendsAccepted, 0);
+    const events = await h.takeMessages<OutboundStatusEventV1>(h.statusQueue);
+    assert.equal(events.at(-1)?.status, 'rejected');
+    assert.match(events.at(-1)?.error?.text ?? '', /not a MESH mailbox id/);
+  });
+
+  test('survives 429 and 503 from MESH on the first POST and on chunk uploads', async () => {
+    await h.mesh.server.admin.setFaults([
+      { endpoint: 'send', times: 2, action: { type: 'status', status: 429, retryAfterSeconds: 0 } },
+      { endpoint: 'chunk', times: 2, action: { type: 'status', status: 503, retryAfterSeconds: 0 } },
+    ]);
+    const payload = randomBytes(2 * 1024 * 1024 + 1);
+    await h.putObject('outbound/X26ABC1/faulty.bin', payload, ADDRESS);
+
+    await run();
+
+    const messages = await inbox();
+    assert.equal(messages.length, 1);
+    assert.equal(sha256(messages[0]!.body), sha256(payload));
+    assert.equal((await h.mesh.server.admin.stats()).counters.faultsFired, 4);
+  });
+
+  test('ends in failed with code 12 for an unregistered recipient', async () => {
+    const put = await h.putObject('outbound/X26ABC1/nobody.txt', 'x', { ...ADDRESS, 'mex-to': 'X99NOBODY' });
+
+    await run();
+
+    const record = await h.transfers.get(
+      transferIdFor({ bucket: h.outboundBucket, key: 'outbound/X26ABC1/nobody.txt', size: 1, ...put }),
+    );
+    assert.equal(record?.status, 'failed');
+    assert.equal(record?.errorCode, '12');
+  });
+});
