@@ -2,22 +2,37 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 /** Publishes JSON events to one SQS queue. */
 export interface EventPublisher {
-  publish(eventId: string, body: string): Promise<void>;
+  /** `groupId` orders events that share it (a transfer, a message); `eventId` is stable across repeats. */
+  publish(eventId: string, body: string, groupId: string): Promise<void>;
 }
 
+/**
+ * On a FIFO queue the event id is the deduplication id, so a repeat within five minutes (a retried invocation
+ * that had already published) is dropped by SQS itself, and events of one group arrive in order.
+ */
 export class SqsEventPublisher implements EventPublisher {
+  private readonly fifo: boolean;
+
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
-  ) {}
+  ) {
+    this.fifo = queueUrl.endsWith('.fifo');
+  }
 
-  async publish(eventId: string, body: string): Promise<void> {
+  async publish(eventId: string, body: string, groupId: string): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: body,
         MessageAttributes: { eventId: { DataType: 'String', StringValue: eventId } },
+        ...(this.fifo ? { MessageGroupId: groupId, MessageDeduplicationId: dedupeId(eventId) } : {}),
       }),
     );
   }
+}
+
+/** SQS deduplication ids allow 128 characters of a limited alphabet. */
+function dedupeId(eventId: string): string {
+  return eventId.replace(/[^A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g, '_').slice(0, 128);
 }

@@ -2,6 +2,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { s3ByteSource } from '../aws/s3-byte-source.js';
 import { outboundStatusEvent } from '../events/outbound-status.js';
+import { publishPendingEvents } from '../events/pending.js';
 import type { EventPublisher } from '../events/publisher.js';
 import {
   MeshAuthenticationError,
@@ -12,10 +13,14 @@ import {
   sendChunked,
   type MeshClient,
 } from '../mesh/index.js';
+import { METRICS } from '../observability/metric-names.js';
 import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
 import { LeaseLostError, type TransferStore } from '../state/transfer-store.js';
 import { resolveAddress, type OutboundRoute } from './addressing.js';
 import type { ObjectRef, TransferRecord } from './transfer.js';
+
+/** MESH rarely has news of a delivery sooner than this after the upload. */
+const FIRST_TRACKING_DELAY_MS = 60_000;
 
 export interface OutboundSettings {
   /** Sending mailboxes this deployment serves. */
@@ -144,7 +149,7 @@ export class OutboundSender {
           finishedAt: this.now().toISOString(),
         });
         this.deps.metrics.add(
-          final.status === 'rejected' ? 'TransfersRejected' : 'TransfersFailed',
+          final.status === 'rejected' ? METRICS.transfersRejected : METRICS.transfersFailed,
           'Count',
           1,
         );
@@ -154,7 +159,7 @@ export class OutboundSender {
         });
         return final.status;
       }
-      this.deps.metrics.add('TransferRetries', 'Count', 1);
+      this.deps.metrics.add(METRICS.transferRetries, 'Count', 1);
       this.withKeys(keysOf(current)).warn(
         'transfer hit a transient failure; it will be retried',
         errorFields(error),
@@ -190,7 +195,7 @@ export class OutboundSender {
     });
     if (!result.ok) {
       const text = result.reasons.join('; ');
-      this.deps.metrics.add('TransfersRejected', 'Count', 1);
+      this.deps.metrics.add(METRICS.transfersRejected, 'Count', 1);
       this.withKeys(keysOf(record)).warn('transfer rejected', { reasons: result.reasons });
       return this.changeStatus(record, budget, {
         status: 'rejected',
@@ -258,9 +263,9 @@ export class OutboundSender {
           bytesSent: checkpoint.bytesSent,
           ...(checkpoint.chunkNumber === 1 ? { sender: record.sender, localId: record.localId } : {}),
         });
-        this.deps.metrics.add('ChunksSent', 'Count', 1);
+        this.deps.metrics.add(METRICS.chunksSent, 'Count', 1);
         this.deps.metrics.add(
-          'BytesSent',
+          METRICS.bytesSent,
           'Bytes',
           checkpoint.bytesSent - (checkpoint.chunkNumber - 1) * record.chunkBytes!,
         );
@@ -296,11 +301,12 @@ export class OutboundSender {
       acceptedAt: this.now().toISOString(),
       errorCode: undefined,
       errorText: undefined,
+      sender: record.sender,
       trackingChecks: 0,
-      nextTrackingAt: this.now().getTime() + 60_000,
+      nextTrackingAt: this.now().getTime() + FIRST_TRACKING_DELAY_MS,
     });
     await this.deps.transfers.releaseLease(done.transferId, budget.invocationId);
-    this.deps.metrics.add('TransfersAccepted', 'Count', 1);
+    this.deps.metrics.add(METRICS.transfersAccepted, 'Count', 1);
     this.deps.metrics.add('BytesAccepted', 'Bytes', done.size);
     this.withKeys(keysOf(done)).info('transfer accepted by MESH', {
       chunks: done.totalChunks,
@@ -359,10 +365,13 @@ export class OutboundSender {
 
   /** Publishes status events recorded with a status change, then marks each one done. */
   private async flushEvents(record: TransferRecord): Promise<void> {
-    for (const [eventId, body] of Object.entries(record.pendingEvents ?? {})) {
-      await this.deps.statusEvents.publish(eventId, body);
-      await this.deps.transfers.clearPendingEvent(record.transferId, eventId);
-    }
+    await publishPendingEvents(
+      record,
+      record.transferId,
+      record.transferId,
+      this.deps.statusEvents,
+      this.deps.transfers,
+    );
   }
 
   private withKeys(keys: Record<string, unknown>) {

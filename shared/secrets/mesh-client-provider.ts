@@ -1,3 +1,5 @@
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createHash } from 'node:crypto';
 import { MeshClient, type MeshClientOptions } from '../mesh/index.js';
 import type { MailboxConfig } from '../config/mailboxes.js';
@@ -55,4 +57,18 @@ export class MeshClientProvider {
     await Promise.all([...this.cache.values()].map((c) => c.client.close()));
     this.cache.clear();
   }
+}
+
+/** The usual provider in a function: secrets through Powertools Parameters, cached for five minutes. */
+export function meshClientProvider(
+  url: string,
+  mailboxes: readonly MailboxConfig[],
+  clients: { readonly secrets: SecretsManagerClient },
+): MeshClientProvider {
+  const secrets = new SecretsProvider({ awsSdkV3Client: clients.secrets });
+  return new MeshClientProvider({
+    url,
+    mailboxes,
+    getSecret: async (id) => (await secrets.get(id, { maxAge: 300 })) as string | undefined,
+  });
 }

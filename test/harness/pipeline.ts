@@ -42,6 +42,8 @@ export interface PipelineHarness {
   readonly inboundBucket: string;
   readonly sendQueue: LocalQueue;
   readonly statusQueue: LocalQueue;
+  readonly downloadQueue: LocalQueue;
+  readonly inboundEventsQueue: LocalQueue;
   readonly transfers: TransferStore;
   /** Every line the functions logged, as structured objects. */
   readonly logs: CapturedLog[];
@@ -95,7 +97,12 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1,
     dlq: { maxReceiveCount: options.maxReceiveCount ?? 5 },
   });
-  const statusQueue = await createQueue(aws, 'mesh-outbound-status');
+  const statusQueue = await createQueue(aws, 'mesh-outbound-status.fifo');
+  const downloadQueue = await createQueue(aws, 'mesh-download', {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1,
+    dlq: { maxReceiveCount: options.maxReceiveCount ?? 5 },
+  });
+  const inboundEventsQueue = await createQueue(aws, 'mesh-inbound-events.fifo');
   const mailboxes = options.mailboxes ?? ['X26ABC1', 'X26ABC2', 'X26ABC3'];
   for (const id of mailboxes) {
     const credentials: MeshCredentials = {
@@ -134,6 +141,8 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     inboundBucket,
     sendQueue,
     statusQueue,
+    downloadQueue,
+    inboundEventsQueue,
     transfers: new TransferStore(clients.dynamo, tableName),
     logs,
     log,
@@ -144,6 +153,10 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
       TABLE_NAME: tableName,
       SEND_QUEUE_URL: sendQueue.url,
       OUTBOUND_STATUS_QUEUE_URL: statusQueue.url,
+      DOWNLOAD_QUEUE_URL: downloadQueue.url,
+      INBOUND_EVENTS_QUEUE_URL: inboundEventsQueue.url,
+      MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? 5),
+      PART_BYTES: String(5 * 1024 * 1024),
       OUTBOUND_BUCKET: outboundBucket,
       INBOUND_BUCKET: inboundBucket,
       ALLOW_SMALL_CHUNKS: 'true',

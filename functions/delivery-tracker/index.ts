@@ -1,0 +1,3 @@
+import { createTrackerFunction } from './container.js';
+
+export const handler = createTrackerFunction(process.env).handler;

@@ -1,0 +1,58 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
+import { SqsEventPublisher } from '../../shared/events/publisher.js';
+import { downloadTaskBody } from '../../shared/inbound/download-task.js';
+import { MessageDownloader } from '../../shared/inbound/message-downloader.js';
+import { DeliveryOutcomes } from '../../shared/outbound/delivery-outcomes.js';
+import { InboundStore } from '../../shared/state/inbound-store.js';
+import { TransferStore } from '../../shared/state/transfer-store.js';
+import { ENV, QUEUES } from '../../shared/wiring/pipeline.js';
+import { createDownloadHandler } from './handler.js';
+
+/** Composition root of the download function. */
+export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: FunctionOverrides = {}) {
+  const runtime = functionRuntime('inbound-download', env, overrides);
+  const { read, clients, log, metrics } = runtime;
+  const bucket = read.string(ENV.inboundBucket);
+  const downloadQueueUrl = read.string(ENV.downloadQueueUrl);
+  const inboundEventsQueueUrl = read.string(ENV.inboundEventsQueueUrl);
+  const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
+  const partBytes = read.integer('PART_BYTES', 16 * 1024 * 1024, {
+    min: 5 * 1024 * 1024,
+    max: 512 * 1024 * 1024,
+  });
+  const maxDecodedChunkBytes = read.integer('MAX_DECODED_CHUNK_BYTES', 1024 ** 3, { min: 1 });
+  const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
+  const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
+  const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.download.maxReceiveCount, { min: 1 });
+  read.done();
+
+  const transfers = new TransferStore(clients.dynamo, runtime.tableName, overrides.now);
+  const statusEvents = new SqsEventPublisher(clients.sqs, statusQueueUrl);
+  const downloader = new MessageDownloader({
+    s3: clients.s3,
+    inbound: new InboundStore(clients.dynamo, runtime.tableName, overrides.now),
+    transfers,
+    outcomes: new DeliveryOutcomes({ transfers, statusEvents, log, metrics, now: overrides.now }),
+    inboundEvents: new SqsEventPublisher(clients.sqs, inboundEventsQueueUrl),
+    enqueueContinuation: async (mailboxId, messageId) => {
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: downloadQueueUrl,
+          MessageBody: downloadTaskBody(mailboxId, messageId),
+        }),
+      );
+    },
+    meshClient: (mailboxId) => runtime.meshClient(mailboxId),
+    settings: { bucket, partBytes, maxDecodedChunkBytes, safetyMarginMs, leaseGraceMs, maxAttempts },
+    log,
+    metrics,
+    now: overrides.now,
+  });
+  const handler = createDownloadHandler(
+    downloader,
+    log,
+    runtime.mailboxes.map((m) => m.id),
+  );
+  return { handler: runtime.wrap(handler), close: () => runtime.close() };
+}

@@ -1,0 +1,3 @@
+import { createDownloadFunction } from './container.js';
+
+export const handler = createDownloadFunction(process.env).handler;

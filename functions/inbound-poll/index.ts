@@ -1,0 +1,3 @@
+import { createPollFunction } from './container.js';
+
+export const handler = createPollFunction(process.env).handler;

@@ -1,0 +1,87 @@
+import type { MeshClient } from '../mesh/index.js';
+import type { Log, MetricsSink } from '../observability/ports.js';
+import type { InboundStore } from '../state/inbound-store.js';
+
+export interface InboxPollerDeps {
+  readonly inbound: InboundStore;
+  readonly meshClient: (mailboxId: string) => Promise<MeshClient>;
+  /** Puts one download task on the mailbox's download queue. */
+  readonly enqueueDownload: (mailboxId: string, messageId: string) => Promise<void>;
+  /** A message still listed this long after its last task was queued gets a new task (the first may be lost). */
+  readonly requeueAfterMs: number;
+  /** Listing rounds per run: after a full listing, MESH asks clients to poll again at once. */
+  readonly maxRounds: number;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  readonly now?: () => number;
+}
+
+export interface PollSummary {
+  readonly mailboxId: string;
+  readonly listed: number;
+  readonly queued: number;
+  readonly alreadyQueued: number;
+  readonly poisoned: number;
+  readonly rounds: number;
+}
+
+const FULL_PAGE = 500;
+
+/**
+ * Lists a mailbox's inbox and queues one download task per message, never downloading a body itself, so one
+ * huge message cannot hold up the rest. A message is queued once: its inbound record is created first, and a
+ * message already recorded is queued again only if its task looks lost.
+ */
+export class InboxPoller {
+  constructor(private readonly deps: InboxPollerDeps) {}
+
+  async poll(mailboxId: string, remainingMs: () => number): Promise<PollSummary> {
+    const client = await this.deps.meshClient(mailboxId);
+    const now = this.deps.now ?? Date.now;
+    const summary = { mailboxId, listed: 0, queued: 0, alreadyQueued: 0, poisoned: 0, rounds: 0 };
+    const seen = new Set<string>();
+    let again = true;
+    while (again && summary.rounds < this.deps.maxRounds && remainingMs() > 10_000) {
+      summary.rounds++;
+      again = false;
+      const queuedBefore = summary.queued;
+      for await (const page of client.inboxPages({ maxResults: FULL_PAGE })) {
+        if (page.messageIds.length >= FULL_PAGE) again = true;
+        for (const messageId of page.messageIds) {
+          if (seen.has(messageId)) continue;
+          seen.add(messageId);
+          summary.listed++;
+          const outcome = await this.queueOnce(mailboxId, messageId, now());
+          summary[outcome]++;
+        }
+      }
+      // Everything on a full listing may already be queued; poll again only if this round found new messages.
+      if (summary.queued === queuedBefore) again = false;
+    }
+    this.deps.metrics.add('InboxListed', 'Count', summary.listed);
+    this.deps.metrics.add('DownloadsQueued', 'Count', summary.queued);
+    this.deps.log.info('inbox polled', { ...summary });
+    return summary;
+  }
+
+  private async queueOnce(
+    mailboxId: string,
+    messageId: string,
+    now: number,
+  ): Promise<'queued' | 'alreadyQueued' | 'poisoned'> {
+    const { created, record } = await this.deps.inbound.getOrCreate(mailboxId, messageId);
+    if (!created) {
+      if (record.status === 'poisoned') return 'poisoned';
+      const stale = now - (record.lastQueuedAt ?? 0) > this.deps.requeueAfterMs;
+      const leased = (record.leaseExpiresAt ?? 0) > now;
+      if (!stale || leased || !(await this.deps.inbound.claimRequeue(record))) return 'alreadyQueued';
+      this.deps.log.warn('message still in the inbox long after its task was queued; queueing it again', {
+        mailbox: mailboxId,
+        messageId,
+        status: record.status,
+      });
+    }
+    await this.deps.enqueueDownload(mailboxId, messageId);
+    return 'queued';
+  }
+}

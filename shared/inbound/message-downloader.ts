@@ -1,0 +1,495 @@
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  AbortMultipartUploadCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { inboundEvent } from '../events/inbound.js';
+import { publishPendingEvents } from '../events/pending.js';
+import type { EventPublisher } from '../events/publisher.js';
+import {
+  MeshError,
+  MeshNotFoundError,
+  MeshProtocolError,
+  type MeshClient,
+  type MessageMetadata,
+} from '../mesh/index.js';
+import { METRICS } from '../observability/metric-names.js';
+import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
+import type { DeliveryOutcomes } from '../outbound/delivery-outcomes.js';
+import { InboundStore } from '../state/inbound-store.js';
+import { LeaseLostError } from '../state/leased-store.js';
+import type { TransferStore } from '../state/transfer-store.js';
+import { sha256FromChecksum } from './checksum.js';
+import type { DownloadTask } from './download-task.js';
+import type { InboundRecord } from './inbound-record.js';
+import { MultipartWriter } from './multipart-writer.js';
+import { objectMetadata } from './object-metadata.js';
+import { safeFileName, safeSegment } from './safe-names.js';
+
+export interface DownloaderSettings {
+  readonly bucket: string;
+  /** Size of each S3 part (the last may be smaller); memory holds two. */
+  readonly partBytes: number;
+  /** A chunk that decompresses to more than this is refused (a decompression bomb). */
+  readonly maxDecodedChunkBytes: number;
+  readonly safetyMarginMs: number;
+  readonly leaseGraceMs: number;
+  /** The download queue's maxReceiveCount: on the last attempt a failing message is marked poisoned. */
+  readonly maxAttempts: number;
+}
+
+export interface DownloaderDeps {
+  readonly s3: S3Client;
+  readonly inbound: InboundStore;
+  readonly transfers: TransferStore;
+  readonly outcomes: DeliveryOutcomes;
+  readonly inboundEvents: EventPublisher;
+  readonly enqueueContinuation: (mailboxId: string, messageId: string) => Promise<void>;
+  readonly meshClient: (mailboxId: string) => Promise<MeshClient>;
+  readonly settings: DownloaderSettings;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  readonly now?: () => Date;
+}
+
+export interface DownloadBudget {
+  readonly invocationId: string;
+  /** How many times the queue has delivered this task, this time included. */
+  readonly receiveCount: number;
+  remainingMs(): number;
+}
+
+export type DownloadOutcome = 'stored' | 'report' | 'paused' | 'duplicate' | 'busy';
+
+/** A message that can never be stored as it is (corrupt gzip, a decompression bomb, gone from MESH). */
+class PermanentDownloadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentDownloadError';
+  }
+}
+
+/**
+ * Collects one message: streams it chunk by chunk into an S3 multipart upload (checkpointing after every part),
+ * completes the object, records it, emits its inbound event, and only then acknowledges it to MESH. Run again after
+ * a crash at any point, it resumes from the last checkpoint: one object, one event, one acknowledgement.
+ */
+export class MessageDownloader {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: DownloaderDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async process(task: DownloadTask, budget: DownloadBudget): Promise<DownloadOutcome> {
+    const { inbound, settings } = this.deps;
+    const id = InboundStore.idOf(task.mailboxId, task.messageId);
+    const keys = { mailbox: task.mailboxId, messageId: task.messageId };
+    const client = await this.deps.meshClient(task.mailboxId);
+    let lease = await inbound.acquireLease(
+      id,
+      budget.invocationId,
+      budget.remainingMs() + settings.leaseGraceMs,
+    );
+    if (lease.kind === 'missing') {
+      await inbound.getOrCreate(task.mailboxId, task.messageId);
+      lease = await inbound.acquireLease(
+        id,
+        budget.invocationId,
+        budget.remainingMs() + settings.leaseGraceMs,
+      );
+    }
+    if (lease.kind === 'final') {
+      await this.publishPending(lease.record);
+      // Still listed means an earlier acknowledgement did not stick; acknowledging again is harmless.
+      await client.acknowledge(task.messageId);
+      return 'duplicate';
+    }
+    if (lease.kind !== 'acquired') return 'busy';
+
+    let record = lease.record;
+    try {
+      await this.publishPending(record);
+      if (record.status !== 'stored') {
+        const result = await this.collect(record, client, budget);
+        if (result === 'paused') {
+          await inbound.releaseLease(id, budget.invocationId);
+          await this.deps.enqueueContinuation(task.mailboxId, task.messageId);
+          this.deps.log.info('time budget spent; download handed over to a continuation', keys);
+          return 'paused';
+        }
+        record = result;
+      }
+      await client.acknowledge(task.messageId);
+      await inbound.update(id, budget.invocationId, {
+        status: 'acknowledged',
+        acknowledgedAt: this.now().toISOString(),
+        errorCode: undefined,
+        errorText: undefined,
+      });
+      this.deps.log.info('message stored, announced and acknowledged', {
+        ...keys,
+        messageType: record.messageType,
+        key: record.key,
+        size: record.size,
+        workflowId: record.workflowId,
+        localId: record.localId,
+      });
+      return record.messageType === 'REPORT' ? 'report' : 'stored';
+    } catch (error) {
+      if (error instanceof LeaseLostError) return 'busy';
+      await this.recordFailure(id, record, error, budget);
+      throw error;
+    }
+  }
+
+  /** Downloads and stores the message, or handles a report; returns the stored record, or 'paused'. */
+  private async collect(
+    start: InboundRecord,
+    client: MeshClient,
+    budget: DownloadBudget,
+  ): Promise<InboundRecord | 'paused'> {
+    let record = start;
+    if (!record.uploadId) {
+      const metadata = await client.getMetadata(record.messageId);
+      if (metadata.messageType === 'REPORT') return this.storeReport(record, metadata, budget);
+      record = await this.beginUpload(record, metadata, budget);
+    }
+    const result = await this.streamChunks(record, client, budget);
+    if (result === 'paused') return 'paused';
+    return this.finishUpload(result.record, result.sha256, budget);
+  }
+
+  private async beginUpload(record: InboundRecord, metadata: MessageMetadata, budget: DownloadBudget) {
+    const { bucket, partBytes } = this.deps.settings;
+    const fileName = safeFileName(metadata.fileName, record.messageId);
+    const key = `inbound/${record.mailboxId}/${safeSegment(metadata.workflowId, 'no-workflow')}/${record.messageId}/${fileName}`;
+    const { UploadId } = await this.deps.s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        Metadata: objectMetadata(metadata),
+        ContentType: safeContentType(metadata.contentType),
+      }),
+    );
+    return this.deps.inbound.update(this.idOf(record), budget.invocationId, {
+      status: 'downloading',
+      messageType: 'DATA',
+      sender: metadata.from,
+      workflowId: metadata.workflowId,
+      subject: metadata.subject,
+      localId: metadata.localId,
+      originalFileName: metadata.fileName,
+      fileName,
+      contentType: metadata.contentType,
+      contentChecksum: metadata.contentChecksum,
+      totalChunks: metadata.totalChunks,
+      bucket,
+      key,
+      uploadId: UploadId,
+      parts: [],
+      partBytes,
+      nextChunk: 1,
+      skipBytes: 0,
+      resumed: false,
+    });
+  }
+
+  private async streamChunks(
+    start: InboundRecord,
+    client: MeshClient,
+    budget: DownloadBudget,
+  ): Promise<{ record: InboundRecord; sha256?: string } | 'paused'> {
+    let record = start;
+    const { inbound, settings } = this.deps;
+    const firstChunk = record.nextChunk ?? 1;
+    const skip = record.skipBytes ?? 0;
+    // SHA-256 state cannot be saved, so a download that resumes part-way hashes the stored object instead.
+    const resumed = (record.parts?.length ?? 0) > 0 || record.resumed === true;
+    const hash: Hash | undefined = resumed ? undefined : createHash('sha256');
+    let slowestChunkMs = 0;
+    const writer = new MultipartWriter(
+      this.deps.s3,
+      { bucket: record.bucket!, key: record.key!, uploadId: record.uploadId! },
+      record.partBytes ?? settings.partBytes,
+      record.parts ?? [],
+      async (checkpoint) => {
+        record = await inbound.update(this.idOf(record), budget.invocationId, {
+          parts: checkpoint.parts,
+          nextChunk: checkpoint.resumeAt.chunk,
+          skipBytes: checkpoint.resumeAt.offset,
+        });
+      },
+    );
+    const total = Math.max(1, record.totalChunks ?? 1);
+    const partsAtStart = writer.partCount;
+    let offset = 0;
+    for (let chunk = firstChunk; chunk <= total; chunk++) {
+      // Pausing before a part is uploaded would hand the next invocation the same starting point: no progress.
+      const madeProgress = writer.partCount > partsAtStart;
+      if (madeProgress && budget.remainingMs() < settings.safetyMarginMs + 2 * slowestChunkMs) {
+        await writer.abandon();
+        if (!resumed) await inbound.update(this.idOf(record), budget.invocationId, { resumed: true });
+        return 'paused';
+      }
+      const started = Date.now();
+      const downloaded = await this.downloadChunk(client, record.messageId, chunk);
+      if (
+        downloaded.totalChunks !== total &&
+        !(total === 1 && chunk === 1 && (record.totalChunks ?? 1) === 1)
+      ) {
+        downloaded.body.destroy();
+        throw new PermanentDownloadError(
+          `chunk ${chunk} says the message has ${downloaded.totalChunks} chunks, but it was ${total}`,
+        );
+      }
+      const skipHere = chunk === firstChunk ? skip : 0;
+      offset = 0;
+      try {
+        for await (const piece of downloaded.body as AsyncIterable<Buffer>) {
+          const from = Math.max(0, skipHere - offset);
+          offset += piece.length;
+          if (from >= piece.length) continue;
+          const data = from === 0 ? piece : piece.subarray(from);
+          hash?.update(data);
+          await writer.write(data, { chunk, offset });
+        }
+      } catch (error) {
+        downloaded.body.destroy();
+        throw classifyStreamError(error, record.messageId, chunk);
+      }
+      slowestChunkMs = Math.max(slowestChunkMs, Date.now() - started);
+      this.deps.metrics.add('ChunksDownloaded', 'Count', 1);
+    }
+    const parts = await writer.finish({ chunk: total, offset });
+    record = await inbound.update(this.idOf(record), budget.invocationId, {
+      parts,
+      nextChunk: total + 1,
+      skipBytes: 0,
+    });
+    return { record, sha256: hash?.digest('hex') };
+  }
+
+  private async downloadChunk(client: MeshClient, messageId: string, chunk: number) {
+    try {
+      return await client.downloadChunk(messageId, chunk, {
+        maxDecodedChunkBytes: this.deps.settings.maxDecodedChunkBytes,
+      });
+    } catch (error) {
+      if (error instanceof MeshNotFoundError) {
+        throw new PermanentDownloadError(`MESH no longer serves chunk ${chunk} (${error.status})`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async finishUpload(record: InboundRecord, streamedSha: string | undefined, budget: DownloadBudget) {
+    const { s3 } = this.deps;
+    const target = { Bucket: record.bucket!, Key: record.key! };
+    let versionId: string | undefined;
+    try {
+      const completed = await s3.send(
+        new CompleteMultipartUploadCommand({
+          ...target,
+          UploadId: record.uploadId,
+          MultipartUpload: {
+            Parts: (record.parts ?? []).map((p) => ({ PartNumber: p.partNumber, ETag: p.eTag })),
+          },
+        }),
+      );
+      versionId = completed.VersionId;
+    } catch (error) {
+      // Completed by an invocation that died before recording it: the object is there and is this message's.
+      if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
+      const head = await s3.send(new HeadObjectCommand(target));
+      if (head.Metadata?.['mex-messageid'] !== encodeURIComponent(record.messageId)) throw error;
+      versionId = head.VersionId;
+    }
+    const head = await s3.send(new HeadObjectCommand({ ...target, VersionId: versionId }));
+    const sha256 = streamedSha ?? (await hashObject(s3, target.Bucket, target.Key, versionId));
+    const expected = sha256FromChecksum(record.contentChecksum);
+    const checksumVerified = expected === undefined ? undefined : expected === sha256;
+    if (checksumVerified === false) {
+      this.deps.log.error('stored message does not match its mex-Content-Checksum', {
+        mailbox: record.mailboxId,
+        messageId: record.messageId,
+        key: record.key,
+      });
+      this.deps.metrics.add('ChecksumMismatches', 'Count', 1);
+    }
+    const changes: Partial<InboundRecord> = {
+      status: 'stored',
+      versionId,
+      size: head.ContentLength ?? 0,
+      sha256,
+      checksumVerified,
+      storedAt: this.now().toISOString(),
+      uploadId: undefined,
+      parts: undefined,
+    };
+    return this.markStored(record, changes, budget);
+  }
+
+  /** A REPORT: mark the outbound transfer it concerns, keep the report as JSON, and announce it like any message. */
+  private async storeReport(record: InboundRecord, metadata: MessageMetadata, budget: DownloadBudget) {
+    const transfer = metadata.linkedMessageId
+      ? await this.deps.transfers.findByMessageId(metadata.linkedMessageId)
+      : metadata.localId
+        ? (await this.deps.transfers.findByLocalId(record.mailboxId, metadata.localId))[0]
+        : undefined;
+    const description = metadata.statusDescription ?? `MESH report code ${metadata.statusCode ?? 'unknown'}`;
+    if (transfer) await this.deps.outcomes.undeliverable(transfer, metadata.statusCode, description);
+    else {
+      this.deps.log.warn('MESH report links to no known outbound transfer', {
+        mailbox: record.mailboxId,
+        messageId: record.messageId,
+        linkedMessageId: metadata.linkedMessageId,
+        localId: metadata.localId,
+        code: metadata.statusCode,
+      });
+    }
+    this.deps.metrics.add(METRICS.inboundReports, 'Count', 1);
+    const report = {
+      code: metadata.statusCode,
+      event: metadata.statusEvent,
+      description,
+      linkedMessageId: metadata.linkedMessageId,
+      linkedTransferId: transfer?.transferId,
+    };
+    const body = Buffer.from(
+      JSON.stringify({ messageId: record.messageId, ...report, headers: metadata.mexHeaders }, null, 2),
+    );
+    const key = `inbound/${record.mailboxId}/reports/${record.messageId}.json`;
+    const put = await this.deps.s3.send(
+      new PutObjectCommand({
+        Bucket: this.deps.settings.bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        Metadata: objectMetadata(metadata),
+      }),
+    );
+    return this.markStored(
+      record,
+      {
+        status: 'stored',
+        messageType: 'REPORT',
+        sender: metadata.from,
+        workflowId: metadata.workflowId,
+        subject: metadata.subject,
+        localId: metadata.localId,
+        fileName: `${record.messageId}.json`,
+        contentType: 'application/json',
+        report,
+        bucket: this.deps.settings.bucket,
+        key,
+        versionId: put.VersionId,
+        size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        storedAt: this.now().toISOString(),
+      },
+      budget,
+    );
+  }
+
+  /** Records the message as stored with its inbound event pending in the same write, then publishes it. */
+  private async markStored(record: InboundRecord, changes: Partial<InboundRecord>, budget: DownloadBudget) {
+    const event = inboundEvent({ ...record, ...changes } as InboundRecord, this.now().toISOString());
+    const stored = await this.deps.inbound.update(this.idOf(record), budget.invocationId, changes, event);
+    this.deps.metrics.add(METRICS.inboundMessagesStored, 'Count', 1);
+    this.deps.metrics.add(METRICS.inboundBytesStored, 'Bytes', stored.size ?? 0);
+    await this.publishPending(stored);
+    return stored;
+  }
+
+  private async publishPending(record: InboundRecord): Promise<void> {
+    await publishPendingEvents(
+      record,
+      this.idOf(record),
+      record.messageId,
+      this.deps.inboundEvents,
+      this.deps.inbound,
+    );
+  }
+
+  private async recordFailure(id: string, record: InboundRecord, error: unknown, budget: DownloadBudget) {
+    const permanent = error instanceof PermanentDownloadError;
+    const lastAttempt = budget.receiveCount >= this.deps.settings.maxAttempts;
+    const keys = { mailbox: record.mailboxId, messageId: record.messageId, attempt: budget.receiveCount };
+    const changes: Partial<InboundRecord> = {
+      errorCode: permanent ? 'PERMANENT' : errorCodeOf(error),
+      errorText: error instanceof Error ? error.message : String(error),
+    };
+    if (permanent || lastAttempt) {
+      this.deps.metrics.add(METRICS.inboundPoisoned, 'Count', 1);
+      this.deps.log.error('message cannot be collected; it stays unacknowledged in MESH', {
+        ...keys,
+        ...errorFields(error),
+      });
+      Object.assign(changes, { status: 'poisoned' });
+      if (permanent && record.uploadId) {
+        // Nothing of a message that can never be stored is kept half-written; a retry starts afresh.
+        await this.deps.s3
+          .send(
+            new AbortMultipartUploadCommand({
+              Bucket: record.bucket!,
+              Key: record.key!,
+              UploadId: record.uploadId,
+            }),
+          )
+          .catch(() => undefined);
+        Object.assign(changes, {
+          uploadId: undefined,
+          parts: undefined,
+          nextChunk: undefined,
+          skipBytes: undefined,
+        });
+      }
+    } else {
+      this.deps.log.warn('download failed; it will be retried', { ...keys, ...errorFields(error) });
+    }
+    await this.deps.inbound.update(id, budget.invocationId, changes).catch(() => undefined);
+    await this.deps.inbound.releaseLease(id, budget.invocationId).catch(() => undefined);
+  }
+
+  private idOf(record: InboundRecord): string {
+    return InboundStore.idOf(record.mailboxId, record.messageId);
+  }
+}
+
+/** Corrupt gzip or a decompression bomb will fail the same way every time. */
+function classifyStreamError(error: unknown, messageId: string, chunk: number): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (error instanceof MeshProtocolError || code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new PermanentDownloadError(`chunk ${chunk} of ${messageId} cannot be decoded: ${reason}`, {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+function errorCodeOf(error: unknown): string | undefined {
+  if (error instanceof MeshError) return error.code ?? (error.status ? String(error.status) : undefined);
+  return (error as { name?: string }).name;
+}
+
+/** Only a plain `type/subtype` is passed to S3 as the object's Content-Type. */
+function safeContentType(value: string | undefined): string | undefined {
+  return value && /^[\w.+-]+\/[\w.+-]+$/.test(value) && value.length <= 100 ? value : undefined;
+}
+
+async function hashObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<string> {
+  const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  const hash = createHash('sha256');
+  for await (const piece of Body as Readable) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}

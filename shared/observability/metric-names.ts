@@ -1,0 +1,37 @@
+import type { FunctionName } from '../wiring/pipeline.js';
+
+/**
+ * Metric names the functions emit and the alarms watch. Namespace `NhsMeshPipeline`; per-mailbox metrics carry a
+ * `Mailbox` dimension.
+ */
+export const METRICS = {
+  transfersAccepted: 'TransfersAccepted',
+  transfersRejected: 'TransfersRejected',
+  transfersFailed: 'TransfersFailed',
+  transfersDelivered: 'TransfersDelivered',
+  transfersUndeliverable: 'TransfersUndeliverable',
+  transferRetries: 'TransferRetries',
+  chunksSent: 'ChunksSent',
+  bytesSent: 'BytesSent',
+  inboundMessagesStored: 'InboundMessagesStored',
+  inboundBytesStored: 'InboundBytesStored',
+  inboundReports: 'InboundReports',
+  inboundPoisoned: 'InboundPoisoned',
+  healthCheckFailed: 'HealthCheckFailed',
+  healthCheckSucceeded: 'HealthCheckSucceeded',
+  certificateDaysToExpiry: 'CertificateDaysToExpiry',
+} as const;
+
+export const MAILBOX_DIMENSION = 'Mailbox';
+
+/**
+ * The functions that emit each alarmed metric. Alarms select on both dimensions Powertools writes (`service` and
+ * `Mailbox`), so an alarm watches nothing if a metric moves to another function without this list following it.
+ */
+export const METRIC_EMITTERS = {
+  transfersUndeliverable: ['deliveryTracker', 'inboundDownload'],
+  inboundMessagesStored: ['inboundDownload'],
+  healthCheckFailed: ['health'],
+  healthCheckSucceeded: ['health'],
+  certificateDaysToExpiry: ['health'],
+} as const satisfies Partial<Record<keyof typeof METRICS, readonly FunctionName[]>>;

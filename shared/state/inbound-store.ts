@@ -1,0 +1,66 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { InboundRecord } from '../inbound/inbound-record.js';
+import { LeasedStore, type DerivedAttributes } from './leased-store.js';
+import { TTL_ATTRIBUTE } from './table.js';
+
+const SK = 'INBOUND';
+/** Acknowledged messages are remembered for 30 days: longer than MESH keeps anything, so a late repeat is known. */
+const RETENTION_SECONDS = 30 * 24 * 3600;
+
+/** Inbound messages: one item per mailbox and MESH message id. */
+export class InboundStore extends LeasedStore<InboundRecord> {
+  protected readonly workableStatuses = ['queued', 'downloading', 'stored', 'poisoned'];
+
+  static idOf(mailboxId: string, messageId: string): string {
+    return `${mailboxId}#${messageId}`;
+  }
+
+  protected key(id: string) {
+    return { pk: `INBOUND#${id}`, sk: SK };
+  }
+
+  protected derived(_id: string, changes: Partial<InboundRecord>): DerivedAttributes {
+    return changes.status === 'acknowledged'
+      ? { [TTL_ATTRIBUTE]: Math.floor(this.now().getTime() / 1000) + RETENTION_SECONDS }
+      : {};
+  }
+
+  async getOrCreate(
+    mailboxId: string,
+    messageId: string,
+  ): Promise<{ created: boolean; record: InboundRecord }> {
+    const at = this.now();
+    return this.create(InboundStore.idOf(mailboxId, messageId), {
+      mailboxId,
+      messageId,
+      status: 'queued',
+      attempts: 0,
+      lastQueuedAt: at.getTime(),
+      createdAt: at.toISOString(),
+      updatedAt: at.toISOString(),
+    });
+  }
+
+  /**
+   * Claims the right to queue a download task again for a message whose earlier task may have been lost. Only one
+   * poller wins a claim (the write is conditional on the previous value).
+   */
+  async claimRequeue(record: InboundRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(InboundStore.idOf(record.mailboxId, record.messageId)),
+          UpdateExpression: 'SET lastQueuedAt = :now',
+          ConditionExpression: 'lastQueuedAt = :previous',
+          ExpressionAttributeValues: { ':now': this.now().getTime(), ':previous': record.lastQueuedAt ?? 0 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

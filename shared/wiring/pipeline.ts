@@ -1,0 +1,158 @@
+/**
+ * How the pipeline's functions, queues and schedules fit together, as plain data. The CDK construct builds AWS
+ * resources from it and the local runner wires emulators from it, so the two cannot drift apart.
+ *
+ * Every mailbox gets its own send queue, download queue and functions: a mailbox's functions can read only its
+ * own secret and key prefix, and one busy mailbox cannot starve another.
+ */
+
+export type QueueName = 'send' | 'download' | 'inboundEvents' | 'outboundStatus';
+export type FunctionName = 'outboundSend' | 'inboundPoll' | 'inboundDownload' | 'deliveryTracker' | 'health';
+
+export interface QueueSpec {
+  /** One queue per mailbox, or one for the whole deployment. */
+  readonly perMailbox: boolean;
+  /**
+   * FIFO, with the event id as deduplication id: a repeat of the same event within SQS's five-minute window is
+   * dropped by SQS, and each transfer's or message's events stay in order (message group).
+   */
+  readonly fifo: boolean;
+  /** Receives before a message moves to the queue's DLQ. Event queues have DLQs for their consumers. */
+  readonly maxReceiveCount: number;
+  /** The function that consumes it, when the pipeline does; event queues are for the user's own consumers. */
+  readonly consumer?: FunctionName;
+}
+
+export interface QueueTrigger {
+  readonly kind: 'queue';
+  readonly queue: QueueName;
+  readonly batchSize: number;
+  /** Invocations at once per mailbox: MESH asks clients not to hammer it. */
+  readonly maxConcurrency: number;
+}
+
+export interface ScheduleTrigger {
+  readonly kind: 'schedule';
+  /** Minutes between runs, unless the mailbox configuration overrides it (the poll schedule does). */
+  readonly everyMinutes: number;
+}
+
+export interface FunctionSpec {
+  /** Path of the handler module, relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  /** Powertools service name: the `service` dimension of its metrics and the `service` key of its logs. */
+  readonly serviceName: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly trigger: QueueTrigger | ScheduleTrigger;
+  /** Queues the function sends to (beyond the one that triggers it). */
+  readonly sendsTo: readonly QueueName[];
+  readonly readsOutboundBucket?: boolean;
+  readonly writesInboundBucket?: boolean;
+  /** Reads and writes the pipeline's DynamoDB table (transfer records, checkpoints, dedupe, inbound messages). */
+  readonly usesTable?: boolean;
+}
+
+export const QUEUES: Readonly<Record<QueueName, QueueSpec>> = {
+  send: { perMailbox: true, fifo: false, maxReceiveCount: 8, consumer: 'outboundSend' },
+  download: { perMailbox: true, fifo: false, maxReceiveCount: 8, consumer: 'inboundDownload' },
+  inboundEvents: { perMailbox: false, fifo: true, maxReceiveCount: 5 },
+  outboundStatus: { perMailbox: false, fifo: true, maxReceiveCount: 5 },
+};
+
+export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  outboundSend: {
+    entry: 'functions/outbound-send/index.ts',
+    serviceName: 'outbound-send',
+    description: 'Streams objects from the outbound bucket to MESH, chunked and resumable',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 2 },
+    sendsTo: ['send', 'outboundStatus'],
+    readsOutboundBucket: true,
+    usesTable: true,
+  },
+  inboundPoll: {
+    entry: 'functions/inbound-poll/index.ts',
+    serviceName: 'inbound-poll',
+    description: 'Lists a MESH inbox and queues one download task per message',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    trigger: { kind: 'schedule', everyMinutes: 5 },
+    sendsTo: ['download'],
+    usesTable: true,
+  },
+  inboundDownload: {
+    entry: 'functions/inbound-download/index.ts',
+    serviceName: 'inbound-download',
+    description: 'Streams a MESH message into the inbound bucket, emits its event, then acknowledges it',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    trigger: { kind: 'queue', queue: 'download', batchSize: 1, maxConcurrency: 2 },
+    sendsTo: ['download', 'inboundEvents', 'outboundStatus'],
+    writesInboundBucket: true,
+    usesTable: true,
+  },
+  deliveryTracker: {
+    entry: 'functions/delivery-tracker/index.ts',
+    serviceName: 'delivery-tracker',
+    description: 'Checks accepted outbound messages against MESH tracking until delivered or undeliverable',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    trigger: { kind: 'schedule', everyMinutes: 15 },
+    sendsTo: ['outboundStatus'],
+    usesTable: true,
+  },
+  health: {
+    entry: 'functions/health/index.ts',
+    serviceName: 'health',
+    description: 'Daily MESH handshake and client certificate expiry check',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    trigger: { kind: 'schedule', everyMinutes: 24 * 60 },
+    sendsTo: [],
+  },
+};
+
+/**
+ * Environment variables the functions read. Each function's composition root reads only the ones it needs and
+ * fails at cold start naming any that are missing.
+ */
+export const ENV = {
+  meshUrl: 'MESH_URL',
+  /** JSON array of MailboxConfig: the mailbox(es) this function serves. */
+  mailboxes: 'MAILBOXES',
+  tableName: 'TABLE_NAME',
+  outboundBucket: 'OUTBOUND_BUCKET',
+  inboundBucket: 'INBOUND_BUCKET',
+  sendQueueUrl: 'SEND_QUEUE_URL',
+  downloadQueueUrl: 'DOWNLOAD_QUEUE_URL',
+  inboundEventsQueueUrl: 'INBOUND_EVENTS_QUEUE_URL',
+  outboundStatusQueueUrl: 'OUTBOUND_STATUS_QUEUE_URL',
+  chunkBytes: 'CHUNK_BYTES',
+} as const;
+
+/** Maps each queue a function sends to onto the environment variable that carries its URL. */
+export const QUEUE_URL_ENV: Readonly<Record<QueueName, string>> = {
+  send: ENV.sendQueueUrl,
+  download: ENV.downloadQueueUrl,
+  inboundEvents: ENV.inboundEventsQueueUrl,
+  outboundStatus: ENV.outboundStatusQueueUrl,
+};
+
+/** Where files go in the buckets. */
+export const KEY_LAYOUT = {
+  /** Outbound files are dropped under `outbound/{MAILBOX}/`. */
+  outboundPrefix: (mailboxId: string) => `outbound/${mailboxId}/`,
+  /** Inbound files land under `inbound/{MAILBOX}/{WORKFLOW}/{MESSAGE ID}/{FILENAME}`. */
+  inboundPrefix: (mailboxId: string) => `inbound/${mailboxId}/`,
+} as const;
+
+/**
+ * The SQS visibility timeout for a queue consumed by a function with this timeout. It must exceed the timeout plus
+ * the lease grace (60 s), so a crashed invocation's message comes back only after its lease has lapsed.
+ */
+export function visibilityTimeoutSeconds(functionTimeoutSeconds: number): number {
+  return functionTimeoutSeconds + 120;
+}

@@ -1,0 +1,376 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { buffer } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { createDownloadFunction } from '../../../functions/inbound-download/container.js';
+import { createPollFunction } from '../../../functions/inbound-poll/container.js';
+import { createSendFunction } from '../../../functions/outbound-send/container.js';
+import { createTrackerFunction } from '../../../functions/delivery-tracker/container.js';
+import type { InboundEventV1 } from '../../../shared/events/inbound.js';
+import type { OutboundStatusEventV1 } from '../../../shared/events/outbound-status.js';
+import { bufferByteSource, sendChunked, type MeshClient } from '../../../shared/mesh/index.js';
+import { InboundStore } from '../../../shared/state/inbound-store.js';
+import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
+import { CrashInjector, type CrashPlan } from '../../../local/faults/crash-injector.js';
+import { createLambdaContext } from '../../../local/runtime/lambda-context.js';
+import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('inbound: poll, download to S3, announce, acknowledge', () => {
+  let h: PipelineHarness;
+  before(async () => {
+    h = await startPipelineHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+  beforeEach(async () => {
+    await h.mesh.server.admin.reset();
+    await Promise.all([h.downloadQueue, h.sendQueue].map((q) => h.takeMessages(q)));
+    await h.takeMessages(h.inboundEventsQueue);
+    await h.takeMessages(h.statusQueue);
+  });
+
+  const env = (extra: Record<string, string> = {}) =>
+    h.env({ LEASE_GRACE_MS: '0', CHUNK_BYTES: String(1024 * 1024), ...extra });
+
+  async function poll(mailbox = 'X26ABC2') {
+    const fn = createPollFunction(
+      env({ MAILBOXES: JSON.stringify([{ id: mailbox, secretId: `mesh/${mailbox}` }]) }),
+      {
+        clients: h.clients,
+        log: h.log,
+        metrics: h.metrics,
+      },
+    );
+    const result = await fn.handler({}, createLambdaContext('poll', 60_000));
+    await fn.close();
+    return result;
+  }
+
+  function downloader(
+    crash?: { injector: CrashInjector; plan: () => CrashPlan },
+    extra: Record<string, string> = {},
+  ) {
+    const fn = createDownloadFunction(env(extra), {
+      clients: h.clients,
+      log: h.log,
+      metrics: h.metrics,
+      wrapMeshClient: crash
+        ? (client: MeshClient) =>
+            crash.injector.instrumentObject(client, 'mesh', ['getMetadata', 'downloadChunk', 'acknowledge'])
+        : undefined,
+    });
+    const handler = crash
+      ? (event: SQSEvent, context: Context) =>
+          crash.injector.run(crash.plan(), () => fn.handler(event, context))
+      : fn.handler;
+    return { handler, close: fn.close };
+  }
+
+  async function downloadAll(timeoutMs = 30_000, extra: Record<string, string> = {}) {
+    const fn = downloader(undefined, extra);
+    await h.drain(h.eventSource(h.downloadQueue, fn.handler, { timeoutMs }), h.downloadQueue, 60_000);
+    await fn.close();
+  }
+
+  async function readObject(key: string): Promise<Buffer> {
+    const { Body } = await h.clients.s3.send(new GetObjectCommand({ Bucket: h.inboundBucket, Key: key }));
+    return buffer(Body as Readable);
+  }
+
+  async function inboundKeys(prefix: string): Promise<string[]> {
+    const { Contents } = await h.clients.s3.send(
+      new ListObjectsV2Command({ Bucket: h.inboundBucket, Prefix: prefix }),
+    );
+    return (Contents ?? []).map((c) => c.Key!);
+  }
+
+  async function queueDepth(url: string): Promise<number> {
+    const { Attributes } = await h.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+
+  test('queues one download per message across more than 500, and not again on the next poll', async () => {
+    const sender = h.mesh.client('X26ABC1');
+    for (let i = 0; i < 520; i++) {
+      await sender.sendMessage({ to: 'X26ABC2', workflowId: 'TEST_WORKFLOW' }, { body: `m${i}` });
+    }
+
+    const [first] = await poll();
+    const [second] = await poll();
+
+    assert.equal(first?.listed, 520);
+    assert.equal(first?.queued, 520);
+    assert.equal(second?.queued, 0);
+    assert.equal(second?.alreadyQueued, 520);
+    assert.equal(await queueDepth(h.downloadQueue.url), 520);
+  });
+
+  test('stores a chunked gzip message with chunks under 5 MiB byte for byte, then announces and acknowledges it', async () => {
+    const payload = randomBytes(12 * 1024 * 1024 + 333);
+    const sent = await sendChunked(
+      h.mesh.client('X26ABC1'),
+      bufferByteSource(payload),
+      { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: 'scan.bin', localId: 'L-1', subject: 'scan' },
+      { chunkBytes: 1024 * 1024 + 7, allowSmallChunks: true },
+    );
+    assert.equal(sent.status, 'complete');
+
+    await poll();
+    await downloadAll();
+
+    const key = `inbound/X26ABC2/TEST_WORKFLOW/${sent.messageId}/scan.bin`;
+    assert.equal(sha256(await readObject(key)), sha256(payload));
+    const head = await h.clients.s3.send(new HeadObjectCommand({ Bucket: h.inboundBucket, Key: key }));
+    assert.equal(head.Metadata?.['mex-localid'], 'L-1');
+    assert.equal(head.Metadata?.['mex-from'], 'X26ABC1');
+    const events = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.messageId, sent.messageId);
+    assert.equal(events[0]?.sha256, sha256(payload));
+    assert.equal(events[0]?.size, payload.length);
+    assert.equal(events[0]?.key, key);
+    assert.equal(events[0]?.localId, 'L-1');
+    assert.deepEqual((await h.mesh.client('X26ABC2').listInbox()).messageIds, []);
+    const record = await new InboundStore(h.clients.dynamo, h.tableName).get(
+      InboundStore.idOf('X26ABC2', sent.messageId),
+    );
+    assert.equal(record?.status, 'acknowledged');
+  });
+
+  test('resumes a download split over several invocations and still gets its SHA-256 right', async () => {
+    const payload = randomBytes(12 * 1024 * 1024);
+    const sent = await sendChunked(
+      h.mesh.client('X26ABC1'),
+      bufferByteSource(payload),
+      { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: 'long.bin' },
+      { chunkBytes: 3 * 1024 * 1024, allowSmallChunks: true },
+    );
+    const before = h.logs.filter((l) => l.message.includes('download handed over')).length;
+
+    await poll();
+    await downloadAll(60_000, { SAFETY_MARGIN_MS: '59990' });
+
+    const [event] = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
+    assert.equal(event?.sha256, sha256(payload));
+    assert.equal(sha256(await readObject(event!.key)), sha256(payload));
+    assert.ok(h.logs.filter((l) => l.message.includes('download handed over')).length - before >= 1);
+    assert.equal(sent.status, 'complete');
+  });
+
+  test('after a crash before or after any external call: one object, one event, one acknowledgement', async () => {
+    const payload = randomBytes(6 * 1024 * 1024 + 11);
+    const injector = new CrashInjector();
+    injector.instrumentAwsClient(h.clients.s3, 's3');
+    injector.instrumentAwsClient(h.clients.sqs, 'sqs');
+    injector.instrumentAwsClient(h.clients.dynamo, 'dynamodb');
+    const sendOne = async (name: string) => {
+      const sent = await sendChunked(
+        h.mesh.client('X26ABC1'),
+        bufferByteSource(payload),
+        { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: name },
+        { chunkBytes: 2 * 1024 * 1024, allowSmallChunks: true },
+      );
+      await poll();
+      return sent.messageId;
+    };
+    const points: string[] = [];
+    await sendOne('clean.bin');
+    const clean = downloader({ injector, plan: () => ({ after: (p) => (points.push(p), false) }) });
+    await h.drain(h.eventSource(h.downloadQueue, clean.handler, { timeoutMs: 400 }), h.downloadQueue);
+    await h.takeMessages(h.inboundEventsQueue);
+    assert.ok(points.includes('mesh:acknowledge'));
+
+    for (const [index, point] of points.entries()) {
+      for (const when of ['before', 'after'] as const) {
+        const occurrence = points.slice(0, index + 1).filter((p) => p === point).length;
+        let seen = 0;
+        let fired = false;
+        const crashAt = (p: string) => {
+          if (fired || p !== point || ++seen !== occurrence) return false;
+          fired = true;
+          return true;
+        };
+        const acksBefore = (await h.mesh.server.admin.stats()).counters.acknowledgements;
+        const messageId = await sendOne(`crash-${index}-${when}.bin`);
+        const fn = downloader({ injector, plan: () => ({ [when]: crashAt }) });
+        await h.drain(
+          h.eventSource(h.downloadQueue, fn.handler, { timeoutMs: 400 }),
+          h.downloadQueue,
+          20_000,
+        );
+
+        const label = `crash ${when} ${point} (#${index})`;
+        const events = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
+        assert.ok(fired, `${label} fired`);
+        assert.deepEqual(
+          events.map((e) => e.messageId),
+          [messageId],
+          `one event after ${label}`,
+        );
+        assert.equal(sha256(await readObject(events[0]!.key)), sha256(payload), label);
+        const acks = (await h.mesh.server.admin.stats()).counters.acknowledgements - acksBefore;
+        assert.equal(acks, 1, `one acknowledgement after ${label}`);
+        assert.equal((await h.mesh.server.admin.getMessage(messageId))?.status, 'acknowledged');
+      }
+    }
+  });
+
+  test('stores a file whose name tries path traversal and control characters under a safe name', async () => {
+    const messageId = await h.mesh
+      .client('X26ABC1')
+      .sendMessage(
+        { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: '../../etc/pass\x85wd\x9b.txt' },
+        { body: 'x' },
+      );
+
+    await poll();
+    await downloadAll();
+
+    const keys = await inboundKeys(`inbound/X26ABC2/TEST_WORKFLOW/${messageId}/`);
+    assert.deepEqual(keys, [`inbound/X26ABC2/TEST_WORKFLOW/${messageId}/passwd.txt`]);
+  });
+
+  test('a code-14 report marks the outbound transfer undeliverable and is announced', async () => {
+    const send = createSendFunction(env(), { clients: h.clients, log: h.log, metrics: h.metrics });
+    const put = await h.putObject('outbound/X26ABC1/will-expire.txt', 'never collected', {
+      'mex-to': 'X26ABC2',
+      'mex-workflowid': 'TEST_WORKFLOW',
+    });
+    await h.drain(h.eventSource(h.sendQueue, send.handler), h.sendQueue);
+    await send.close();
+    const transferId = transferIdFor({
+      bucket: h.outboundBucket,
+      key: 'outbound/X26ABC1/will-expire.txt',
+      size: 15,
+      ...put,
+    });
+    const transfer = await h.transfers.get(transferId);
+    await h.mesh.server.admin.expireMessage(transfer!.messageId!);
+    await h.takeMessages(h.statusQueue);
+
+    await poll('X26ABC1');
+    await downloadAll();
+
+    const after = await h.transfers.get(transferId);
+    assert.equal(after?.status, 'undeliverable');
+    assert.equal(after?.errorCode, '14');
+    const statuses = await h.takeMessages<OutboundStatusEventV1>(h.statusQueue);
+    assert.deepEqual(
+      statuses.map((e) => e.status),
+      ['undeliverable'],
+    );
+    assert.equal(statuses[0]?.error?.code, '14');
+    const [event] = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
+    assert.equal(event?.messageType, 'REPORT');
+    assert.equal(event?.report?.linkedTransferId, transferId);
+    assert.deepEqual((await h.mesh.client('X26ABC1').listInbox()).messageIds, []);
+  });
+
+  test('a report that links to nothing is still stored and announced', async () => {
+    await h.mesh.server.admin.createReport({
+      mailbox_id: 'X26ABC1',
+      code: '14',
+      description: 'Message not collected',
+      workflow_id: 'TEST_WORKFLOW',
+      linked_message_id: 'NO_SUCH_MESSAGE',
+      status: 'error',
+    });
+
+    await poll('X26ABC1');
+    await downloadAll();
+
+    const [event] = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
+    assert.equal(event?.messageType, 'REPORT');
+    assert.equal(event?.report?.linkedMessageId, 'NO_SUCH_MESSAGE');
+    assert.equal(event?.report?.linkedTransferId, undefined);
+  });
+
+  test('tracking moves an accepted transfer to delivered once the recipient acknowledges it', async () => {
+    const send = createSendFunction(env(), { clients: h.clients, log: h.log, metrics: h.metrics });
+    const put = await h.putObject('outbound/X26ABC1/tracked.txt', 'track me', {
+      'mex-to': 'X26ABC2',
+      'mex-workflowid': 'TEST_WORKFLOW',
+    });
+    await h.drain(h.eventSource(h.sendQueue, send.handler), h.sendQueue);
+    await send.close();
+    const transferId = transferIdFor({
+      bucket: h.outboundBucket,
+      key: 'outbound/X26ABC1/tracked.txt',
+      size: 8,
+      ...put,
+    });
+    const later = () => new Date(Date.now() + 10 * 60_000);
+    const tracker = () =>
+      createTrackerFunction(
+        env({ MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]) }),
+        {
+          clients: h.clients,
+          log: h.log,
+          metrics: h.metrics,
+          now: later,
+        },
+      );
+
+    const early = tracker();
+    const [pending] = await early.handler({}, createLambdaContext('tracker', 60_000));
+    await early.close();
+    await poll();
+    await downloadAll();
+    await h.takeMessages(h.statusQueue);
+    const afterAck = tracker();
+    const [done] = await afterAck.handler({}, createLambdaContext('tracker', 60_000));
+    await afterAck.close();
+
+    assert.equal(pending?.pending, 1);
+    assert.equal(done?.delivered, 0, 'the next check is backed off, so nothing is due yet');
+    const record = await h.transfers.get(transferId);
+    assert.equal(record?.status, 'accepted');
+    const muchLater = createTrackerFunction(
+      env({ MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]) }),
+      {
+        clients: h.clients,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => new Date(Date.now() + 60 * 60_000),
+      },
+    );
+    const [finally_] = await muchLater.handler({}, createLambdaContext('tracker', 60_000));
+    await muchLater.close();
+    assert.equal(finally_?.delivered, 1);
+    assert.equal((await h.transfers.get(transferId))?.status, 'delivered');
+    const statuses = await h.takeMessages<OutboundStatusEventV1>(h.statusQueue);
+    assert.deepEqual(
+      statuses.map((e) => e.status),
+      ['delivered'],
+    );
+  });
+
+  test('carries a file from mailbox A outbound bucket to mailbox B inbound bucket', async () => {
+    const payload = randomBytes(2 * 1024 * 1024 + 9);
+    const send = createSendFunction(env(), { clients: h.clients, log: h.log, metrics: h.metrics });
+    await h.putObject('outbound/X26ABC1/a-to-b.bin', payload, {
+      'mex-to': 'X26ABC2',
+      'mex-workflowid': 'TEST_WORKFLOW',
+      'mex-filename': 'a-to-b.bin',
+    });
+    await h.drain(h.eventSource(h.sendQueue, send.handler), h.sendQueue);
+    await send.close();
+
+    await poll();
+    await downloadAll();
+
+    const [event] = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
+    assert.equal(event?.sender, 'X26ABC1');
+    assert.equal(event?.fileName, 'a-to-b.bin');
+    assert.equal(sha256(await readObject(event!.key)), sha256(payload));
+  });
+});
