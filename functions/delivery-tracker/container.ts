@@ -13,6 +13,7 @@ export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: Functio
   const { read, clients, log, metrics } = runtime;
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const maxChecksPerRun = read.integer('MAX_TRACKING_CHECKS', 100, { min: 1, max: 10_000 });
+  const baseDelayMs = read.integer('TRACKING_BASE_DELAY_MS', 60_000, { min: 0 });
   read.done();
 
   const transfers = new TransferStore(clients.dynamo, runtime.tableName, overrides.now);
@@ -27,6 +28,7 @@ export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: Functio
     }),
     meshClient: (mailboxId) => runtime.meshClient(mailboxId),
     maxChecksPerRun,
+    baseDelayMs,
     log,
     metrics,
     now: overrides.now ? () => overrides.now!().getTime() : undefined,

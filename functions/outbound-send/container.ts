@@ -20,6 +20,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const allowSmallChunks = read.boolean('ALLOW_SMALL_CHUNKS', false);
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
+  const firstTrackingDelayMs = read.integer('TRACKING_FIRST_DELAY_MS', 60_000, { min: 0 });
   read.done();
 
   const sender = new OutboundSender({
@@ -41,6 +42,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       allowSmallChunks,
       safetyMarginMs,
       leaseGraceMs,
+      firstTrackingDelayMs,
     },
     log: runtime.log,
     metrics: runtime.metrics,

@@ -11,6 +11,8 @@ export interface DeliveryTrackerDeps {
   readonly meshClient: (mailboxId: string) => Promise<MeshClient>;
   /** At most this many MESH tracking calls per mailbox per run. */
   readonly maxChecksPerRun: number;
+  /** First gap between checks; it doubles after each. */
+  readonly baseDelayMs?: number;
   readonly log: Log;
   readonly metrics: MetricsSink;
   readonly now?: () => number;
@@ -25,9 +27,9 @@ export interface TrackingSummary {
   readonly errors: number;
 }
 
-/** Backoff between checks of one message: 1, 2, 4 ... minutes, at most 6 hours apart. */
-export function nextCheckDelayMs(checksSoFar: number): number {
-  return Math.min(6 * 3600_000, 60_000 * 2 ** Math.min(checksSoFar, 20));
+/** Backoff between checks of one message: base, 2×, 4× ... (1, 2, 4 minutes by default), at most 6 hours apart. */
+export function nextCheckDelayMs(checksSoFar: number, baseMs = 60_000): number {
+  return Math.min(6 * 3600_000, baseMs * 2 ** Math.min(checksSoFar, 20));
 }
 
 /** MESH statuses that mean the recipient will never collect the message. */
@@ -94,7 +96,7 @@ export class DeliveryTracker {
     await this.deps.transfers.transition(transfer.transferId, ['accepted'], {
       sender: transfer.sender,
       trackingChecks: checks,
-      nextTrackingAt: now + nextCheckDelayMs(checks),
+      nextTrackingAt: now + nextCheckDelayMs(checks, this.deps.baseDelayMs),
     });
     return 'pending';
   }

@@ -19,9 +19,6 @@ import { LeaseLostError, type TransferStore } from '../state/transfer-store.js';
 import { resolveAddress, type OutboundRoute } from './addressing.js';
 import type { ObjectRef, TransferRecord } from './transfer.js';
 
-/** MESH rarely has news of a delivery sooner than this after the upload. */
-const FIRST_TRACKING_DELAY_MS = 60_000;
-
 export interface OutboundSettings {
   /** Sending mailboxes this deployment serves. */
   readonly mailboxes: readonly string[];
@@ -38,6 +35,8 @@ export interface OutboundSettings {
    * the function timeout plus this, so a crashed invocation's message comes back only once its lease has lapsed.
    */
   readonly leaseGraceMs: number;
+  /** When the first delivery check is due after acceptance (MESH rarely has news sooner than a minute). */
+  readonly firstTrackingDelayMs: number;
 }
 
 export interface OutboundDeps {
@@ -303,7 +302,7 @@ export class OutboundSender {
       errorText: undefined,
       sender: record.sender,
       trackingChecks: 0,
-      nextTrackingAt: this.now().getTime() + FIRST_TRACKING_DELAY_MS,
+      nextTrackingAt: this.now().getTime() + this.deps.settings.firstTrackingDelayMs,
     });
     await this.deps.transfers.releaseLease(done.transferId, budget.invocationId);
     this.deps.metrics.add(METRICS.transfersAccepted, 'Count', 1);

@@ -1,0 +1,234 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createAwsClients, type AwsClients } from '../../shared/aws/clients.js';
+import type { FunctionOverrides } from '../../shared/config/function-runtime.js';
+import type { MailboxConfig } from '../../shared/config/mailboxes.js';
+import type { Log, MetricsSink } from '../../shared/observability/ports.js';
+import { noMetrics } from '../../shared/observability/ports.js';
+import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
+import { FUNCTIONS, KEY_LAYOUT, type FunctionName } from '../../shared/wiring/pipeline.js';
+import { startLocalAws, type LocalAws } from '../aws/index.js';
+import { DEFAULT_MESH_SERVER_CONFIG } from '../config/default-mesh-server.js';
+import { startMeshServer, type MeshServerOptions, type RunningMeshServer } from '../mesh-server/index.js';
+import { loadOrCreateTestPki } from '../pki.js';
+import { bridgeS3Notifications } from '../runtime/s3-notifications.js';
+import { SqsEventSource } from '../runtime/sqs-event-source.js';
+import type { RemoteMailbox } from './config.js';
+import { EventFeed } from './event-feed.js';
+import { createLocalFunctions, type LocalFunction } from './functions.js';
+import { createLocalResources, type LocalResources } from './resources.js';
+import { LocalSchedule } from './scheduler.js';
+
+export interface LocalPipelineOptions {
+  /** Where PKI files are cached between runs (default `.local`). */
+  readonly dataDir?: string;
+  /** A remote MESH API v2 server and its mailboxes; without it the local MESH server runs with its defaults. */
+  readonly remote?: { readonly url: string; readonly mailboxes: readonly RemoteMailbox[] };
+  /** Options for the local MESH server (mailboxes are its defaults). */
+  readonly meshServer?: Partial<MeshServerOptions>;
+  /** Local MESH server port (default: any free port). */
+  readonly meshPort?: number;
+  /** The time budget of each local invocation; visibility timeouts and leases follow from it. */
+  readonly functionTimeoutSeconds?: number;
+  readonly pollEveryMs?: number;
+  readonly trackEveryMs?: number;
+  readonly log: Log;
+  readonly metrics?: MetricsSink;
+  /** For tests and the chaos run: instrumented clients, MESH client wrappers. */
+  readonly overrides?: Omit<FunctionOverrides, 'log' | 'metrics'>;
+  /** Extra function environment (e.g. small chunk sizes for the chaos run). */
+  readonly env?: Record<string, string>;
+  /** Consume the event queues and hand events to `events.on(...)` (default true). */
+  readonly consumeEvents?: boolean;
+  /** Invocations at once per queue-triggered function and mailbox (default from the wiring). */
+  readonly concurrency?: number;
+  readonly onFunctionError?: (name: string, mailboxId: string, error: unknown) => void;
+}
+
+export interface LocalPipeline {
+  readonly mesh?: RunningMeshServer;
+  readonly meshUrl: string;
+  readonly aws: LocalAws;
+  readonly clients: AwsClients;
+  readonly resources: LocalResources;
+  readonly mailboxes: readonly MailboxConfig[];
+  readonly events: EventFeed;
+  /** Runs a scheduled function now for every mailbox (e.g. to poll at once), waiting for it. */
+  runScheduled(name: FunctionName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Default local routes: a file dropped under a mailbox's outbound prefix goes to the next local mailbox. */
+function defaultRoutes(ids: readonly string[]): MailboxConfig['routes'][] {
+  return ids.map((id, i) => [
+    { prefix: KEY_LAYOUT.outboundPrefix(id), to: ids[(i + 1) % ids.length]!, workflowId: 'TEST_WORKFLOW' },
+  ]);
+}
+
+/**
+ * The whole pipeline on one machine: the MESH server (local, or remote), the AWS emulators, the resources the CDK
+ * stack would create, every function per mailbox, and Lambda-like event sources and schedules wired as in AWS.
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const dataDir = resolve(options.dataDir ?? '.local');
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    let mesh: RunningMeshServer | undefined;
+    let meshUrl: string;
+    let credentials: { id: string; credentials: MeshCredentials; routes: MailboxConfig['routes'] }[];
+    if (options.remote) {
+      meshUrl = options.remote.url;
+      credentials = options.remote.mailboxes.map((m) => ({ id: m.id, credentials: m.credentials, routes: m.routes }));
+    } else {
+      const config = DEFAULT_MESH_SERVER_CONFIG;
+      const ids = config.mailboxes.map((m) => m.id);
+      const { pki } = await loadOrCreateTestPki(join(dataDir, 'pki'), ids);
+      const storeDir = await mkdtemp(join(tmpdir(), 'mesh-local-store-'));
+      stops.push(() => rm(storeDir, { recursive: true, force: true }));
+      mesh = await startMeshServer({
+        ...config,
+        port: options.meshPort ?? 0,
+        storeDir,
+        ...options.meshServer,
+        tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
+      });
+      stops.push(() => mesh!.close());
+      meshUrl = mesh.url;
+      const routes = defaultRoutes(ids);
+      credentials = config.mailboxes.map((m, i) => ({
+        id: m.id,
+        routes: routes[i],
+        credentials: {
+          password: m.password,
+          sharedSecret: config.sharedSecret,
+          clientCert: pki.clients[m.id]!.cert,
+          clientKey: pki.clients[m.id]!.key,
+          caCert: pki.ca.cert,
+        },
+      }));
+    }
+
+    const aws = await startLocalAws();
+    stops.push(() => aws.close());
+    const clients = options.overrides?.clients ?? createAwsClients({
+      s3: aws.clientConfig('s3'),
+      sqs: aws.clientConfig('sqs'),
+      dynamodb: aws.clientConfig('dynamodb'),
+      secretsManager: aws.clientConfig('secretsManager'),
+    });
+    const timeoutSeconds = options.functionTimeoutSeconds ?? 60;
+    const resources = await createLocalResources(
+      aws,
+      credentials.map((c) => c.id),
+      { functionTimeoutSeconds: timeoutSeconds },
+    );
+    for (const c of credentials) aws.secrets.put(`mesh/${c.id}`, JSON.stringify(c.credentials));
+    const mailboxes: MailboxConfig[] = credentials.map((c) => ({ id: c.id, secretId: `mesh/${c.id}`, routes: c.routes }));
+
+    stops.push(async () => void unbridge());
+    const unbridge = bridgeS3Notifications(
+      clients.sqs,
+      (listener) => aws.onS3Event(listener),
+      mailboxes.map((m) => ({
+        bucket: resources.outboundBucket,
+        prefix: KEY_LAYOUT.outboundPrefix(m.id),
+        queueUrl: resources.queue('send', m.id).url,
+      })),
+    );
+
+    const functions = createLocalFunctions({
+      meshUrl,
+      mailboxes,
+      resources,
+      overrides: {
+        ...options.overrides,
+        clients,
+        aws: { secretsManager: aws.clientConfig('secretsManager') },
+        log: options.log,
+        metrics: options.metrics ?? noMetrics,
+      },
+      env: {
+        // Leases must lapse before a crashed invocation's message comes back (visibility = 1.5 x timeout).
+        LEASE_GRACE_MS: String(Math.floor(timeoutSeconds * 250)),
+        SAFETY_MARGIN_MS: String(Math.min(60_000, Math.floor(timeoutSeconds * 200))),
+        TRACKING_FIRST_DELAY_MS: '1000',
+        TRACKING_BASE_DELAY_MS: '2000',
+        REQUEUE_AFTER_SECONDS: String(Math.ceil(timeoutSeconds * 3)),
+        ...options.env,
+      },
+    });
+    stops.push(async () => {
+      await Promise.all(functions.map((f) => f.close()));
+    });
+
+    const report = (f: LocalFunction) => (error: unknown) => options.onFunctionError?.(f.name, f.mailboxId, error);
+    const schedules = new Map<FunctionName, LocalSchedule[]>();
+    for (const f of functions) {
+      const spec = FUNCTIONS[f.name];
+      if (spec.trigger.kind === 'queue') {
+        const queue = resources.queue(spec.trigger.queue, f.mailboxId);
+        const source = new SqsEventSource({
+          sqs: clients.sqs,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          functionName: `${f.name}-${f.mailboxId}`,
+          handler: f.handler,
+          batchSize: spec.trigger.batchSize,
+          timeoutMs: timeoutSeconds * 1000,
+          concurrency: options.concurrency ?? spec.trigger.maxConcurrency,
+          waitSeconds: 1,
+          onInvocationError: report(f),
+        });
+        source.start();
+        stops.push(() => source.stop());
+      } else {
+        const everyMs =
+          f.name === 'inboundPoll'
+            ? (options.pollEveryMs ?? 2_000)
+            : f.name === 'deliveryTracker'
+              ? (options.trackEveryMs ?? 3_000)
+              : spec.trigger.everyMinutes * 60_000;
+        const schedule = new LocalSchedule({
+          functionName: `${f.name}-${f.mailboxId}`,
+          everyMs,
+          timeoutMs: timeoutSeconds * 1000,
+          handler: f.handler,
+          onError: report(f),
+        });
+        schedule.start(true);
+        stops.push(() => schedule.stop());
+        schedules.set(f.name, [...(schedules.get(f.name) ?? []), schedule]);
+      }
+    }
+
+    const events = new EventFeed(clients.sqs, {
+      status: resources.queue('outboundStatus', '').url,
+      inbound: resources.queue('inboundEvents', '').url,
+    });
+    if (options.consumeEvents !== false) {
+      events.start();
+      stops.push(() => events.stop());
+    }
+
+    return {
+      mesh,
+      meshUrl,
+      aws,
+      clients,
+      resources,
+      mailboxes,
+      events,
+      runScheduled: async (name) => {
+        await Promise.all((schedules.get(name) ?? []).map((s) => s.runNow()));
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
