@@ -45,7 +45,9 @@ async function main(): Promise<number> {
   const root = resolve('.local');
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const log = fileLog(join(root, 'logs', 'pipeline.jsonl'), (line) =>
-    say(`${stamp()} ${red('error')} ${String(line.message)} ${dim(JSON.stringify(line.error ?? line.reason ?? ''))}`),
+    say(
+      `${stamp()} ${red('error')} ${String(line.message)} ${dim(JSON.stringify(line.error ?? line.reason ?? ''))}`,
+    ),
   );
   const remote = values['mesh-url']
     ? { url: values['mesh-url'], mailboxes: await loadRemoteConfig(values.config!) }
@@ -59,7 +61,9 @@ async function main(): Promise<number> {
     pollEveryMs: Number(values['poll-seconds'] ?? 2) * 1000,
     log,
     onFunctionError: (name, mailbox, error) =>
-      say(`${stamp()} ${red('error')} ${name} (${mailbox}): ${error instanceof Error ? error.message : String(error)}`),
+      say(
+        `${stamp()} ${red('error')} ${name} (${mailbox}): ${error instanceof Error ? error.message : String(error)}`,
+      ),
   });
   say(`${stamp()} MESH: ${pipeline.meshUrl}${pipeline.mesh ? ' (local, mutual TLS)' : ''}`);
   say(`${stamp()} mailboxes: ${pipeline.mailboxes.map((m) => m.id).join(', ')}`);
@@ -102,7 +106,9 @@ async function main(): Promise<number> {
   if (pipeline.mailboxes.length >= 2) await runDemo(pipeline, say);
   await folders.start();
   say('');
-  say(`drop files into ${join(root, 'outbox', '<MAILBOX>')}/ to send them; received files appear in ${join(root, 'inbox', '<MAILBOX>')}/`);
+  say(
+    `drop files into ${join(root, 'outbox', '<MAILBOX>')}/ to send them; received files appear in ${join(root, 'inbox', '<MAILBOX>')}/`,
+  );
   say('press Ctrl-C to stop');
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', () => resolveStop());
@@ -117,7 +123,8 @@ class UsageError extends Error {}
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage =
+      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
     if (usage) process.stderr.write(USAGE);
     process.exit(usage ? 2 : 1);

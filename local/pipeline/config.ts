@@ -38,13 +38,15 @@ export async function loadRemoteConfig(path: string): Promise<RemoteMailbox[]> {
   const problems: string[] = [];
   const root = json as { sharedSecret?: unknown; mailboxes?: unknown };
   if (typeof root.sharedSecret !== 'string' || !root.sharedSecret) problems.push('sharedSecret is required');
-  if (!Array.isArray(root.mailboxes) || root.mailboxes.length === 0) problems.push('mailboxes must be a non-empty array');
+  if (!Array.isArray(root.mailboxes) || root.mailboxes.length === 0)
+    problems.push('mailboxes must be a non-empty array');
   const base = dirname(resolve(path));
   const mailboxes: RemoteMailbox[] = [];
   for (const [index, entry] of ((root.mailboxes as unknown[]) ?? []).entries()) {
     const m = entry as Record<string, unknown>;
     const where = `mailboxes[${index}]`;
-    if (typeof m.id !== 'string' || !/^[A-Z0-9]{3,20}$/.test(m.id)) problems.push(`${where}.id must be an uppercase mailbox id`);
+    if (typeof m.id !== 'string' || !/^[A-Z0-9]{3,20}$/.test(m.id))
+      problems.push(`${where}.id must be an uppercase mailbox id`);
     if (typeof m.password !== 'string' || !m.password) problems.push(`${where}.password is required`);
     const files: Record<string, string> = {};
     for (const field of ['clientCert', 'clientKey', 'caCert']) {

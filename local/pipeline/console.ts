@@ -15,7 +15,9 @@ export function stamp(): string {
 export function describeEvent(item: PipelineEvent): string {
   if (item.kind === 'status') {
     const e = item.event;
-    const status = ['rejected', 'failed', 'undeliverable'].includes(e.status) ? red(e.status) : green(e.status);
+    const status = ['rejected', 'failed', 'undeliverable'].includes(e.status)
+      ? red(e.status)
+      : green(e.status);
     const route = `${e.mailbox ?? '?'} → ${e.recipient ?? '?'}`;
     const detail = [
       e.messageId && `message ${e.messageId}`,

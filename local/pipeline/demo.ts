@@ -46,7 +46,8 @@ export async function runDemo(
         transferId = status.transferId;
         messageId ??= status.messageId;
         seen.add(status.status);
-        if (['rejected', 'failed', 'undeliverable'].includes(status.status)) failure = status.error?.text ?? status.status;
+        if (['rejected', 'failed', 'undeliverable'].includes(status.status))
+          failure = status.error?.text ?? status.status;
       } else {
         const arrived = event as InboundEventV1;
         if (arrived.messageId !== messageId || arrived.mailbox !== to.id) return;

@@ -47,7 +47,9 @@ export class EventFeed {
         for (const message of Messages ?? []) {
           const event = JSON.parse(message.Body ?? '{}') as never;
           for (const listener of this.listeners) await listener({ kind, event } as PipelineEvent);
-          await this.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+          await this.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
         }
       } catch {
         if (!this.running) return;

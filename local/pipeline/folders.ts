@@ -55,7 +55,9 @@ export class FolderBridge {
     const dir = join(this.options.root, 'inbox', e.mailbox, e.messageType === 'REPORT' ? 'reports' : '');
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${e.messageId}-${safeFileName(e.fileName, e.messageId)}`);
-    const { Body } = await this.options.clients.s3.send(new GetObjectCommand({ Bucket: e.bucket, Key: e.key }));
+    const { Body } = await this.options.clients.s3.send(
+      new GetObjectCommand({ Bucket: e.bucket, Key: e.key }),
+    );
     await pipeline(Body as Readable, createWriteStream(path));
     return path;
   }

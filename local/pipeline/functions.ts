@@ -20,7 +20,10 @@ export interface LocalFunction {
 }
 
 const FACTORIES: Readonly<
-  Record<FunctionName, (env: NodeJS.ProcessEnv, o: FunctionOverrides) => { handler: AnyHandler; close(): Promise<void> }>
+  Record<
+    FunctionName,
+    (env: NodeJS.ProcessEnv, o: FunctionOverrides) => { handler: AnyHandler; close(): Promise<void> }
+  >
 > = {
   outboundSend: createSendFunction,
   inboundPoll: createPollFunction,
@@ -29,7 +32,9 @@ const FACTORIES: Readonly<
   health: (env, o) =>
     createHealthFunction(env, {
       log: o.log,
-      metrics: o.metrics ? { add: (_mailbox, name, unit, value) => o.metrics!.add(name, unit, value) } : undefined,
+      metrics: o.metrics
+        ? { add: (_mailbox, name, unit, value) => o.metrics!.add(name, unit, value) }
+        : undefined,
       now: o.now,
       secretsManager: o.aws?.secretsManager,
     }),
@@ -52,7 +57,10 @@ export function createLocalFunctions(options: LocalFunctionOptions): LocalFuncti
   const { resources } = options;
   const functions: LocalFunction[] = [];
   for (const mailbox of options.mailboxes) {
-    for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][]) {
+    for (const [name, spec] of Object.entries(FUNCTIONS) as [
+      FunctionName,
+      (typeof FUNCTIONS)[FunctionName],
+    ][]) {
       const env: Record<string, string> = {
         [ENV.meshUrl]: options.meshUrl,
         [ENV.mailboxes]: JSON.stringify([mailbox]),

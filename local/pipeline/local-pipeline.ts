@@ -82,7 +82,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     let credentials: { id: string; credentials: MeshCredentials; routes: MailboxConfig['routes'] }[];
     if (options.remote) {
       meshUrl = options.remote.url;
-      credentials = options.remote.mailboxes.map((m) => ({ id: m.id, credentials: m.credentials, routes: m.routes }));
+      credentials = options.remote.mailboxes.map((m) => ({
+        id: m.id,
+        credentials: m.credentials,
+        routes: m.routes,
+      }));
     } else {
       const config = DEFAULT_MESH_SERVER_CONFIG;
       const ids = config.mailboxes.map((m) => m.id);
@@ -114,12 +118,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
     const aws = await startLocalAws();
     stops.push(() => aws.close());
-    const clients = options.overrides?.clients ?? createAwsClients({
-      s3: aws.clientConfig('s3'),
-      sqs: aws.clientConfig('sqs'),
-      dynamodb: aws.clientConfig('dynamodb'),
-      secretsManager: aws.clientConfig('secretsManager'),
-    });
+    const clients =
+      options.overrides?.clients ??
+      createAwsClients({
+        s3: aws.clientConfig('s3'),
+        sqs: aws.clientConfig('sqs'),
+        dynamodb: aws.clientConfig('dynamodb'),
+        secretsManager: aws.clientConfig('secretsManager'),
+      });
     const timeoutSeconds = options.functionTimeoutSeconds ?? 60;
     const resources = await createLocalResources(
       aws,
@@ -127,7 +133,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       { functionTimeoutSeconds: timeoutSeconds },
     );
     for (const c of credentials) aws.secrets.put(`mesh/${c.id}`, JSON.stringify(c.credentials));
-    const mailboxes: MailboxConfig[] = credentials.map((c) => ({ id: c.id, secretId: `mesh/${c.id}`, routes: c.routes }));
+    const mailboxes: MailboxConfig[] = credentials.map((c) => ({
+      id: c.id,
+      secretId: `mesh/${c.id}`,
+      routes: c.routes,
+    }));
 
     stops.push(async () => void unbridge());
     const unbridge = bridgeS3Notifications(
@@ -165,7 +175,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       await Promise.all(functions.map((f) => f.close()));
     });
 
-    const report = (f: LocalFunction) => (error: unknown) => options.onFunctionError?.(f.name, f.mailboxId, error);
+    const report = (f: LocalFunction) => (error: unknown) =>
+      options.onFunctionError?.(f.name, f.mailboxId, error);
     const schedules = new Map<FunctionName, LocalSchedule[]>();
     for (const f of functions) {
       const spec = FUNCTIONS[f.name];

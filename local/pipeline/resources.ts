@@ -51,7 +51,8 @@ export async function createLocalResources(
         dlq: { maxReceiveCount: spec.maxReceiveCount },
       });
     if (spec.perMailbox) {
-      for (const mailboxId of mailboxIds) perMailbox.set(`${name}/${mailboxId}`, await create(`mesh-${name}-${mailboxId}`));
+      for (const mailboxId of mailboxIds)
+        perMailbox.set(`${name}/${mailboxId}`, await create(`mesh-${name}-${mailboxId}`));
     } else {
       sharedQueues[name] = await create(`mesh-${name}`);
     }
