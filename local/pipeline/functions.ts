@@ -15,7 +15,7 @@ type AnyHandler = (event: any, context: Context) => Promise<any>;
 export interface LocalFunction {
   readonly name: FunctionName;
   readonly mailboxId: string;
-  readonly handler: AnyHandler;
+  handler: AnyHandler;
   close(): Promise<void>;
 }
 

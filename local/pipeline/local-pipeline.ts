@@ -7,7 +7,7 @@ import type { MailboxConfig } from '../../shared/config/mailboxes.js';
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
 import { noMetrics } from '../../shared/observability/ports.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
-import { FUNCTIONS, KEY_LAYOUT, type FunctionName } from '../../shared/wiring/pipeline.js';
+import { FUNCTIONS, KEY_LAYOUT, QUEUES, type FunctionName } from '../../shared/wiring/pipeline.js';
 import { startLocalAws, type LocalAws } from '../aws/index.js';
 import { DEFAULT_MESH_SERVER_CONFIG } from '../config/default-mesh-server.js';
 import { startMeshServer, type MeshServerOptions, type RunningMeshServer } from '../mesh-server/index.js';
@@ -44,6 +44,16 @@ export interface LocalPipelineOptions {
   /** Invocations at once per queue-triggered function and mailbox (default from the wiring). */
   readonly concurrency?: number;
   readonly onFunctionError?: (name: string, mailboxId: string, error: unknown) => void;
+  /** Chaos runs only: duplicate S3 notifications, lost SQS deletes, and more receives before the DLQ. */
+  readonly chaos?: {
+    readonly duplicateNotification: () => boolean;
+    readonly skipDelete: () => boolean;
+    readonly maxReceiveCount: number;
+    /** Adds fault middleware to the functions' AWS clients. */
+    readonly instrumentClients: (clients: AwsClients) => void;
+    /** Wraps every invocation (the crash injector runs each one under its plan). */
+    readonly wrapInvocation: <T>(invoke: () => Promise<T>) => Promise<T>;
+  };
 }
 
 export interface LocalPipeline {
@@ -126,11 +136,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         dynamodb: aws.clientConfig('dynamodb'),
         secretsManager: aws.clientConfig('secretsManager'),
       });
+    // The functions get their own clients, so faults added to them never touch the harness's own calls.
+    const functionClients = options.chaos ? createAwsClients(localClientConfigs(aws)) : clients;
+    options.chaos?.instrumentClients(functionClients);
     const timeoutSeconds = options.functionTimeoutSeconds ?? 60;
     const resources = await createLocalResources(
       aws,
       credentials.map((c) => c.id),
-      { functionTimeoutSeconds: timeoutSeconds },
+      { functionTimeoutSeconds: timeoutSeconds, maxReceiveCount: options.chaos?.maxReceiveCount },
     );
     for (const c of credentials) aws.secrets.put(`mesh/${c.id}`, JSON.stringify(c.credentials));
     const mailboxes: MailboxConfig[] = credentials.map((c) => ({
@@ -148,6 +161,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         prefix: KEY_LAYOUT.outboundPrefix(m.id),
         queueUrl: resources.queue('send', m.id).url,
       })),
+      undefined,
+      options.chaos?.duplicateNotification,
     );
 
     const functions = createLocalFunctions({
@@ -156,7 +171,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       resources,
       overrides: {
         ...options.overrides,
-        clients,
+        clients: functionClients,
         aws: { secretsManager: aws.clientConfig('secretsManager') },
         log: options.log,
         metrics: options.metrics ?? noMetrics,
@@ -167,6 +182,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         SAFETY_MARGIN_MS: String(Math.min(60_000, Math.floor(timeoutSeconds * 200))),
         TRACKING_FIRST_DELAY_MS: '1000',
         TRACKING_BASE_DELAY_MS: '2000',
+        MAX_RECEIVE_COUNT: String(options.chaos?.maxReceiveCount ?? QUEUES.download.maxReceiveCount),
         REQUEUE_AFTER_SECONDS: String(Math.ceil(timeoutSeconds * 3)),
         ...options.env,
       },
@@ -175,6 +191,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       await Promise.all(functions.map((f) => f.close()));
     });
 
+    const wrap = options.chaos?.wrapInvocation;
+    for (const f of functions) {
+      const original = f.handler;
+      if (wrap) f.handler = (event, context) => wrap(() => original(event, context));
+    }
     const report = (f: LocalFunction) => (error: unknown) =>
       options.onFunctionError?.(f.name, f.mailboxId, error);
     const schedules = new Map<FunctionName, LocalSchedule[]>();
@@ -193,6 +214,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           concurrency: options.concurrency ?? spec.trigger.maxConcurrency,
           waitSeconds: 1,
           onInvocationError: report(f),
+          skipDelete: options.chaos?.skipDelete,
         });
         source.start();
         stops.push(() => source.stop());
@@ -242,4 +264,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await stopAll();
     throw error;
   }
+}
+
+function localClientConfigs(aws: LocalAws) {
+  return {
+    s3: aws.clientConfig('s3'),
+    sqs: aws.clientConfig('sqs'),
+    dynamodb: aws.clientConfig('dynamodb'),
+    secretsManager: aws.clientConfig('secretsManager'),
+  };
 }

@@ -15,6 +15,8 @@ export interface LocalResources {
 export interface LocalResourceOptions {
   /** The function timeout the local event sources give each invocation; visibility timeouts follow from it. */
   readonly functionTimeoutSeconds?: number;
+  /** Overrides the wiring's receive counts before a message is dead-lettered (the chaos run raises them). */
+  readonly maxReceiveCount?: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function createLocalResources(
       createQueue(aws, spec.fifo ? `${queueName}.fifo` : queueName, {
         visibilityTimeoutSeconds:
           consumerTimeout === undefined ? undefined : localVisibilityTimeout(consumerTimeout, options),
-        dlq: { maxReceiveCount: spec.maxReceiveCount },
+        dlq: { maxReceiveCount: options.maxReceiveCount ?? spec.maxReceiveCount },
       });
     if (spec.perMailbox) {
       for (const mailboxId of mailboxIds)

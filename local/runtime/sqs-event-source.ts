@@ -25,6 +25,8 @@ export interface SqsEventSourceOptions {
   readonly waitSeconds?: number;
   /** Told about invocations that threw: Lambda would count an error and leave the whole batch to be retried. */
   readonly onInvocationError?: (error: unknown) => void;
+  /** Chaos runs only: when true for a record, its delete is skipped, so SQS delivers it again. */
+  readonly skipDelete?: () => boolean;
 }
 
 /**
@@ -102,7 +104,7 @@ export class SqsEventSource {
       this.options.onInvocationError?.(error);
       return;
     }
-    const done = messages.filter((m) => m.MessageId && !failed.has(m.MessageId));
+    const done = messages.filter((m) => m.MessageId && !failed.has(m.MessageId) && !this.options.skipDelete?.());
     if (done.length === 0) return;
     await this.options.sqs.send(
       new DeleteMessageBatchCommand({
