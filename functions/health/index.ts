@@ -1,0 +1,3 @@
+import { createHealthFunction } from './container.js';
+
+export const handler = createHealthFunction(process.env).handler;

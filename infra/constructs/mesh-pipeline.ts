@@ -1,0 +1,114 @@
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { DEFAULTS, type MeshPipelineProps } from './props.js';
+import { PipelineAlarms } from './runtime/alarms.js';
+import { PipelineDashboard } from './runtime/dashboard.js';
+import { MailboxFunctions } from './runtime/mailbox-functions.js';
+import type { MeshFunctionNetwork } from './runtime/mesh-function.js';
+import { MeshPipelineStorage } from './storage/pipeline-storage.js';
+import { assertValidMeshPipelineProps } from './validate.js';
+
+/**
+ * The whole NHS MESH pipeline: S3 to MESH and back, for any number of mailboxes, with its alarms and dashboard.
+ *
+ * Secure by default: one customer-managed key for everything at rest, TLS-only buckets and queues, no public
+ * access, per-mailbox least-privilege roles, dead-letter queues everywhere, and alarms that explain themselves.
+ * Invalid props fail synthesis with every problem listed (MeshPipelineConfigError).
+ */
+export class MeshPipeline extends Construct {
+  readonly storage: MeshPipelineStorage;
+  readonly mailboxFunctions: readonly MailboxFunctions[];
+  readonly alarmTopic: ITopic;
+  readonly alarms: PipelineAlarms;
+  readonly dashboard: PipelineDashboard;
+  /** The functions' security group, when they are in a VPC. */
+  readonly securityGroup?: SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: MeshPipelineProps) {
+    super(scope, id);
+    assertValidMeshPipelineProps(props);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    // In another scope (another stack) the storage takes this construct's id, so its paths stay recognisable.
+    this.storage = new MeshPipelineStorage(
+      props.statefulScope ?? this,
+      props.statefulScope ? id : 'Storage',
+      {
+        mailboxes: props.mailboxes,
+        removalPolicy,
+      },
+    );
+
+    let network: MeshFunctionNetwork | undefined;
+    if (props.vpc) {
+      this.securityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
+        vpc: props.vpc.vpc,
+        description: 'MESH pipeline functions: nothing in; HTTPS out only (MESH and AWS APIs)',
+        allowAllOutbound: false,
+      });
+      this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to MESH (via NAT) and AWS APIs');
+      network = { vpc: props.vpc.vpc, subnets: props.vpc.subnets, securityGroup: this.securityGroup };
+    }
+
+    this.mailboxFunctions = props.mailboxes.map(
+      (mailbox) =>
+        new MailboxFunctions(this, `Mailbox${mailbox.id}`, {
+          mailbox,
+          storage: this.storage,
+          meshEnvironment: props.meshEnvironment,
+          chunkBytes: props.chunkBytes ?? DEFAULTS.chunkBytes,
+          reserveConcurrency: props.reserveConcurrency ?? true,
+          logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
+          logRemovalPolicy: removalPolicy,
+          network,
+        }),
+    );
+
+    this.alarmTopic = props.alarms?.topic ?? this.createAlarmTopic();
+    if (props.alarms?.email) this.alarmTopic.addSubscription(new EmailSubscription(props.alarms.email));
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      topic: this.alarmTopic,
+      storage: this.storage,
+      mailboxes: props.mailboxes.map((mailbox, i) => ({
+        props: mailbox,
+        functions: this.mailboxFunctions[i]!,
+      })),
+      workQueueAgeMinutes: props.workQueueAgeAlarmMinutes ?? DEFAULTS.workQueueAgeAlarmMinutes,
+      eventQueueAgeMinutes: props.eventQueueAgeAlarmMinutes ?? DEFAULTS.eventQueueAgeAlarmMinutes,
+    });
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      storage: this.storage,
+      mailboxes: this.mailboxFunctions,
+      alarms: this.alarms.alarms,
+    });
+  }
+
+  private createAlarmTopic(): Topic {
+    const topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'NHS MESH pipeline alarms',
+      masterKey: this.storage.key,
+      enforceSSL: true,
+    });
+    // The topic policy replaces SNS's default one, so CloudWatch alarms of this account are let in explicitly.
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
+    return topic;
+  }
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { PROJECT_ROOT } from '../../infra/constructs/runtime/mesh-function.js';
+import { createTestApp } from './app.js';
+
+/**
+ * The IAM action each AWS SDK command of the function code needs. The emulators the integration tests use do not
+ * enforce IAM, so a new command would pass every test and fail only in AWS: this list makes it fail here first.
+ */
+const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
+  GetObjectCommand: 's3:GetObject',
+  HeadObjectCommand: 's3:GetObject',
+  PutObjectCommand: 's3:PutObject',
+  CreateMultipartUploadCommand: 's3:PutObject',
+  UploadPartCommand: 's3:PutObject',
+  CompleteMultipartUploadCommand: 's3:PutObject',
+  AbortMultipartUploadCommand: 's3:AbortMultipartUpload',
+  GetCommand: 'dynamodb:GetItem',
+  PutCommand: 'dynamodb:PutItem',
+  UpdateCommand: 'dynamodb:UpdateItem',
+  QueryCommand: 'dynamodb:Query',
+  SendMessageCommand: 'sqs:SendMessage',
+  GetSecretValueCommand: 'secretsmanager:GetSecretValue',
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+test('every AWS SDK command the functions use is allowed to the functions that may need it', () => {
+  const { pipeline, statelessStack } = createTestApp();
+  const granted = new Set(
+    pipeline.mailboxFunctions.flatMap((m) =>
+      [...m.functions.values()].flatMap((f) => {
+        const document = statelessStack.resolve(f.policy.document.toJSON()) as {
+          Statement: { Action: string | string[] }[];
+        };
+        return document.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+      }),
+    ),
+  );
+  const used = ['functions', 'shared'].flatMap((dir) =>
+    sourceFiles(join(PROJECT_ROOT, dir)).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/new (\w+Command)\(/g)].map((m) => ({
+        command: m[1]!,
+        file: relative(PROJECT_ROOT, file),
+      })),
+    ),
+  );
+
+  assert.ok(used.length > 0);
+  for (const { command, file } of used) {
+    const action = ACTION_OF_COMMAND[command];
+    assert.ok(
+      action,
+      `${file} uses ${command}: add its IAM action to this test and grant it in infra/constructs/runtime/permissions.ts`,
+    );
+    assert.ok(granted.has(action), `${file} uses ${command}, but no function may ${action}`);
+  }
+});

@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../../shared/state/table.js';
+import { FUNCTIONS, KEY_LAYOUT, QUEUES, visibilityTimeoutSeconds } from '../../shared/wiring/pipeline.js';
+import { logicalId, synthesize } from './app.js';
+import { flatten } from './template-values.js';
+
+const s = synthesize();
+const storage = s.pipeline.storage;
+const keyArn = { 'Fn::GetAtt': [logicalId(storage.key), 'Arn'] };
+const dataBuckets = [storage.outboundBucket, storage.inboundBucket];
+const allQueues = storage.allQueues();
+const resolveData = (value: unknown) => flatten(s.statefulStack.resolve(value));
+
+describe('stateful stack', () => {
+  test('holds the data and nothing that runs code, and is protected from deletion', () => {
+    assert.equal(s.statefulStack.terminationProtection, true);
+    s.data.resourceCountIs('AWS::Lambda::Function', 0);
+    s.functions.resourceCountIs('AWS::S3::Bucket', 0);
+    s.functions.resourceCountIs('AWS::SQS::Queue', 0);
+    s.functions.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  test('rotates the customer-managed key and keeps it when the stack is deleted', () => {
+    s.data.resourceCountIs('AWS::KMS::Key', 1);
+    s.data.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true, PendingWindowInDays: 30 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('buckets', () => {
+  test('block every kind of public access and disable ACLs', () => {
+    s.data.resourceCountIs('AWS::S3::Bucket', 3);
+    s.data.allResourcesProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  test('deny any request without TLS, or with TLS older than 1.2', () => {
+    for (const bucket of [...dataBuckets, storage.accessLogsBucket]) {
+      s.data.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logicalId(bucket) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  test('encrypt messages with the pipeline key and log every request to the logs bucket', () => {
+    for (const [bucket, prefix] of [
+      [storage.outboundBucket, 'outbound-bucket/'],
+      [storage.inboundBucket, 'inbound-bucket/'],
+    ] as const) {
+      const properties = s.data.toJSON().Resources[logicalId(bucket)].Properties;
+      assert.deepEqual(properties.BucketEncryption.ServerSideEncryptionConfiguration, [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+        },
+      ]);
+      assert.deepEqual(properties.LoggingConfiguration, {
+        DestinationBucketName: { Ref: logicalId(storage.accessLogsBucket) },
+        LogFilePrefix: prefix,
+      });
+    }
+  });
+
+  test('abort multipart uploads left incomplete for two days', () => {
+    for (const bucket of [...dataBuckets, storage.accessLogsBucket]) {
+      const rules = s.data.toJSON().Resources[logicalId(bucket)].Properties.LifecycleConfiguration.Rules;
+      assert.ok(
+        rules.some((r: { AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number } }) =>
+          [1, 2].includes(r.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? 0),
+        ),
+        `${bucket.node.path} aborts incomplete uploads`,
+      );
+    }
+  });
+
+  test('keep the access logs under S3-managed encryption, the only kind log delivery supports', () => {
+    s.data.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LoggingConfiguration: Match.absent(),
+    });
+  });
+
+  test('are kept when the stack is deleted', () => {
+    s.data.allResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('outbound notifications', () => {
+  test('send each object created under a mailbox prefix to that mailbox send queue, and nothing else', () => {
+    const properties = s.data.toJSON().Resources[logicalId(storage.outboundBucket)].Properties;
+    const configurations = properties.NotificationConfiguration.QueueConfigurations;
+
+    assert.deepEqual(
+      configurations,
+      [...storage.mailboxes.values()].map((m) => ({
+        Event: 's3:ObjectCreated:*',
+        Queue: { 'Fn::GetAtt': [logicalId(m.queues.get('send')!.queue), 'Arn'] },
+        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: KEY_LAYOUT.outboundPrefix(m.id) }] } },
+      })),
+    );
+    assert.equal(properties.NotificationConfiguration.LambdaConfigurations, undefined);
+    s.data.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  test('let only S3, for the outbound bucket of this account, send to a send queue', () => {
+    const bucketArn = `arn:<AWS::Partition>:s3:::${resolveData(storage.bucketNames.outbound)}`;
+    for (const mailbox of storage.mailboxes.values()) {
+      const queue = mailbox.queues.get('send')!.queue;
+      const policy = Object.values(s.data.findResources('AWS::SQS::QueuePolicy')).find(
+        (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: logicalId(queue) }]),
+      );
+      const statement = policy?.Properties.PolicyDocument.Statement.find(
+        (st: { Sid?: string }) => st.Sid === 'OutboundBucketNotifications',
+      );
+      assert.equal(statement.Principal.Service, 's3.amazonaws.com');
+      assert.equal(flatten(statement.Condition.ArnEquals['aws:SourceArn']), bucketArn);
+      assert.deepEqual(statement.Condition.StringEquals, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    }
+  });
+
+  test('are written after the queue policies exist, as S3 checks the destinations', () => {
+    const dependsOn: string[] = s.data.toJSON().Resources[logicalId(storage.outboundBucket)].DependsOn ?? [];
+    for (const mailbox of storage.mailboxes.values()) {
+      const queue = mailbox.queues.get('send')!.queue;
+      const policyId = logicalId(queue.node.findChild('Policy'));
+      assert.ok(dependsOn.includes(policyId), `bucket waits for ${policyId}`);
+    }
+  });
+
+  test('let S3 encrypt notifications with the key of the queue', () => {
+    s.data.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('queues', () => {
+  test('exist per mailbox for sends and downloads, and once for each event stream', () => {
+    const names = allQueues.map((q) => `${q.mailboxId ?? 'shared'}:${q.name}`).sort();
+    assert.deepEqual(names, [
+      'X26ABC1:download',
+      'X26ABC1:send',
+      'X26ABC2:download',
+      'X26ABC2:send',
+      'shared:inboundEvents',
+      'shared:outboundStatus',
+    ]);
+    s.data.resourceCountIs('AWS::SQS::Queue', allQueues.length * 2);
+  });
+
+  test('are all encrypted with the pipeline key', () => {
+    s.data.allResourcesProperties('AWS::SQS::Queue', { KmsMasterKeyId: keyArn });
+  });
+
+  test('deny every request that does not use TLS, dead-letter queues included', () => {
+    for (const { pair } of allQueues) {
+      for (const queue of [pair.queue, pair.deadLetterQueue]) {
+        s.data.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: logicalId(queue) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Principal: { AWS: '*' },
+                Action: 'sqs:*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+            ]),
+          },
+        });
+      }
+    }
+  });
+
+  test('move a message to the dead-letter queue after the receives the wiring allows, and keep it 14 days', () => {
+    for (const { name, pair } of allQueues) {
+      const resources = s.data.toJSON().Resources;
+      const queue = resources[logicalId(pair.queue)].Properties;
+      const dlq = resources[logicalId(pair.deadLetterQueue)].Properties;
+      assert.deepEqual(queue.RedrivePolicy, {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(pair.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: QUEUES[name].maxReceiveCount,
+      });
+      assert.equal(dlq.MessageRetentionPeriod, 14 * 24 * 3600);
+      assert.equal(queue.MessageRetentionPeriod, 14 * 24 * 3600);
+    }
+  });
+
+  test('hide a message for longer than its consumer can run', () => {
+    for (const { name, pair } of allQueues) {
+      const consumer = QUEUES[name].consumer;
+      const queue = s.data.toJSON().Resources[logicalId(pair.queue)].Properties;
+      if (consumer) {
+        assert.equal(queue.VisibilityTimeout, visibilityTimeoutSeconds(FUNCTIONS[consumer].timeoutSeconds));
+        assert.ok(queue.VisibilityTimeout > FUNCTIONS[consumer].timeoutSeconds);
+      }
+    }
+  });
+
+  test('are FIFO where the wiring says so, dead-letter queue included', () => {
+    for (const { name, pair } of allQueues) {
+      const resources = s.data.toJSON().Resources;
+      const fifo = QUEUES[name].fifo ? true : undefined;
+      assert.equal(resources[logicalId(pair.queue)].Properties.FifoQueue, fifo, name);
+      assert.equal(resources[logicalId(pair.deadLetterQueue)].Properties.FifoQueue, fifo, `${name} DLQ`);
+    }
+  });
+});
+
+describe('table', () => {
+  test('matches the shared table definition, with point-in-time recovery, the pipeline key and TTL', () => {
+    s.data.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    s.data.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: TABLE_DEFINITION.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_DEFINITION.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: TABLE_DEFINITION.indexes.map((index) =>
+          Match.objectLike({
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: 'HASH' },
+              { AttributeName: index.sortKey, KeyType: 'RANGE' },
+            ],
+          }),
+        ),
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            SSESpecification: { KMSMasterKeyId: keyArn },
+            DeletionProtectionEnabled: true,
+          }),
+        ],
+      },
+    });
+  });
+});
+
+describe('mailbox secrets', () => {
+  test('exist once per mailbox under the configured name, encrypted with the pipeline key', () => {
+    s.data.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    for (const name of ['nhs-mesh-pipeline/X26ABC1', 'nhs-mesh-pipeline/X26ABC2']) {
+      s.data.hasResource('AWS::SecretsManager::Secret', {
+        Properties: { Name: name, KmsKeyId: keyArn },
+        DeletionPolicy: 'Retain',
+      });
+    }
+  });
+
+  test('never carry a value in the template: Secrets Manager generates the placeholder', () => {
+    s.data.allResourcesProperties('AWS::SecretsManager::Secret', {
+      SecretString: Match.absent(),
+      GenerateSecretString: Match.objectLike({}),
+    });
+  });
+});
