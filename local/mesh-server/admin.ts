@@ -2,10 +2,18 @@
  * Test-only operations: reset, reports, expiry, faults and introspection. The HTTP admin endpoints and
  * `RunningMeshServer.admin` both call these, so tests can use whichever is closer to hand.
  */
+import { createHash } from 'node:crypto';
 import { AdminRequestError } from './errors.js';
 import type { FaultRule, FaultRuleState } from './faults.js';
 import type { ServerState } from './handlers/context.js';
-import { NOT_COLLECTED, type MessageRecord, type MessageStatus, type MessageType } from './message.js';
+import {
+  NOT_COLLECTED,
+  TRANSFERRED,
+  type MessageRecord,
+  type MessageStatus,
+  type MessageType,
+  type StoredChunk,
+} from './message.js';
 import type { MeshServerStats } from './stats.js';
 
 /** Body of `POST /admin/report`: a REPORT put straight into `mailbox_id`'s inbox. */
@@ -21,6 +29,33 @@ export interface AdminReportInput {
   status?: 'error' | 'undeliverable';
   /** @default 'SEND' */
   event?: string;
+}
+
+/**
+ * Body of `POST /admin/inject`: a hostile message put straight into `recipient`'s inbox, shaped in ways the send
+ * path refuses (MESH checks headers and gzip at send time; a hostile or broken MESH might not). Test-only.
+ */
+export interface AdminInjectInput {
+  recipient: string;
+  /** @default 'DATA' */
+  message_type?: MessageType;
+  /** @default 'TEST_WORKFLOW' */
+  workflow_id?: string;
+  /** `mex-From`. @default the recipient */
+  from?: string;
+  /**
+   * Header overrides on HEAD and every download of the message; `null` removes the server's own header. Values go
+   * on the wire byte for byte as UTF-8, including characters HTTP forbids (NUL, CR, LF).
+   */
+  headers?: Record<string, string | null>;
+  /** Extra overrides on the download (GET only, never HEAD) of chunk k+1, at index k. */
+  chunk_headers?: Record<string, string | null>[];
+  /** Each chunk's bytes as stored, base64; served exactly as given. A DATA message needs at least one. */
+  chunks?: string[];
+  /** `Content-Encoding` sent with every chunk (e.g. `gzip` over bytes that are not gzip). */
+  content_encoding?: string;
+  /** The N of every `mex-Chunk-Range: n:N` and `mex-Total-Chunks`, whatever the number of chunks stored. */
+  claimed_total_chunks?: number;
 }
 
 export interface AdminMessageView {
@@ -54,6 +89,8 @@ export interface MeshServerAdmin {
   /** Empties one mailbox's inbox and outbox. */
   resetMailbox(mailboxId: string): Promise<void>;
   createReport(input: AdminReportInput): Promise<{ message_id: string }>;
+  /** Puts a hostile message, as described, into an inbox; it is served verbatim (see AdminInjectInput). */
+  injectMessage(input: AdminInjectInput): Promise<{ message_id: string }>;
   /** Expires an accepted message now: undeliverable, plus a code-14 REPORT in the sender's inbox. */
   expireMessage(messageId: string): Promise<{ message_id: string; report_id?: string }>;
   /** Expires every accepted data message whose `expiry_time` has passed by the server clock. */
@@ -109,6 +146,56 @@ function checkReportInput(input: unknown): AdminReportInput {
   if (problems.length > 0) throw new AdminRequestError(400, problems.join('; '));
   return body as unknown as AdminReportInput;
 }
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function checkHeaderMap(value: unknown, where: string, problems: string[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`${where} must be an object of header name to string or null`);
+    return;
+  }
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!HEADER_NAME.test(name)) problems.push(`${where}: "${name}" is not a header name`);
+    if (v !== null && typeof v !== 'string') problems.push(`${where}.${name} must be a string or null`);
+  }
+}
+
+function checkInjectInput(input: unknown): AdminInjectInput {
+  const problems: string[] = [];
+  const body = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  if (typeof body['recipient'] !== 'string' || body['recipient'] === '')
+    problems.push('recipient is required');
+  for (const key of ['workflow_id', 'from', 'content_encoding']) {
+    if (body[key] !== undefined && typeof body[key] !== 'string') problems.push(`${key} must be a string`);
+  }
+  const type = body['message_type'] ?? 'DATA';
+  if (type !== 'DATA' && type !== 'REPORT') problems.push('message_type must be "DATA" or "REPORT"');
+  checkHeaderMap(body['headers'], 'headers', problems);
+  const chunkHeaders = body['chunk_headers'];
+  if (chunkHeaders !== undefined) {
+    if (!Array.isArray(chunkHeaders)) problems.push('chunk_headers must be an array');
+    else chunkHeaders.forEach((h, i) => checkHeaderMap(h, `chunk_headers[${i}]`, problems));
+  }
+  const chunks = body['chunks'] ?? [];
+  if (!Array.isArray(chunks) || chunks.some((c) => typeof c !== 'string' || !BASE64.test(c))) {
+    problems.push('chunks must be an array of base64 strings');
+  } else if (type === 'DATA' && chunks.length === 0) {
+    problems.push('a DATA message needs at least one chunk');
+  } else if (type === 'REPORT' && chunks.length > 0) {
+    problems.push('a REPORT has no chunks');
+  }
+  const claimed = body['claimed_total_chunks'];
+  if (claimed !== undefined && (!Number.isInteger(claimed) || (claimed as number) < 0)) {
+    problems.push('claimed_total_chunks must be a whole number');
+  }
+  if (problems.length > 0) throw new AdminRequestError(400, problems.join('; '));
+  return body as unknown as AdminInjectInput;
+}
+
+const lowercaseKeys = (headers: Record<string, string | null> = {}) =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 
 export function createAdmin(state: ServerState): MeshServerAdmin {
   const { mailroom, stats, faults, config } = state;
@@ -178,6 +265,55 @@ export function createAdmin(state: ServerState): MeshServerAdmin {
       });
       stats.count('reportsCreated');
       return { message_id: report.messageId };
+    },
+    async injectMessage(raw) {
+      const input = checkInjectInput(raw);
+      const recipient = input.recipient.toUpperCase();
+      if (!config.mailboxes.has(recipient)) throw new AdminRequestError(404, `no mailbox ${recipient}`);
+      const messageId = mailroom.newMessageId();
+      const at = config.now().toISOString();
+      const chunks: StoredChunk[] = [];
+      for (const [index, encoded] of (input.chunks ?? []).entries()) {
+        const bytes = Buffer.from(encoded, 'base64');
+        const writer = await mailroom.store.openChunkWriter(messageId, index + 1);
+        await writer.write(bytes);
+        await writer.commit();
+        chunks.push({
+          size: bytes.length,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          storedAt: at,
+        });
+      }
+      const type = input.message_type ?? 'DATA';
+      const record: MessageRecord = {
+        messageId,
+        messageType: type,
+        recipient,
+        fromHeader: input.from ?? recipient,
+        toHeader: recipient,
+        workflowId: input.workflow_id ?? 'TEST_WORKFLOW',
+        fileName: type === 'REPORT' ? '' : `${messageId}.dat`,
+        contentType: 'application/octet-stream',
+        contentCompressed: false,
+        contentEncrypted: false,
+        totalChunks: chunks.length,
+        chunks,
+        status: 'uploading',
+        statusAt: at,
+        createdAt: at,
+        injected: {
+          headers: lowercaseKeys(input.headers),
+          chunkHeaders: (input.chunk_headers ?? []).map(lowercaseKeys),
+          contentEncoding: input.content_encoding,
+          claimedTotalChunks: input.claimed_total_chunks,
+        },
+      };
+      await mailroom.add(record);
+      await mailroom.accept(
+        record,
+        type === 'REPORT' ? { ...NOT_COLLECTED, description: 'Injected report' } : TRANSFERRED,
+      );
+      return { message_id: messageId };
     },
     expireMessage: expire,
     async expireDue() {

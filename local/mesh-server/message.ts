@@ -31,6 +31,21 @@ export interface StoredChunk {
   storedAt: string;
 }
 
+/**
+ * How an admin-injected hostile message departs from what MESH would serve (see `admin.injectMessage`). Only the
+ * admin API sets this; nothing a mailbox sends can.
+ */
+export interface InjectedShape {
+  /** Header overrides on HEAD and every download, lowercase names; `null` removes the server's own header. */
+  headers: Record<string, string | null>;
+  /** Extra overrides on the download (GET, never HEAD) of chunk k+1, at index k. */
+  chunkHeaders: Record<string, string | null>[];
+  /** Sent as `Content-Encoding` with every chunk; the stored bytes are never checked or decoded. */
+  contentEncoding?: string;
+  /** The N claimed by every `mex-Chunk-Range: n:N`, whatever the number of chunks stored. */
+  claimedTotalChunks?: number;
+}
+
 export interface MessageRecord {
   messageId: string;
   messageType: MessageType;
@@ -66,6 +81,8 @@ export interface MessageRecord {
   outcome?: MessageOutcome;
   /** Position in the recipient's inbox; assigned when the message is accepted. */
   inboxSeq?: number;
+  /** Set only on a hostile message put in place through the admin API. */
+  injected?: InjectedShape;
 }
 
 export const TRANSFERRED: Omit<MessageOutcome, 'at'> = {

@@ -1,5 +1,5 @@
 /** What handlers answer with, and how it goes onto the wire (including a deliberately broken response). */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MESH_V2_ACCEPT } from '../../shared/mesh/protocol.js';
@@ -14,6 +14,11 @@ export interface Reply {
   stream?: () => Promise<Readable>;
   /** For the log line when the path does not name the message (a send). */
   messageId?: string;
+  /**
+   * Write the status line and headers by hand, byte for byte (UTF-8), then close the connection: only for
+   * admin-injected hostile messages, whose headers may hold what Node's HTTP server refuses to send.
+   */
+  verbatim?: boolean;
 }
 
 export const MESH_JSON = MESH_V2_ACCEPT;
@@ -36,6 +41,10 @@ export function errorReply(error: MeshHttpError): Reply {
 export async function writeReply(res: ServerResponse, reply: Reply, isHead: boolean): Promise<void> {
   // Opened before the headers go out, so a chunk missing from the store can still be answered with a 500.
   const stream = reply.stream && !isHead ? await reply.stream() : undefined;
+  if (reply.verbatim) {
+    await writeVerbatim(res, reply, stream, isHead);
+    return;
+  }
   res.writeHead(reply.status, reply.headers);
   if (isHead) {
     res.end();
@@ -46,6 +55,37 @@ export async function writeReply(res: ServerResponse, reply: Reply, isHead: bool
     return;
   }
   await new Promise<void>((resolve) => res.end(reply.body ?? Buffer.alloc(0), () => resolve()));
+}
+
+/** Bypasses Node's header checks: the head goes straight onto the socket, then the body, then the connection closes. */
+async function writeVerbatim(
+  res: ServerResponse,
+  reply: Reply,
+  stream: Readable | undefined,
+  isHead: boolean,
+): Promise<void> {
+  const socket = res.socket;
+  if (!socket) {
+    stream?.destroy();
+    return;
+  }
+  const lines = [`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'Unknown'}`];
+  for (const [name, value] of Object.entries({ ...reply.headers, connection: 'close' })) {
+    lines.push(`${name}: ${value}`);
+  }
+  await new Promise<void>((resolve) =>
+    socket.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), () => resolve()),
+  );
+  if (!isHead) {
+    if (stream) {
+      for await (const piece of stream) {
+        await new Promise<void>((resolve) => socket.write(piece as Buffer, () => resolve()));
+      }
+    } else if (reply.body?.length) {
+      await new Promise<void>((resolve) => socket.write(reply.body!, () => resolve()));
+    }
+  }
+  socket.end();
 }
 
 /**

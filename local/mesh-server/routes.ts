@@ -5,6 +5,7 @@ export type AdminEndpoint =
   | 'admin.reset'
   | 'admin.resetMailbox'
   | 'admin.report'
+  | 'admin.inject'
   | 'admin.expire'
   | 'admin.expireDue'
   | 'admin.message'
@@ -47,6 +48,7 @@ const ADMIN_ROUTES: RouteSpec[] = [
   { path: ['reset'], methods: { DELETE: 'admin.reset' } },
   { path: ['reset', ':mailbox'], methods: { DELETE: 'admin.resetMailbox' } },
   { path: ['report'], methods: { POST: 'admin.report' } },
+  { path: ['inject'], methods: { POST: 'admin.inject' } },
   { path: ['expire-due'], methods: { POST: 'admin.expireDue' } },
   { path: ['message', ':messageId'], methods: { GET: 'admin.message' } },
   { path: ['message', ':messageId', 'expire'], methods: { POST: 'admin.expire' } },

@@ -4,7 +4,8 @@
  * is passed through unverified.
  */
 export function sha256FromChecksum(value: string | undefined): string | undefined {
-  if (!value) return undefined;
+  // Anything much longer than a labelled digest is not one; bounding it also keeps the regexes linear.
+  if (!value || value.length > 128) return undefined;
   const trimmed = value.trim();
   const labelled = /^sha-?256\s*[:=\s]\s*([0-9a-f]{64})$/i.exec(trimmed);
   if (labelled) return labelled[1]!.toLowerCase();

@@ -227,7 +227,7 @@ export class MessageDownloader {
         });
       },
     );
-    const total = Math.max(1, record.totalChunks ?? 1);
+    let total = Math.max(1, record.totalChunks ?? 1);
     const partsAtStart = writer.partCount;
     let offset = 0;
     for (let chunk = firstChunk; chunk <= total; chunk++) {
@@ -240,13 +240,20 @@ export class MessageDownloader {
       }
       const started = Date.now();
       const downloaded = await this.downloadChunk(client, record.messageId, chunk);
-      if (
-        downloaded.totalChunks !== total &&
-        !(total === 1 && chunk === 1 && (record.totalChunks ?? 1) === 1)
-      ) {
+      if (downloaded.totalChunks > total && chunk === 1 && total === 1) {
+        // HEAD said one chunk (or nothing) and chunk 1 says more: fetch them all rather than store a part.
+        this.deps.log.warn('chunk 1 names more chunks than the message metadata did; fetching them all', {
+          mailbox: record.mailboxId,
+          messageId: record.messageId,
+          totalChunks: downloaded.totalChunks,
+        });
+        total = downloaded.totalChunks;
+        record = await inbound.update(this.idOf(record), budget.invocationId, { totalChunks: total });
+      }
+      if (downloaded.totalChunks !== total || downloaded.chunkNumber !== chunk) {
         downloaded.body.destroy();
         throw new PermanentDownloadError(
-          `chunk ${chunk} says the message has ${downloaded.totalChunks} chunks, but it was ${total}`,
+          `asked for chunk ${chunk} of ${total}, MESH answered chunk ${downloaded.chunkNumber} of ${downloaded.totalChunks}`,
         );
       }
       const skipHere = chunk === firstChunk ? skip : 0;
@@ -286,6 +293,10 @@ export class MessageDownloader {
         throw new PermanentDownloadError(`MESH no longer serves chunk ${chunk} (${error.status})`, {
           cause: error,
         });
+      }
+      // An answer this client cannot read (an unsupported Content-Encoding) will be the same next time.
+      if (error instanceof MeshProtocolError) {
+        throw new PermanentDownloadError(`chunk ${chunk} cannot be read: ${error.message}`, { cause: error });
       }
       throw error;
     }
@@ -340,11 +351,13 @@ export class MessageDownloader {
 
   /** A REPORT: mark the outbound transfer it concerns, keep the report as JSON, and announce it like any message. */
   private async storeReport(record: InboundRecord, metadata: MessageMetadata, budget: DownloadBudget) {
-    const transfer = metadata.linkedMessageId
+    const linked = metadata.linkedMessageId
       ? await this.deps.transfers.findByMessageId(metadata.linkedMessageId)
       : metadata.localId
         ? (await this.deps.transfers.findByLocalId(record.mailboxId, metadata.localId))[0]
         : undefined;
+    // MESH reports to the sender's own inbox: a report elsewhere says nothing about another mailbox's transfer.
+    const transfer = linked?.sender === record.mailboxId ? linked : undefined;
     const description = metadata.statusDescription ?? `MESH report code ${metadata.statusCode ?? 'unknown'}`;
     if (transfer) await this.deps.outcomes.undeliverable(transfer, metadata.statusCode, description);
     else {

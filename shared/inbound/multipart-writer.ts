@@ -16,12 +16,17 @@ export interface PartCheckpoint {
 
 /**
  * Cuts a stream of decoded message bytes into S3 multipart parts of a fixed size, whatever the MESH chunk sizes
- * (chunks under S3's 5 MiB minimum are coalesced). One part uploads while the next fills, so memory holds at most
- * two parts. After each part, `onPart` is told where a resumed download would start.
+ * (chunks under S3's 5 MiB minimum are coalesced). One part uploads while the next fills, so memory holds two
+ * part buffers, allocated once and reused: incoming pieces are copied in as they arrive, so neither the pieces nor
+ * a per-part concatenation linger for the garbage collector. After each part, `onPart` is told where a resumed
+ * download would start.
  */
 export class MultipartWriter {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The part being filled, and how much of it is filled. */
+  private filling: Buffer | undefined;
+  private filled = 0;
+  /** A part buffer whose upload has finished, ready to be filled again. */
+  private spare: Buffer | undefined;
   private inFlight: Promise<void> | undefined;
   private readonly parts: UploadedPart[];
   private bytesUploaded: number;
@@ -46,12 +51,11 @@ export class MultipartWriter {
   async write(data: Buffer, endsAt: StreamPosition): Promise<void> {
     let rest = data;
     while (rest.length > 0) {
-      const room = this.partBytes - this.pendingBytes;
-      const piece = rest.subarray(0, room);
-      rest = rest.subarray(piece.length);
-      this.pending.push(piece);
-      this.pendingBytes += piece.length;
-      if (this.pendingBytes === this.partBytes) {
+      this.filling ??= this.takeBuffer();
+      const copied = rest.copy(this.filling, this.filled);
+      this.filled += copied;
+      rest = rest.subarray(copied);
+      if (this.filled === this.partBytes) {
         await this.flush({ chunk: endsAt.chunk, offset: endsAt.offset - rest.length });
       }
     }
@@ -59,37 +63,51 @@ export class MultipartWriter {
 
   /** Uploads what is left as the final part and returns every part, in order. */
   async finish(endsAt: StreamPosition): Promise<readonly UploadedPart[]> {
-    if (this.pendingBytes > 0 || this.parts.length === 0) await this.flush(endsAt);
+    if (this.filled > 0 || this.parts.length === 0) await this.flush(endsAt);
     await this.inFlight;
+    this.spare = undefined;
     return this.parts;
   }
 
   /** Drops bytes not yet uploaded (the next invocation reads them again) once the part in flight is done. */
   async abandon(): Promise<void> {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.filling = undefined;
+    this.filled = 0;
+    this.spare = undefined;
     await this.inFlight;
   }
 
+  private takeBuffer(): Buffer {
+    const buffer = this.spare ?? Buffer.allocUnsafe(this.partBytes);
+    this.spare = undefined;
+    return buffer;
+  }
+
   private async flush(resumeAt: StreamPosition): Promise<void> {
-    // Parts complete in order: the previous upload must finish (and be checkpointed) before this one starts.
+    // Parts complete in order: the previous upload must finish (and be checkpointed) before this one starts. Its
+    // buffer is then free for the part after this one.
     await this.inFlight;
-    const body = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
+    const buffer = this.filling;
+    const body = buffer ? buffer.subarray(0, this.filled) : Buffer.alloc(0);
+    this.filling = undefined;
+    this.filled = 0;
     const partNumber = this.parts.length + 1;
     const upload = this.s3
       .send(
-        new UploadPartCommand({
-          Bucket: this.target.bucket,
-          Key: this.target.key,
-          UploadId: this.target.uploadId,
-          PartNumber: partNumber,
-          Body: body,
-          ContentLength: body.length,
-        }),
+        unsignedPayload(
+          new UploadPartCommand({
+            Bucket: this.target.bucket,
+            Key: this.target.key,
+            UploadId: this.target.uploadId,
+            PartNumber: partNumber,
+            Body: body,
+            ContentLength: body.length,
+          }),
+        ),
       )
       .then(async ({ ETag }) => {
+        // The SDK is done with the bytes (retries included) once it has S3's answer.
+        this.spare = buffer;
         this.parts.push({ partNumber, eTag: ETag ?? '' });
         this.bytesUploaded += body.length;
         await this.onPart({ parts: [...this.parts], resumeAt, bytesUploaded: this.bytesUploaded });
@@ -99,4 +117,22 @@ export class MultipartWriter {
     upload.catch(() => undefined);
     this.inFlight = upload;
   }
+}
+
+/**
+ * Signs the request without hashing its body (`x-amz-content-sha256: UNSIGNED-PAYLOAD`, which S3 accepts).
+ * Otherwise SigV4 hashes every part with SHA-256: a whole extra pass over the message, on top of the SHA-256
+ * taken while streaming, for integrity that TLS and S3's own part checksum (CRC32, which the SDK adds by default)
+ * already give.
+ */
+function unsignedPayload(command: UploadPartCommand): UploadPartCommand {
+  command.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'unsignedPartPayload' },
+  );
+  return command;
 }

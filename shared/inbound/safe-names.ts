@@ -38,9 +38,14 @@ export function safeSegment(raw: string | undefined, fallback: string): string {
 function truncateKeepingExtension(name: string): string {
   const ext = extname(name);
   const keepExt = ext.length > 0 && Buffer.byteLength(ext) <= 16 ? ext : '';
-  let stem = keepExt ? name.slice(0, -keepExt.length) : name;
-  while (Buffer.byteLength(stem) + Buffer.byteLength(keepExt) > MAX_NAME_BYTES) {
-    stem = [...stem].slice(0, -1).join('');
+  const stem = keepExt ? name.slice(0, -keepExt.length) : name;
+  // One pass over whole code points: a hostile 16 KB name must not cost a quadratic loop.
+  let room = MAX_NAME_BYTES - Buffer.byteLength(keepExt);
+  let kept = '';
+  for (const codePoint of stem) {
+    room -= Buffer.byteLength(codePoint);
+    if (room < 0) break;
+    kept += codePoint;
   }
-  return `${stem}${keepExt}`;
+  return `${kept}${keepExt}`;
 }

@@ -40,6 +40,8 @@ const MAILBOX_ID = /^[A-Z0-9]{3,20}$/;
 const WORKFLOW_ID = /^[A-Za-z0-9_.-]{1,300}$/;
 // eslint-disable-next-line no-control-regex -- control and bidi characters are what is being looked for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** HTTP header values carry bytes, read as Latin-1: nothing beyond U+00FF can reach MESH as it was meant. */
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 const CHECKSUM = /^[A-Za-z0-9 :\-/]{1,100}$/;
 const LIMITS = { subject: 500, localId: 300, fileName: 300, contentType: 100, to: 100 } as const;
 
@@ -97,6 +99,8 @@ export function resolveAddress(input: AddressingInput): AddressingResult {
   for (const [name, value] of Object.entries(fields)) {
     if (value !== undefined && CONTROL.test(value))
       reasons.push(`${name} contains control or bidirectional characters`);
+    else if (value !== undefined && BEYOND_LATIN1.test(value))
+      reasons.push(`${name} contains characters beyond Latin-1, which a MESH header cannot carry`);
   }
 
   if (!to) reasons.push('no recipient: set mex-to metadata or a route with a recipient');

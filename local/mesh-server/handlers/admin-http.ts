@@ -30,6 +30,10 @@ async function run(endpoint: AdminEndpoint, request: MeshRequest, admin: MeshSer
       return ok(
         await admin.createReport((await jsonBody(request)) as Parameters<typeof admin.createReport>[0]),
       );
+    case 'admin.inject':
+      return ok(
+        await admin.injectMessage((await jsonBody(request)) as Parameters<typeof admin.injectMessage>[0]),
+      );
     case 'admin.expire':
       return ok(await admin.expireMessage(params.messageId!));
     case 'admin.expireDue':

@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import type { LocalMailbox } from '../config.js';
 import { header } from '../http-input.js';
-import { chunkContentType, messageHeaders } from '../message-headers.js';
+import { chunkContentType, messageHeaders, withInjectedHeaders } from '../message-headers.js';
 import type { MessageRecord } from '../message.js';
 import { MeshErrors } from '../mesh-errors.js';
 import { acceptsGzip } from '../negotiation.js';
@@ -33,6 +33,8 @@ interface ChunkRepresentation {
   headers: Record<string, string>;
   /** Whether the stored gzip bytes are inflated on the way out. */
   inflate: boolean;
+  /** An injected message's answer is written byte for byte, whatever its headers hold. */
+  verbatim: boolean;
 }
 
 /**
@@ -41,13 +43,17 @@ interface ChunkRepresentation {
  */
 function representChunk(request: MeshRequest, record: MessageRecord, chunkNo: number): ChunkRepresentation {
   const headers = messageHeaders(record, chunkNo);
+  const verbatim = record.injected !== undefined;
+  const finish = (h: Record<string, string>) =>
+    withInjectedHeaders(h, record, chunkNo, request.req.method === 'GET');
   if (record.messageType === 'REPORT') {
     // Reports have no body and no chunks: mex-Chunk-Range says 1:0, as the sandbox does.
     if (chunkNo !== 1) throw MeshErrors.messageDoesNotExist(record.messageId);
     return {
       status: 200,
-      headers: { ...headers, 'content-type': chunkContentType(record), 'content-length': '0' },
+      headers: finish({ ...headers, 'content-type': chunkContentType(record), 'content-length': '0' }),
       inflate: false,
+      verbatim,
     };
   }
   if (chunkNo > record.totalChunks) throw MeshErrors.messageDoesNotExist(record.messageId);
@@ -58,7 +64,7 @@ function representChunk(request: MeshRequest, record: MessageRecord, chunkNo: nu
   const length = inflate ? chunk.decodedSize : chunk.size;
   return {
     status: chunkNo < record.totalChunks ? 206 : 200,
-    headers: {
+    headers: finish({
       ...headers,
       'content-type': chunkContentType(record),
       ...(length !== undefined ? { 'content-length': String(length) } : {}),
@@ -66,21 +72,23 @@ function representChunk(request: MeshRequest, record: MessageRecord, chunkNo: nu
       etag: `"${chunk.sha256.slice(0, 32)}${inflate ? '-identity' : ''}"`,
       'last-modified': httpDate(new Date(chunk.storedAt)),
       vary: 'Accept-Encoding',
-    },
+    }),
     inflate,
+    verbatim,
   };
 }
 
 export async function downloadChunk(request: MeshRequest, mailbox: Readonly<LocalMailbox>): Promise<Reply> {
   const record = readableMessage(request, mailbox.id);
   const chunkNo = requestedChunk(request.params.chunk, record.messageId);
-  const { status, headers, inflate } = representChunk(request, record, chunkNo);
+  const { status, headers, inflate, verbatim } = representChunk(request, record, chunkNo);
   request.state.stats.count('chunkDownloads');
-  if (record.messageType === 'REPORT') return { status, headers };
+  if (record.messageType === 'REPORT') return { status, headers, verbatim };
   const store = request.state.mailroom.store;
   return {
     status,
     headers,
+    verbatim,
     stream: async () => {
       const stored = await store.readChunk(record.messageId, chunkNo);
       if (!inflate) return stored;
@@ -110,8 +118,8 @@ export async function headMessage(request: MeshRequest, mailbox: Readonly<LocalM
   if (record.messageType === 'DATA' && chunkNo > record.totalChunks)
     throw MeshErrors.messageDoesNotExist(messageId);
   if (record.chunks[chunkNo - 1] || record.messageType === 'REPORT') {
-    const { headers } = representChunk(request, record, chunkNo);
-    return { status: 200, headers };
+    const { headers, verbatim } = representChunk(request, record, chunkNo);
+    return { status: 200, headers, verbatim };
   }
   return emptyReply(200, messageHeaders(record, chunkNo));
 }

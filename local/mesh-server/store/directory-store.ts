@@ -63,9 +63,18 @@ export class DirectoryMessageStore implements MessageStore {
     return {
       async write(data) {
         if (!out.write(data)) {
+          // Both listeners go once either fires, so a long upload does not pile up 'error' listeners.
           await new Promise<void>((resolve, reject) => {
-            out.once('drain', resolve);
-            out.once('error', reject);
+            const onDrain = () => {
+              out.off('error', onError);
+              resolve();
+            };
+            const onError = (error: Error) => {
+              out.off('drain', onDrain);
+              reject(error);
+            };
+            out.once('drain', onDrain);
+            out.once('error', onError);
           });
         }
       },
