@@ -9,16 +9,24 @@ export function createDownloadHandler(
   log: Log,
   servedMailboxes: readonly string[],
 ) {
-  return sqsBatchHandler('download', log, async (record, context) => {
-    const task = parseDownloadTask(record.body);
-    if (!servedMailboxes.includes(task.mailboxId)) {
-      throw new Error(`download task for mailbox ${task.mailboxId}, which this function does not serve`);
-    }
-    const outcome = await downloader.process(task, {
-      invocationId: `${context.awsRequestId}/${record.messageId}`,
-      receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
-      remainingMs: () => context.getRemainingTimeInMillis(),
-    });
-    return [outcome];
-  });
+  return sqsBatchHandler(
+    'download',
+    log,
+    async (record, context) => {
+      const task = parseDownloadTask(record.body);
+      if (!servedMailboxes.includes(task.mailboxId)) {
+        throw new Error(`download task for mailbox ${task.mailboxId}, which this function does not serve`);
+      }
+      const outcome = await downloader.process(task, {
+        invocationId: `${context.awsRequestId}/${record.messageId}`,
+        receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+        remainingMs: () => context.getRemainingTimeInMillis(),
+      });
+      return [outcome];
+    },
+    (record) => {
+      const task = parseDownloadTask(record.body);
+      return { mailbox: task.mailboxId, messageId: task.messageId };
+    },
+  );
 }

@@ -10,6 +10,8 @@ export function sqsBatchHandler<O extends string>(
   name: string,
   log: Log,
   handleRecord: (record: SQSRecord, context: Context) => Promise<readonly O[]>,
+  /** Correlation keys of a record (mailbox, message or transfer id) for its failure log line; never its payload. */
+  keysOf: (record: SQSRecord) => Record<string, unknown> = () => ({}),
 ) {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const outcomes: Record<string, number> = {};
@@ -22,6 +24,7 @@ export function sqsBatchHandler<O extends string>(
             outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         } catch (error) {
           log.error(`${name} record failed`, {
+            ...safeKeys(keysOf, record),
             sqsMessageId: record.messageId,
             receiveCount: record.attributes.ApproximateReceiveCount,
             ...errorFields(error),
@@ -39,4 +42,16 @@ export function sqsBatchHandler<O extends string>(
     });
     return response;
   };
+}
+
+/** A record that cannot even be parsed for its keys still gets its failure logged. */
+function safeKeys(
+  keysOf: (record: SQSRecord) => Record<string, unknown>,
+  record: SQSRecord,
+): Record<string, unknown> {
+  try {
+    return keysOf(record);
+  } catch {
+    return {};
+  }
 }

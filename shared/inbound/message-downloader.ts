@@ -115,6 +115,11 @@ export class MessageDownloader {
 
     let record = lease.record;
     try {
+      if (record.status === 'poisoned' && record.errorCode === 'PERMANENT' && budget.receiveCount > 1) {
+        // Known to fail the same way every time: go straight on to the DLQ instead of downloading it again.
+        // A redrive from the DLQ arrives as a first receive and gets a fresh try.
+        throw new PermanentDownloadError(record.errorText ?? 'message cannot be collected');
+      }
       await this.publishPending(record);
       if (record.status !== 'stored') {
         const result = await this.collect(record, client, budget);
