@@ -5,7 +5,7 @@ import { DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES } from '../../shared/mesh/index.
 import { continuationBody } from '../../shared/outbound/send-task.js';
 import { OutboundSender } from '../../shared/outbound/send-transfer.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
-import { ENV } from '../../shared/wiring/pipeline.js';
+import { ENV, QUEUES } from '../../shared/wiring/pipeline.js';
 import { createSendHandler } from './handler.js';
 
 /** Composition root: reads configuration once (failing with every problem named) and wires the send function. */
@@ -21,6 +21,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const firstTrackingDelayMs = read.integer('TRACKING_FIRST_DELAY_MS', 60_000, { min: 0 });
+  const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.send.maxReceiveCount, { min: 1 });
   read.done();
 
   const sender = new OutboundSender({
@@ -43,6 +44,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       safetyMarginMs,
       leaseGraceMs,
       firstTrackingDelayMs,
+      maxAttempts,
     },
     log: runtime.log,
     metrics: runtime.metrics,

@@ -14,6 +14,7 @@ export function createSendHandler(sender: OutboundSender, log: Log) {
         outcomes.push(
           await sender.process(task, {
             invocationId: `${context.awsRequestId}/${record.messageId}`,
+            receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
             remainingMs: () => context.getRemainingTimeInMillis(),
           }),
         );

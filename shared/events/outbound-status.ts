@@ -7,7 +7,7 @@ import type { TransferRecord, TransferStatus } from '../outbound/transfer.js';
 export interface OutboundStatusEventV1 {
   readonly schema: 'nhs-mesh-pipeline.outbound-status';
   readonly version: 1;
-  /** `{transferId}:{status}`: stable across repeats of the same change. */
+  /** `{transferId}:{status}:{attempt}`: unique per status change, and the same when that change is published again. */
   readonly eventId: string;
   readonly occurredAt: string;
   readonly transferId: string;
@@ -25,12 +25,12 @@ export interface OutboundStatusEventV1 {
   readonly chunksSent: number;
   readonly totalChunks?: number;
   readonly sha256?: string;
-  /** Present for `rejected`, `failed` and `undeliverable`: MESH's code when it gave one, and why. */
+  /** Present for `rejected`, `failed`, `stalled` and `undeliverable`: MESH's code when it gave one, and why. */
   readonly error?: { readonly code?: string; readonly text: string };
 }
 
 export function outboundStatusEvent(record: TransferRecord, occurredAt: string): [string, string] {
-  const eventId = `${record.transferId}:${record.status}`;
+  const eventId = `${record.transferId}:${record.status}:${record.attempts}`;
   const event: OutboundStatusEventV1 = {
     schema: 'nhs-mesh-pipeline.outbound-status',
     version: 1,

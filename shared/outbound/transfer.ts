@@ -2,7 +2,15 @@ import type { OutboundAddress } from './addressing.js';
 
 /** Lifecycle of one outbound object. `rejected`, `failed`, `delivered` and `undeliverable` are final. */
 export type TransferStatus =
-  'received' | 'sending' | 'accepted' | 'rejected' | 'failed' | 'delivered' | 'undeliverable';
+  | 'received'
+  | 'sending'
+  /** Retries exhausted and the message dead-lettered; a redrive from the DLQ resumes it. */
+  | 'stalled'
+  | 'accepted'
+  | 'rejected'
+  | 'failed'
+  | 'delivered'
+  | 'undeliverable';
 
 export const FINAL_STATUSES: ReadonlySet<TransferStatus> = new Set([
   'rejected',
@@ -11,7 +19,7 @@ export const FINAL_STATUSES: ReadonlySet<TransferStatus> = new Set([
   'undeliverable',
 ]);
 /** Statuses in which the send function still has work to do. */
-export const SENDABLE_STATUSES: readonly TransferStatus[] = ['received', 'sending'];
+export const SENDABLE_STATUSES: readonly TransferStatus[] = ['received', 'sending', 'stalled'];
 
 export interface ObjectRef {
   readonly bucket: string;

@@ -1,4 +1,9 @@
-import { FINAL_STATUSES, type ObjectRef, type TransferRecord } from '../outbound/transfer.js';
+import {
+  FINAL_STATUSES,
+  SENDABLE_STATUSES,
+  type ObjectRef,
+  type TransferRecord,
+} from '../outbound/transfer.js';
 import { LeasedStore, type DerivedAttributes } from './leased-store.js';
 import { TABLE_INDEXES, TTL_ATTRIBUTE } from './table.js';
 
@@ -13,7 +18,7 @@ const RETENTION_SECONDS = 366 * 24 * 3600;
 
 /** Outbound transfers: one item per S3 object version, findable by MESH message id and by local id. */
 export class TransferStore extends LeasedStore<TransferRecord> {
-  protected readonly workableStatuses = ['received', 'sending'];
+  protected readonly workableStatuses: readonly string[] = SENDABLE_STATUSES;
 
   protected key(transferId: string) {
     return { pk: `TRANSFER#${transferId}`, sk: SK };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { buffer } from 'node:stream/consumers';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -246,6 +247,30 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     assert.equal(messages.length, 1);
     assert.equal(sha256(messages[0]!.body), sha256(payload));
     assert.equal((await h.mesh.server.admin.stats()).counters.faultsFired, 4);
+  });
+
+  test('marks a transfer stalled when its retries run out, and resumes it when the DLQ is redriven', async () => {
+    const good = await h.clients.secrets.send(new GetSecretValueCommand({ SecretId: 'mesh/X26ABC1' }));
+    h.aws.secrets.put('mesh/X26ABC1', JSON.stringify({ ...JSON.parse(good.SecretString!), password: undefined }));
+    const put = await h.putObject('outbound/X26ABC1/stalls.txt', 'try again later', ADDRESS);
+    const transferId = transferIdFor({ bucket: h.outboundBucket, key: 'outbound/X26ABC1/stalls.txt', size: 15, ...put });
+
+    await run();
+    const stalled = await h.transfers.get(transferId);
+    const dead = await h.takeMessages<unknown>(h.sendQueue.dlq!);
+    h.aws.secrets.put('mesh/X26ABC1', good.SecretString!);
+    for (const body of dead) {
+      await h.clients.sqs.send(new SendMessageCommand({ QueueUrl: h.sendQueue.url, MessageBody: JSON.stringify(body) }));
+    }
+    await run();
+
+    assert.equal(stalled?.status, 'stalled');
+    assert.match(stalled?.errorText ?? '', /password/);
+    assert.equal(dead.length, 1);
+    assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
+    const statuses = (await h.takeMessages<OutboundStatusEventV1>(h.statusQueue)).map((e) => e.status);
+    assert.deepEqual(statuses, ['received', 'sending', 'stalled', 'sending', 'accepted']);
+    assert.equal((await inbox()).length, 1);
   });
 
   test('ends in failed with code 12 for an unregistered recipient', async () => {

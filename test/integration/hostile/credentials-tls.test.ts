@@ -135,7 +135,7 @@ describe('hostile credentials and TLS: clear, typed, log-safe failures', () => {
 
       const outcome = await sendOne('outbound/X26ABC1/expired.csv');
 
-      assert.equal(outcome.record?.status, 'sending', 'not final: a fixed certificate and a redrive send it');
+      assert.equal(outcome.record?.status, 'stalled', 'not final: a fixed certificate and a redrive send it');
       assert.match(outcome.record?.errorText ?? '', /client certificate \(expired/);
       assert.equal(outcome.deadLetters.length, 1);
       assert.equal(outcome.meshSends, 0);
@@ -143,8 +143,11 @@ describe('hostile credentials and TLS: clear, typed, log-safe failures', () => {
       const warnings = outcome.logs.filter(
         (l) => l.message === 'transfer hit a transient failure; it will be retried',
       );
-      assert.equal(warnings.length, 2, 'one per receive, then the DLQ');
+      const stalled = outcome.logs.filter((l) => l.message.startsWith('transfer stalled'));
+      assert.equal(warnings.length, 1, 'one per receive before the last');
+      assert.equal(stalled.length, 1, 'the last receive says the transfer is going to the DLQ');
       assert.equal(warnings[0]?.transferId, outcome.transferId);
+      assert.equal(outcome.events.at(-1)?.status, 'stalled');
       assertNoSecrets(JSON.stringify(outcome.logs) + JSON.stringify(outcome.record));
     });
 
@@ -153,7 +156,7 @@ describe('hostile credentials and TLS: clear, typed, log-safe failures', () => {
 
       const outcome = await sendOne('outbound/X26ABC1/unknown-ca.csv');
 
-      assert.equal(outcome.record?.status, 'sending');
+      assert.equal(outcome.record?.status, 'stalled');
       assert.match(outcome.record?.errorText ?? '', /server's certificate is not signed by a trusted CA/);
       assert.equal(outcome.record?.errorCode, undefined);
       assert.equal(outcome.deadLetters.length, 1);
