@@ -16,7 +16,8 @@ import {
 import { METRICS } from '../observability/metric-names.js';
 import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
 import { LeaseLostError, type TransferStore } from '../state/transfer-store.js';
-import { resolveAddress, type OutboundRoute } from './addressing.js';
+import { resolveAddress, senderFromKey, type OutboundRoute } from './addressing.js';
+import { readAhead } from './read-ahead.js';
 import type { ObjectRef, TransferRecord } from './transfer.js';
 
 export interface OutboundSettings {
@@ -37,6 +38,8 @@ export interface OutboundSettings {
   readonly leaseGraceMs: number;
   /** When the first delivery check is due after acceptance (MESH rarely has news sooner than a minute). */
   readonly firstTrackingDelayMs: number;
+  /** The send queue's maxReceiveCount: on the last attempt a failing transfer is marked `stalled`. */
+  readonly maxAttempts: number;
 }
 
 export interface OutboundDeps {
@@ -68,6 +71,8 @@ export type SendOutcome =
 
 export interface InvocationBudget {
   readonly invocationId: string;
+  /** How many times the queue has delivered this message, this time included. */
+  readonly receiveCount: number;
   remainingMs(): number;
 }
 
@@ -127,10 +132,12 @@ export class OutboundSender {
     let record = lease.record;
     try {
       await this.flushEvents(record);
-      if (record.status === 'received') {
+      if (record.status === 'received' || !record.address) {
         const prepared = await this.prepare(record, budget);
         if (prepared.status === 'rejected') return 'rejected';
         record = prepared;
+      } else if (record.status === 'stalled') {
+        record = await this.changeStatus(record, budget, { status: 'sending' });
       }
       return await this.send(record, budget);
     } catch (error) {
@@ -159,13 +166,22 @@ export class OutboundSender {
         return final.status;
       }
       this.deps.metrics.add(METRICS.transferRetries, 'Count', 1);
-      this.withKeys(keysOf(current)).warn(
-        'transfer hit a transient failure; it will be retried',
-        errorFields(error),
-      );
-      await transfers
-        .update(transferId, budget.invocationId, { errorCode: errorCode(error), errorText: describe(error) })
-        .catch(() => undefined);
+      const failure = { errorCode: errorCode(error), errorText: describe(error) };
+      if (budget.receiveCount >= this.deps.settings.maxAttempts) {
+        // The queue is about to dead-letter this message: say so in the record and to the status consumers.
+        // `stalled` is not final: a redrive from the DLQ picks the transfer up where it stopped.
+        this.withKeys(keysOf(current)).error(
+          'transfer stalled: retries exhausted, message going to the DLQ',
+          errorFields(error),
+        );
+        await this.changeStatus(current, budget, { status: 'stalled', ...failure }).catch(() => undefined);
+      } else {
+        this.withKeys(keysOf(current)).warn(
+          'transfer hit a transient failure; it will be retried',
+          errorFields(error),
+        );
+        await transfers.update(transferId, budget.invocationId, failure).catch(() => undefined);
+      }
       await transfers.releaseLease(transferId, budget.invocationId);
       throw error;
     }
@@ -198,7 +214,7 @@ export class OutboundSender {
       this.withKeys(keysOf(record)).warn('transfer rejected', { reasons: result.reasons });
       return this.changeStatus(record, budget, {
         status: 'rejected',
-        sender: record.key.split('/')[1],
+        sender: senderFromKey(record.key),
         errorText: text,
         finishedAt: this.now().toISOString(),
       });
@@ -244,7 +260,11 @@ export class OutboundSender {
     const started = Date.now();
     let slowestChunkMs = 0;
     let lastChunkAt = Date.now();
-    const result = await sendChunked(client, s3ByteSource(this.deps.s3, record), address, {
+    // Uncompressed chunks stream from S3 as they upload; reading the next one ahead overlaps the two. (With gzip,
+    // the chunked sender already reads and compresses the next chunk while one uploads.)
+    const object = s3ByteSource(this.deps.s3, record);
+    const ahead = settings.compress ? undefined : readAhead(object);
+    const result = await sendChunked(client, ahead ?? object, address, {
       chunkBytes: record.chunkBytes,
       compress: settings.compress,
       allowSmallChunks: settings.allowSmallChunks,
@@ -274,7 +294,7 @@ export class OutboundSender {
           of: checkpoint.totalChunks,
         });
       },
-    });
+    }).finally(() => ahead?.close());
     this.deps.metrics.add('SendDuration', 'Milliseconds', Date.now() - started);
     if (result.status === 'paused') {
       await transfers.releaseLease(record.transferId, budget.invocationId);
