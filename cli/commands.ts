@@ -11,7 +11,7 @@ import {
   type MeshClientOptions,
   type MessageMetadata,
 } from '../shared/mesh/index.js';
-import { UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 import { ProgressBar } from './progress.js';
 
 export interface Output {
@@ -66,10 +66,10 @@ export async function send(
   let source;
   try {
     source = await fileByteSource(file);
-  } catch {
-    throw new UsageError(`cannot read ${file}`);
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${fileProblem(error)}`, { cause: error });
   }
-  if (source.size === 0) throw new UsageError(`${file} is empty: MESH does not accept an empty message`);
+  if (source.size === 0) throw new CliError(`${file} is empty: MESH does not accept an empty message`);
   await withClient(options, async (client) => {
     const bar = new ProgressBar(`send ${basename(file)}`, source.size);
     const result = await sendChunked(
@@ -90,7 +90,7 @@ export async function send(
       },
     );
     bar.finish();
-    if (result.status !== 'complete') throw new Error('send paused unexpectedly');
+    if (result.status !== 'complete') throw new CliError('send paused unexpectedly');
     if (out.json) {
       out.result({
         messageId: result.messageId,
@@ -132,6 +132,7 @@ export function download(
   out: Output,
   messageId: string,
   flags: { out?: string; ack?: boolean },
+  stdout: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
   if (out.json && !flags.out)
     throw new UsageError('download --json needs --out FILE (stdout carries the JSON)');
@@ -157,7 +158,7 @@ export function download(
         throw error;
       }
     } else {
-      await pipeline(body, tap, process.stdout as Writable, { end: false });
+      await pipeline(body, tap, stdout as Writable, { end: false });
     }
     bar.finish();
     if (flags.ack) await client.acknowledge(messageId);
@@ -227,6 +228,14 @@ export function lookup(
     if (results.length === 0) out.say('no mailboxes found');
     for (const r of results) out.say(`${r.mailboxId}${r.mailboxName ? `\t${r.mailboxName}` : ''}`);
   });
+}
+
+function fileProblem(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Bytes as a whole number, or with a KiB/MiB/GiB/KB/MB/GB suffix. */

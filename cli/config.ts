@@ -17,7 +17,8 @@ export interface ConnectionFlags {
 /** Builds client options from flags, falling back to the MESH_* environment variables. */
 export function connectionFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv): MeshClientOptions {
   const pick = (flag: string | undefined, name: string) => flag ?? (env[name] || undefined);
-  const url = pick(flags.url, 'MESH_URL') ?? pick(flags.env, 'MESH_ENV');
+  // A flag beats the environment: --env wins over MESH_URL, and --url over MESH_ENV.
+  const url = flags.url ?? flags.env ?? pick(undefined, 'MESH_URL') ?? pick(undefined, 'MESH_ENV');
   const mailboxId = pick(flags.mailbox, 'MESH_MAILBOX');
   const password = pick(flags.password, 'MESH_PASSWORD');
   const sharedSecret = pick(flags['shared-key'], 'MESH_SHARED_KEY');

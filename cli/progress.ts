@@ -12,7 +12,9 @@ export class ProgressBar {
   update(done: number): void {
     if (!this.stream.isTTY) return;
     const now = Date.now();
-    if (now - this.lastDraw < 100 && done < this.total) return;
+    // Redrawn at most ten times a second, and once more on reaching a known total.
+    const complete = Number.isFinite(this.total) && done >= this.total;
+    if (now - this.lastDraw < 100 && !complete) return;
     this.lastDraw = now;
     const seconds = Math.max(0.001, (now - this.started) / 1000);
     const rate = done / seconds / 1024 / 1024;

@@ -27,6 +27,17 @@ export async function runServer(flags: ServerFlags, out: Output): Promise<void> 
     storeDir: resolve(dir, 'store'),
     tls: flags.http ? undefined : { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert },
   });
+  // Listening for the stop signals before the URL is printed: a script that reads the URL and at once sends
+  // SIGTERM must still get a clean shutdown. A second signal stops at once.
+  let signals = 0;
+  const stopped = new Promise<void>((resolveStop) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (++signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+      resolveStop();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   const first = mailboxIds[0] ?? 'X26ABC1';
   if (out.json) {
     out.result({
@@ -53,10 +64,6 @@ export async function runServer(flags: ServerFlags, out: Output): Promise<void> 
       );
     }
   }
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await server.close();
 }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, Writable, type Readable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { ByteSource } from './byte-source.js';
@@ -89,18 +89,26 @@ export function planChunks(
   return { chunkBytes, totalChunks };
 }
 
+/** A chunk's gzip output as zlib produced it: pieces of at most 256 KiB, never joined into one Buffer. */
+interface GzippedChunk {
+  readonly pieces: readonly Buffer[];
+  readonly length: number;
+}
+
 interface PreparedChunk {
   readonly number: number;
   readonly start: number;
   readonly end: number;
   /** Gzipped bytes, when compressing; otherwise the chunk streams from the source at upload. */
-  readonly gzipped?: Buffer;
+  readonly gzipped?: GzippedChunk;
 }
 
 /**
  * Sends a payload of known length as a MESH message: split into chunks of uncompressed bytes, each gzipped on its
  * own, uploaded in order with the final chunk last. Chunk k+1 is read and compressed while chunk k uploads, so
- * memory holds at most two compressed chunks whatever the payload's size.
+ * memory holds at most two compressed chunks whatever the payload's size. A compressed chunk is kept as zlib's
+ * output pieces and uploaded as a stream of them: joining them would briefly double it, and writing one large
+ * Buffer would have TLS encrypt all of it at once instead of as the socket drains.
  */
 export async function sendChunked(
   client: MeshClient,
@@ -184,17 +192,19 @@ async function gzipRange(
   end: number,
   hash: Hash | undefined,
   level: number | undefined,
-): Promise<Buffer> {
-  const parts: Buffer[] = [];
+): Promise<GzippedChunk> {
+  const pieces: Buffer[] = [];
+  let length = 0;
   const gzip = createGzip({ level: level ?? 6, chunkSize: 256 * 1024 });
   const collect = new Writable({
     write(data: Buffer, _encoding, callback) {
-      parts.push(data);
+      pieces.push(data);
+      length += data.length;
       callback();
     },
   });
   await pipeline(await source.read(start, end), hashingTap(hash), gzip, collect);
-  return Buffer.concat(parts);
+  return { pieces, length };
 }
 
 /** Passes bytes through unchanged, feeding them to `hash` on the way. */
@@ -215,7 +225,12 @@ function uploadBody(source: ByteSource, chunk: PreparedChunk, compress: boolean,
   if (compress) {
     const gzipped = chunk.gzipped!;
     return {
-      body: { body: gzipped, contentEncoding: 'gzip' as const },
+      body: {
+        // A new stream over the same pieces for every attempt, so a retry sends the chunk again.
+        body: () => Readable.from(gzipped.pieces, { objectMode: false }),
+        contentLength: gzipped.length,
+        contentEncoding: 'gzip' as const,
+      },
       committedHash: (): Hash | undefined => undefined,
     };
   }

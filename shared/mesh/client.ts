@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { AuthTokenGenerator } from './auth.js';
 import { resolveMeshBaseUrl } from './environments.js';
-import { MeshConfigurationError, MeshError, MeshProtocolError } from './errors.js';
+import { MeshConfigurationError, MeshError, MeshProtocolError, MeshRejectedError } from './errors.js';
 import { headerValue, parseMessageMetadata, type MessageMetadata } from './metadata.js';
 import {
   API_PREFIX,
@@ -169,6 +169,7 @@ export class MeshClient {
       userAgent: `${this.application};${CLIENT_NAME};${CLIENT_VERSION};N/A;${arch()};${type()};${release()}`,
       retry: options.retry,
       onRetry: options.onRetry,
+      clientCertificate: options.dispatcher ? undefined : Boolean(options.tls?.cert),
     });
   }
 
@@ -205,7 +206,7 @@ export class MeshClient {
 
   /** One page of message ids ready for download, oldest first. */
   async listInbox(query: InboxQuery = {}, signal?: AbortSignal): Promise<InboxPage> {
-    const res = await this.transport.send(
+    const body = await this.transport.sendAndRead(
       {
         method: 'GET',
         path: `${this.mailboxPath}/inbox`,
@@ -220,8 +221,8 @@ export class MeshClient {
         signal,
       },
       [200],
+      (res) => readJson<InboxPageBody>(res, 'inbox'),
     );
-    const body = await readJson<InboxPageBody>(res, 'inbox');
     if (!Array.isArray(body.messages)) {
       throw new MeshProtocolError('MESH inbox response has no messages array', { operation: 'inbox' });
     }
@@ -255,7 +256,7 @@ export class MeshClient {
 
   /** Deprecated by MESH but still served: the number of messages in the inbox. */
   async countInbox(): Promise<number> {
-    const res = await this.transport.send(
+    const body = await this.transport.sendAndRead(
       {
         method: 'GET',
         path: `${this.mailboxPath}/count`,
@@ -264,8 +265,8 @@ export class MeshClient {
         retry: 'idempotent',
       },
       [200],
+      (res) => readJson<{ count?: number }>(res, 'count'),
     );
-    const body = await readJson<{ count?: number }>(res, 'count');
     return Number(body.count ?? 0);
   }
 
@@ -388,7 +389,7 @@ export class MeshClient {
     body: SendBody & { readonly totalChunks?: number },
   ): Promise<string> {
     const totalChunks = body.totalChunks ?? 1;
-    const res = await this.transport.send(
+    return this.transport.sendAndRead(
       {
         method: 'POST',
         path: `${this.mailboxPath}/outbox`,
@@ -403,11 +404,14 @@ export class MeshClient {
         retry: 'creates',
       },
       [202],
+      // Read inside the attempt: once MESH has said 202, failing to learn the id is an unknown outcome.
+      async (res) => {
+        const parsed = await readJson<Partial<SendResponseBody> & { messageID?: string }>(res, 'send');
+        const messageId = parsed.message_id ?? parsed.messageID;
+        if (!messageId) throw new MeshProtocolError('MESH accepted the message but returned no message id');
+        return messageId;
+      },
     );
-    const parsed = await readJson<Partial<SendResponseBody> & { messageID?: string }>(res, 'send');
-    const messageId = parsed.message_id ?? parsed.messageID;
-    if (!messageId) throw new MeshProtocolError('MESH accepted the message but returned no message id');
-    return messageId;
   }
 
   /** Uploads chunk 2..N of a chunked message. Safe to retry: MESH overwrites a re-sent chunk. */
@@ -422,25 +426,42 @@ export class MeshClient {
         `chunk ${chunkNumber} of ${totalChunks} cannot be uploaded on its own`,
       );
     }
-    const res = await this.transport.send(
-      {
-        method: 'POST',
-        path: `${this.mailboxPath}/outbox/${encodeURIComponent(messageId)}/${chunkNumber}`,
-        headers: { ...bodyHeaders(body), [H.chunkRange]: `${chunkNumber}:${totalChunks}` },
-        body: toBodySource(body.body),
-        operation: 'chunk',
-        authenticated: true,
-        retry: 'idempotent',
-        messageId,
-      },
-      [202],
-    );
+    let res: MeshResponse;
+    try {
+      res = await this.transport.send(
+        {
+          method: 'POST',
+          path: `${this.mailboxPath}/outbox/${encodeURIComponent(messageId)}/${chunkNumber}`,
+          headers: { ...bodyHeaders(body), [H.chunkRange]: `${chunkNumber}:${totalChunks}` },
+          body: toBodySource(body.body),
+          operation: 'chunk',
+          authenticated: true,
+          retry: 'idempotent',
+          messageId,
+        },
+        [202],
+      );
+    } catch (error) {
+      if (chunkNumber === totalChunks && (await this.finalChunkAlreadyStored(messageId, error))) return;
+      throw error;
+    }
     await res.body.dump();
+  }
+
+  /**
+   * MESH answers 423 to a chunk for a message that is no longer uploading. For the final chunk that usually means
+   * an earlier upload of it was stored and finalised the message, but its answer was lost (a retry after a reset,
+   * or a resumed send). Tracking tells: an accepted or acknowledged message needs nothing more.
+   */
+  private async finalChunkAlreadyStored(messageId: string, error: unknown): Promise<boolean> {
+    if (!(error instanceof MeshRejectedError) || error.status !== 423) return false;
+    const tracking = await this.track(messageId).catch(() => undefined);
+    return tracking?.status === 'accepted' || tracking?.status === 'acknowledged';
   }
 
   /** The delivery status of a message this mailbox sent. */
   async track(messageId: string): Promise<Tracking> {
-    const res = await this.transport.send(
+    const body = await this.transport.sendAndRead(
       {
         method: 'GET',
         path: `${this.mailboxPath}/outbox/tracking`,
@@ -451,8 +472,9 @@ export class MeshClient {
         messageId,
       },
       [200],
+      (res) => readJson<TrackingBody>(res, 'tracking'),
     );
-    return toTracking(await readJson<TrackingBody>(res, 'tracking'));
+    return toTracking(body);
   }
 
   /**
@@ -460,7 +482,7 @@ export class MeshClient {
    * sender recovers the message id of a send whose response was lost.
    */
   async findByLocalId(localId: string): Promise<LocalIdLookup> {
-    const res = await this.transport.send(
+    return this.transport.sendAndRead(
       {
         method: 'GET',
         path: `${this.mailboxPath}/outbox/tracking/${encodeURIComponent(localId)}`,
@@ -469,16 +491,17 @@ export class MeshClient {
         retry: 'idempotent',
       },
       [200, 300, 404],
+      async (res): Promise<LocalIdLookup> => {
+        if (res.status === 404 || res.status === 300) {
+          await res.body.dump();
+          return res.status === 404 ? { kind: 'none' } : { kind: 'ambiguous' };
+        }
+        return {
+          kind: 'found',
+          tracking: toTracking(await readJson<Record<string, unknown>>(res, 'tracking')),
+        };
+      },
     );
-    if (res.status === 404) {
-      await res.body.dump();
-      return { kind: 'none' };
-    }
-    if (res.status === 300) {
-      await res.body.dump();
-      return { kind: 'ambiguous' };
-    }
-    return { kind: 'found', tracking: toTracking(await readJson<Record<string, unknown>>(res, 'tracking')) };
   }
 
   /** Mailboxes registered for an ODS code and workflow. No authentication needed. */
@@ -495,11 +518,11 @@ export class MeshClient {
   }
 
   private async lookup(path: string, operation: string): Promise<MailboxMatch[]> {
-    const res = await this.transport.send(
+    const body = await this.transport.sendAndRead(
       { method: 'GET', path, operation, authenticated: false, retry: 'idempotent' },
       [200],
+      (res) => readJson<LookupBody>(res, operation),
     );
-    const body = await readJson<LookupBody>(res, operation);
     return (body.results ?? []).map((r) => ({ mailboxId: r.mailbox_id, mailboxName: r.mailbox_name }));
   }
 }

@@ -15,7 +15,7 @@ import {
   describeErrorBody,
   type MeshErrorContext,
 } from './errors.js';
-import { MESH_V2_ACCEPT, RETRYABLE_STATUSES } from './protocol.js';
+import { API_PREFIX, MESH_V2_ACCEPT, RETRYABLE_STATUSES } from './protocol.js';
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfterMs, sleep, type RetryPolicy } from './retry.js';
 
 export interface MeshTlsOptions {
@@ -30,6 +30,7 @@ export interface MeshTlsOptions {
   readonly servername?: string;
 }
 
+/** undici checks the headers and body timeouts on a coarse timer: anything under about a second acts as a second. */
 export interface MeshTimeouts {
   readonly connectMs: number;
   /** Time allowed for response headers once the request is sent. */
@@ -105,6 +106,8 @@ export interface MeshTransportOptions {
   readonly userAgent: string;
   readonly retry?: Partial<RetryPolicy>;
   readonly onRetry?: (event: RetryEvent) => void;
+  /** Whether a client certificate is configured; only sharpens the message when MESH refuses the connection. */
+  readonly clientCertificate?: boolean;
 }
 
 /** Statuses from which a message-creating request certainly left nothing behind. */
@@ -129,6 +132,19 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
 ]);
+/**
+ * How a connection that the server closes before answering shows up. Over TLS this is also how a refused client
+ * certificate shows: a server that rejects the certificate closes the connection right after the handshake.
+ */
+const CLOSED_EARLY_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+type Decision = { retry: true; reason: string } | { retry: false; error: Error };
+
+/** Per-call bookkeeping: how many attempts in a row the server closed before answering, and whether we probed. */
+interface CallState {
+  closedEarly: number;
+  probed: boolean;
+}
 
 /** Sends MESH requests with a fresh token each, retries what is safe to retry, and turns failures into typed errors. */
 export class MeshTransport {
@@ -147,38 +163,78 @@ export class MeshTransport {
    * Any other status is read, closed and thrown as a typed MeshError.
    */
   async send(req: MeshRequest, accept: readonly number[]): Promise<MeshResponse> {
+    return this.exchange(req, accept, async (response) => response);
+  }
+
+  /**
+   * Like `send`, but reads the answer with `read` as part of the same attempt. A body that breaks part-way is a
+   * retryable fault of an idempotent request, and an unknown outcome of a request that creates a message.
+   */
+  async sendAndRead<T>(
+    req: MeshRequest,
+    accept: readonly number[],
+    read: (response: MeshResponse) => Promise<T>,
+  ): Promise<T> {
+    return this.exchange(req, accept, read);
+  }
+
+  private async exchange<T>(
+    req: MeshRequest,
+    accept: readonly number[],
+    read: (response: MeshResponse) => Promise<T>,
+  ): Promise<T> {
+    const call: CallState = { closedEarly: 0, probed: false };
     for (let attempt = 1; ; attempt++) {
+      // A body that cannot be produced is the caller's failure, not the network's: it is thrown as it is.
+      const body = await req.body?.();
       let response: MeshResponse;
       try {
-        response = await this.once(req);
+        response = await this.once(req, body);
       } catch (error) {
-        const decision = this.onNetworkError(req, error, attempt);
+        // A stream body the failed attempt did not finish would hold its file or socket open until collected.
+        if (body && !Buffer.isBuffer(body)) body.destroy();
+        const decision = await this.onRequestError(req, error, attempt, call);
         if (decision.retry) {
           await this.pause(req, attempt, decision.reason, undefined);
           continue;
         }
         throw decision.error;
       }
-      if (accept.includes(response.status)) return response;
+      call.closedEarly = 0;
+
+      if (accept.includes(response.status)) {
+        try {
+          return await read(response);
+        } catch (error) {
+          response.body.destroy();
+          const decision = this.onResponseError(req, response.status, error, attempt);
+          if (decision.retry) {
+            await this.pause(req, attempt, decision.reason, undefined);
+            continue;
+          }
+          throw decision.error;
+        }
+      }
 
       const context = await this.readErrorContext(req, response);
       const retryable = this.isRetryableStatus(req, response.status);
-      if (retryable && attempt < this.policy.maxAttempts) {
-        const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
-        if (retryAfterMs === undefined || retryAfterMs <= this.policy.maxRetryAfterMs) {
-          await this.pause(req, attempt, `HTTP ${response.status}`, retryAfterMs);
-          continue;
-        }
+      const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
+      const waitTooLong = retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs;
+      if (retryable && attempt < this.policy.maxAttempts && !waitTooLong) {
+        await this.pause(req, attempt, `HTTP ${response.status}`, retryAfterMs);
+        continue;
       }
-      throw this.statusError(req, response.status, context, retryable);
+      throw this.statusError(
+        req,
+        response.status,
+        context,
+        retryable,
+        waitTooLong ? retryAfterMs : undefined,
+      );
     }
   }
 
-  private async once(req: MeshRequest): Promise<MeshResponse> {
-    const url = new URL(this.options.baseUrl.pathname.replace(/\/+$/, '') + req.path, this.options.baseUrl);
-    for (const [name, value] of Object.entries(req.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
+  private async once(req: MeshRequest, body: Buffer | Readable | undefined): Promise<MeshResponse> {
     const headers: Record<string, string> = {
       accept: MESH_V2_ACCEPT,
       'user-agent': this.options.userAgent,
@@ -187,13 +243,12 @@ export class MeshTransport {
       if (value !== undefined) headers[name.toLowerCase()] = value;
     }
     if (req.authenticated) headers.authorization = this.options.tokens.next();
-    const body = await req.body?.();
     if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
     const {
       statusCode,
       headers: responseHeaders,
       body: responseBody,
-    } = await request(url, {
+    } = await request(this.url(req.path, req.query), {
       method: req.method,
       headers,
       body,
@@ -203,25 +258,34 @@ export class MeshTransport {
     return { status: statusCode, headers: responseHeaders, body: responseBody };
   }
 
+  private url(path: string, query: MeshRequest['query'] = {}): URL {
+    const url = new URL(this.options.baseUrl.pathname.replace(/\/+$/, '') + path, this.options.baseUrl);
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    return url;
+  }
+
   private isRetryableStatus(req: MeshRequest, status: number): boolean {
     if (req.retry === 'creates') return REFUSED_BEFORE_WORK.has(status);
     return RETRYABLE_STATUSES.has(status) || status === 500;
   }
 
-  private onNetworkError(
+  private context(req: MeshRequest, cause: unknown, status?: number): MeshErrorContext {
+    return { operation: req.operation, mailboxId: this.mailboxId, messageId: req.messageId, status, cause };
+  }
+
+  /** A failure before any response arrived: the connection, TLS, the request body or the headers timeout. */
+  private async onRequestError(
     req: MeshRequest,
     error: unknown,
     attempt: number,
-  ): { retry: true; reason: string } | { retry: false; error: Error } {
+    call: CallState,
+  ): Promise<Decision> {
     if (error instanceof MeshError) return { retry: false, error };
     if (req.signal?.aborted) return { retry: false, error: error as Error };
     const code = errorCode(error);
-    const context: MeshErrorContext = {
-      operation: req.operation,
-      mailboxId: this.mailboxId,
-      messageId: req.messageId,
-      cause: error,
-    };
+    const context = this.context(req, error);
     if (isTlsFailure(error)) {
       return {
         retry: false,
@@ -231,26 +295,31 @@ export class MeshTransport {
         ),
       };
     }
+
+    // A server that refuses our client certificate completes the handshake and then closes the connection, which
+    // looks exactly like a connection dropped mid-request. An unauthenticated ping on a new connection tells the
+    // two apart: it is answered unless the connection itself is refused.
+    const closedEarly = this.options.baseUrl.protocol === 'https:' && CLOSED_EARLY_CODES.has(code ?? '');
+    call.closedEarly = closedEarly ? call.closedEarly + 1 : 0;
+    if (closedEarly && !call.probed && (req.retry === 'creates' || call.closedEarly >= 2)) {
+      call.probed = true;
+      if (await this.connectionRefused(req.signal)) {
+        return { retry: false, error: new MeshTlsError(this.refusedMessage(req), context) };
+      }
+    }
+
     const transient = code !== undefined && TRANSIENT_CODES.has(code);
     const mayRetry =
       req.retry === 'idempotent' ? transient : code !== undefined && CONNECT_PHASE_CODES.has(code);
-    if (mayRetry && attempt < this.policy.maxAttempts)
+    if (mayRetry && attempt < this.policy.maxAttempts) {
       return { retry: true, reason: code ?? 'network error' };
+    }
     if (req.retry === 'creates' && !(code !== undefined && NOT_SENT_CODES.has(code))) {
       return {
         retry: false,
         error: new MeshOutcomeUnknownError(
-          `${req.operation} failed mid-request (${code ?? describe(error)}); the message may or may not exist in MESH`,
-          context,
-        ),
-      };
-    }
-    if (code === 'UND_ERR_SOCKET' && attempt >= 2 && this.options.baseUrl.protocol === 'https:') {
-      return {
-        retry: false,
-        error: new MeshTlsError(
-          `MESH closed the connection during ${req.operation} before answering, ${attempt} times: ` +
-            'this is how a refused client certificate shows (expired, from the wrong CA, or for another mailbox)',
+          `${req.operation} failed mid-request (${describeNetworkError(error)}); ` +
+            'the message may or may not exist in MESH',
           context,
         ),
       };
@@ -258,10 +327,66 @@ export class MeshTransport {
     return {
       retry: false,
       error: new MeshNetworkError(
-        `network failure during ${req.operation}: ${code ?? describe(error)}`,
+        `network failure during ${req.operation}: ${describeNetworkError(error)}`,
         context,
       ),
     };
+  }
+
+  /** A failure after MESH answered with an accepted status, while reading that answer. */
+  private onResponseError(req: MeshRequest, status: number, error: unknown, attempt: number): Decision {
+    if (req.signal?.aborted) return { retry: false, error: error as Error };
+    const context = this.context(req, error, status);
+    if (req.retry === 'creates') {
+      return {
+        retry: false,
+        error: new MeshOutcomeUnknownError(
+          `MESH answered ${status} to ${req.operation}, but its answer could not be read ` +
+            `(${error instanceof MeshError ? error.message : describeNetworkError(error)}): ` +
+            'the message id is unknown; look the message up before sending again',
+          context,
+        ),
+      };
+    }
+    if (error instanceof MeshError) return { retry: false, error };
+    const code = errorCode(error);
+    if (code !== undefined && TRANSIENT_CODES.has(code) && attempt < this.policy.maxAttempts) {
+      return { retry: true, reason: `${code} while reading the answer` };
+    }
+    return {
+      retry: false,
+      error: new MeshNetworkError(
+        `network failure while reading MESH's answer to ${req.operation}: ${describeNetworkError(error)}`,
+        context,
+      ),
+    };
+  }
+
+  /** True when the server closes an unauthenticated ping on a new connection without answering it. */
+  private async connectionRefused(signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      const res = await request(this.url(`${API_PREFIX}/_ping`), {
+        method: 'GET',
+        headers: { accept: MESH_V2_ACCEPT, 'user-agent': this.options.userAgent },
+        dispatcher: this.options.dispatcher,
+        signal,
+      });
+      await res.body.dump();
+      return false;
+    } catch (error) {
+      return isTlsFailure(error) || CLOSED_EARLY_CODES.has(errorCode(error) ?? '');
+    }
+  }
+
+  private refusedMessage(req: MeshRequest): string {
+    const what =
+      this.options.clientCertificate === false
+        ? 'no client certificate is configured, and MESH requires one (mutual TLS)'
+        : 'MESH refuses our client certificate (expired, not yet valid, not issued by a CA it trusts, or revoked)';
+    return (
+      `MESH closed the connection during ${req.operation} without answering, and closed an unauthenticated ` +
+      `ping the same way: ${what}`
+    );
   }
 
   private async pause(req: MeshRequest, attempt: number, reason: string, retryAfterMs: number | undefined) {
@@ -295,6 +420,7 @@ export class MeshTransport {
     status: number,
     context: MeshErrorContext,
     retryable: boolean,
+    refusedRetryAfterMs: number | undefined,
   ): MeshError {
     const said = [context.code && `code ${context.code}`, context.description].filter(Boolean).join(': ');
     const text = `MESH answered ${status} to ${req.operation}${said ? ` (${said})` : ''}`;
@@ -302,6 +428,13 @@ export class MeshTransport {
     if (status === 404 || status === 410) return new MeshNotFoundError(text, context);
     if (req.retry === 'creates' && (status === 500 || status === 502 || status === 504)) {
       return new MeshOutcomeUnknownError(`${text}; the message may or may not exist in MESH`, context);
+    }
+    if (retryable && refusedRetryAfterMs !== undefined) {
+      return new MeshRetriesExhaustedError(
+        `${text} and asked to retry after ${Math.ceil(refusedRetryAfterMs / 1000)} s, ` +
+          `longer than this client waits (${Math.round(this.policy.maxRetryAfterMs / 1000)} s)`,
+        context,
+      );
     }
     if (retryable)
       return new MeshRetriesExhaustedError(`${text}, and kept doing so through every retry`, context);
@@ -345,7 +478,7 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/;
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/;
 
 function isTlsFailure(error: unknown): boolean {
   const code = errorCode(error);
@@ -354,6 +487,15 @@ function isTlsFailure(error: unknown): boolean {
 
 function tlsHint(error: unknown): string {
   const code = errorCode(error) ?? '';
+  if (/BAD_DECRYPT/.test(code)) {
+    return `${code}: the client private key cannot be decrypted (wrong or missing key passphrase)`;
+  }
+  if (/KEY_VALUES_MISMATCH/.test(code)) {
+    return `${code}: the client private key does not belong to the client certificate`;
+  }
+  if (/^ERR_OSSL_/.test(code)) {
+    return `${code}: the client certificate, key or CA chain cannot be read (${describe(error)})`;
+  }
   if (/UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|UNKNOWN_CA/.test(code)) {
     return `${code}: the server's certificate is not signed by a trusted CA (check the CA chain configured)`;
   }
@@ -363,6 +505,23 @@ function tlsHint(error: unknown): string {
     return `${code}: the server refused our client certificate`;
   }
   return `${code}: ${describe(error)}`;
+}
+
+const NETWORK_HINTS: Readonly<Record<string, string>> = {
+  UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for the response headers',
+  UND_ERR_BODY_TIMEOUT: 'timed out waiting for more of the response body',
+  UND_ERR_CONNECT_TIMEOUT: 'timed out connecting',
+  UND_ERR_SOCKET: 'the connection was closed',
+  ECONNRESET: 'the connection was reset',
+  ECONNREFUSED: 'the connection was refused',
+  ENOTFOUND: 'the host name does not resolve',
+};
+
+function describeNetworkError(error: unknown): string {
+  const code = errorCode(error);
+  if (code === undefined) return describe(error);
+  const hint = NETWORK_HINTS[code];
+  return hint ? `${code}, ${hint}` : code;
 }
 
 function describe(error: unknown): string {

@@ -185,7 +185,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     const points: string[] = [];
     await sendOne('clean.bin');
     const clean = downloader({ injector, plan: () => ({ after: (p) => (points.push(p), false) }) });
-    await h.drain(h.eventSource(h.downloadQueue, clean.handler, { timeoutMs: 400 }), h.downloadQueue);
+    await h.drain(h.eventSource(h.downloadQueue, clean.handler, { timeoutMs: 900 }), h.downloadQueue);
     await h.takeMessages(h.inboundEventsQueue);
     assert.ok(points.includes('mesh:acknowledge'));
 
@@ -203,7 +203,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
         const messageId = await sendOne(`crash-${index}-${when}.bin`);
         const fn = downloader({ injector, plan: () => ({ [when]: crashAt }) });
         await h.drain(
-          h.eventSource(h.downloadQueue, fn.handler, { timeoutMs: 400 }),
+          h.eventSource(h.downloadQueue, fn.handler, { timeoutMs: 900 }),
           h.downloadQueue,
           20_000,
         );

@@ -166,7 +166,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     injector.instrumentAwsClient(h.clients.sqs, 'sqs');
     injector.instrumentAwsClient(h.clients.dynamo, 'dynamodb');
     const env = { LEASE_GRACE_MS: '0' };
-    const timeoutMs = 400;
+    const timeoutMs = 900;
 
     // A clean run lists every external call the send makes, in order.
     const points: string[] = [];

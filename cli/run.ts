@@ -1,0 +1,176 @@
+import { parseArgs } from 'node:util';
+import { MeshConfigurationError, MeshError } from '../shared/mesh/index.js';
+import * as commands from './commands.js';
+import { connectionFromFlags } from './config.js';
+import { UsageError } from './errors.js';
+import { USAGE } from './usage.js';
+
+const OPTIONS = {
+  url: { type: 'string' },
+  env: { type: 'string' },
+  mailbox: { type: 'string' },
+  password: { type: 'string' },
+  'shared-key': { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'key-passphrase': { type: 'string' },
+  ca: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  to: { type: 'string' },
+  workflow: { type: 'string' },
+  subject: { type: 'string' },
+  'local-id': { type: 'string' },
+  filename: { type: 'string' },
+  'content-type': { type: 'string' },
+  'chunk-size': { type: 'string' },
+  'no-compress': { type: 'boolean' },
+  all: { type: 'boolean' },
+  out: { type: 'string' },
+  ack: { type: 'boolean' },
+  port: { type: 'string' },
+  config: { type: 'string' },
+  dir: { type: 'string' },
+  http: { type: 'boolean' },
+} as const;
+
+/** Which flags each command takes beyond the connection and output flags. */
+const COMMAND_FLAGS: Record<string, { args: number; flags: readonly string[]; connects: boolean }> = {
+  handshake: { args: 0, flags: [], connects: true },
+  send: {
+    args: 1,
+    flags: ['to', 'workflow', 'subject', 'local-id', 'filename', 'content-type', 'chunk-size', 'no-compress'],
+    connects: true,
+  },
+  inbox: { args: 0, flags: ['all'], connects: true },
+  download: { args: 1, flags: ['out', 'ack'], connects: true },
+  ack: { args: 1, flags: [], connects: true },
+  track: { args: 1, flags: [], connects: true },
+  lookup: { args: 2, flags: [], connects: true },
+  workflows: { args: 1, flags: [], connects: true },
+  server: { args: 0, flags: ['port', 'config', 'dir', 'http'], connects: false },
+};
+const CONNECTION_FLAGS = [
+  'url',
+  'env',
+  'mailbox',
+  'password',
+  'shared-key',
+  'cert',
+  'key',
+  'key-passphrase',
+  'ca',
+];
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const PROCESS_IO: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+
+/** Runs one CLI command and returns its exit code: 0 done, 1 failed, 2 called wrongly. Never throws. */
+export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
+    json = values.json === true;
+    const [command, ...args] = positionals;
+    if (values.help) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (!command) throw new UsageError('no command given (see mesh --help)');
+    const spec = COMMAND_FLAGS[command];
+    if (!spec) throw new UsageError(`unknown command "${command}" (see mesh --help)`);
+    if (args.length !== spec.args) {
+      throw new UsageError(`${command} takes ${spec.args} argument(s), got ${args.length} (see mesh --help)`);
+    }
+    const allowed = new Set([...spec.flags, 'json', 'help', ...(spec.connects ? CONNECTION_FLAGS : [])]);
+    const stray = Object.keys(values).filter((flag) => !allowed.has(flag));
+    if (stray.length > 0) throw new UsageError(`${command} does not take --${stray.join(', --')}`);
+
+    const out: commands.Output = {
+      json,
+      say: (text) => void io.stdout.write(`${text}\n`),
+      result: (value) => void io.stdout.write(`${JSON.stringify(value)}\n`),
+    };
+    if (command === 'server') {
+      // Loaded only for this command: the server and its PKI code would add to every other command's memory.
+      const { runServer } = await import('./server.js');
+      await runServer({ port: values.port, config: values.config, dir: values.dir, http: values.http }, out);
+      return 0;
+    }
+    const connection = connectionFromFlags(values, io.env);
+    const [first = '', second = ''] = args;
+    switch (command) {
+      case 'handshake':
+        await commands.handshake(connection, out);
+        break;
+      case 'send':
+        await commands.send(connection, out, first, values);
+        break;
+      case 'inbox':
+        await commands.inbox(connection, out, values.all === true);
+        break;
+      case 'download':
+        await commands.download(connection, out, first, { out: values.out, ack: values.ack }, io.stdout);
+        break;
+      case 'ack':
+        await commands.ack(connection, out, first);
+        break;
+      case 'track':
+        await commands.track(connection, out, first);
+        break;
+      case 'lookup':
+        await commands.lookup(connection, out, (client) => client.lookupEndpoint(first, second));
+        break;
+      case 'workflows':
+        await commands.lookup(connection, out, (client) => client.searchWorkflow(first));
+        break;
+    }
+    return 0;
+  } catch (error) {
+    return report(error, json, io);
+  }
+}
+
+/** Whether a failure is the caller's mistake in how the CLI was called or configured (exit 2). */
+function isUsageError(error: unknown): boolean {
+  return (
+    error instanceof UsageError ||
+    error instanceof MeshConfigurationError ||
+    String((error as { code?: unknown } | undefined)?.code ?? '').startsWith('ERR_PARSE_ARGS')
+  );
+}
+
+/** One line, never a stack trace: usage mistakes exit 2, everything else 1. With --json, one JSON line too. */
+export function report(error: unknown, json: boolean, io: Pick<CliIo, 'stdout' | 'stderr'>): number {
+  const usage = isUsageError(error);
+  const message = oneLine(error instanceof Error ? error.message : String(error));
+  if (json) {
+    const detail =
+      error instanceof MeshError
+        ? { ...error.toJSON(), message }
+        : { name: usage ? 'UsageError' : error instanceof Error ? error.name : 'Error', message };
+    io.stdout.write(`${JSON.stringify({ error: detail })}\n`);
+  }
+  io.stderr.write(`mesh: ${usage ? '' : 'error: '}${message}\n`);
+  return usage ? 2 : 1;
+}
+
+/** For failures that escape `main` (a stray stream error): one line on stderr, exit 1. */
+export function reportUnexpected(error: unknown): void {
+  process.stderr.write(`mesh: error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+  process.exit(1);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
