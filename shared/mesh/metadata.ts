@@ -36,7 +36,19 @@ type Headers = Readonly<Record<string, string | string[] | undefined>>;
 export function headerValue(headers: Headers, name: string): string | undefined {
   const value = headers[name.toLowerCase()];
   const text = Array.isArray(value) ? value[0] : value;
-  return text === undefined || text === '' ? undefined : text;
+  return text === undefined || text === '' ? undefined : utf8FromLatin1(text);
+}
+
+/**
+ * HTTP header bytes reach us as Latin-1 characters. When they are really UTF-8 (a file name like `café.csv` sent by
+ * a UTF-8 client) they are decoded as such; anything that is not valid UTF-8 is kept as it came.
+ */
+function utf8FromLatin1(text: string): string {
+  const codes = [...text].map((c) => c.codePointAt(0)!);
+  if (!codes.some((c) => c >= 0x80) || codes.some((c) => c > 0xff)) return text;
+  const bytes = Buffer.from(text, 'latin1');
+  const decoded = bytes.toString('utf8');
+  return Buffer.from(decoded, 'utf8').equals(bytes) ? decoded : text;
 }
 
 function flag(value: string | undefined): boolean | undefined {

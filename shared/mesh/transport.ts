@@ -121,7 +121,12 @@ const CONNECT_PHASE_CODES: ReadonlySet<string> = new Set([
   'EAI_AGAIN',
 ]);
 /** Raised before the request left: nothing can exist in MESH, but retrying will not help either. */
-const NOT_SENT_CODES: ReadonlySet<string> = new Set([...CONNECT_PHASE_CODES, 'ENOTFOUND']);
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  ...CONNECT_PHASE_CODES,
+  'ENOTFOUND',
+  // undici refused the request itself (e.g. a header value it will not send): nothing left this process.
+  'UND_ERR_INVALID_ARG',
+]);
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   ...CONNECT_PHASE_CODES,
   'ECONNRESET',
