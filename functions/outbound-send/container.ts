@@ -50,5 +50,14 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     metrics: runtime.metrics,
     now: overrides.now,
   });
-  return { handler: runtime.wrap(createSendHandler(sender, runtime.log)), close: () => runtime.close() };
+  return {
+    handler: runtime.wrap(
+      createSendHandler(
+        sender,
+        runtime.log,
+        runtime.mailboxes.map((m) => m.id),
+      ),
+    ),
+    close: () => runtime.close(),
+  };
 }

@@ -28,7 +28,13 @@ export function meshFaultRules(rate: number, seed: number): FaultRule[] {
   ];
   const each = rate / actions.length;
   return endpoints.flatMap((endpoint, e) =>
-    actions.map((action, a) => ({ endpoint, times: 'always' as const, probability: each, seed: seed + e * 100 + a, action })),
+    actions.map((action, a) => ({
+      endpoint,
+      times: 'always' as const,
+      probability: each,
+      seed: seed + e * 100 + a,
+      action,
+    })),
   );
 }
 
@@ -52,7 +58,12 @@ export function crashPlan(random: () => number, probability: number, tally: Faul
  * AWS-side throttling: on a seeded fraction of calls the SDK sees a ThrottlingException inside its retry loop
  * (the middleware sits after the retry step), as when a real service throttles.
  */
-export function injectThrottling(client: AwsClientWithMiddleware, random: () => number, rate: number, tally: FaultTally) {
+export function injectThrottling(
+  client: AwsClientWithMiddleware,
+  random: () => number,
+  rate: number,
+  tally: FaultTally,
+) {
   const middleware = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
     if (random() < rate) {
       tally.add('aws-throttle');
@@ -66,7 +77,11 @@ export function injectThrottling(client: AwsClientWithMiddleware, random: () => 
     return next(args);
   };
   const add = client.middlewareStack.add as (m: unknown, o: Record<string, string>) => void;
-  add.call(client.middlewareStack, middleware, { step: 'finalizeRequest', priority: 'low', name: 'chaosThrottle' });
+  add.call(client.middlewareStack, middleware, {
+    step: 'finalizeRequest',
+    priority: 'low',
+    name: 'chaosThrottle',
+  });
 }
 
 export { CrashInjector };

@@ -29,7 +29,11 @@ async function main(): Promise<number> {
   });
   const { faultsByKind: _kinds, seconds: _seconds, ackedNotStored: _acked, ...summary } = result;
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  const clean = result.lost === 0 && result.duplicateMessages === 0 && result.duplicateEvents === 0 && result.ackedNotStored === 0;
+  const clean =
+    result.lost === 0 &&
+    result.duplicateMessages === 0 &&
+    result.duplicateEvents === 0 &&
+    result.ackedNotStored === 0;
   return clean ? 0 : 1;
 }
 

@@ -1,17 +1,6 @@
+export { seededRandom } from '../mesh-server/faults.js';
 import { createCipheriv, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-
-/** A small seeded generator (mulberry32): the same seed gives the same sequence of decisions. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Deterministic pseudo-random bytes for a file (AES-CTR keystream keyed by seed and index): fast enough for

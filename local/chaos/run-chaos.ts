@@ -56,13 +56,20 @@ const MIB = 1024 * 1024;
 export function planFiles(count: number, maxFileBytes: number, random: () => number): PlannedFile[] {
   return Array.from({ length: count }, (_, index) => {
     const u = random();
-    const pick = (lo: number, hi: number) => Math.max(1, Math.floor(lo + random() * (Math.min(hi, maxFileBytes) - lo)));
+    const pick = (lo: number, hi: number) =>
+      Math.max(1, Math.floor(lo + random() * (Math.min(hi, maxFileBytes) - lo)));
     const size =
-      index === 0 ? 1 : index === 1 ? maxFileBytes
-      : u < 0.7 ? pick(1, 64 * 1024)
-      : u < 0.92 ? pick(64 * 1024, MIB)
-      : u < 0.99 ? pick(MIB, Math.max(2 * MIB, maxFileBytes / 20))
-      : pick(maxFileBytes / 4, maxFileBytes);
+      index === 0
+        ? 1
+        : index === 1
+          ? maxFileBytes
+          : u < 0.7
+            ? pick(1, 64 * 1024)
+            : u < 0.92
+              ? pick(64 * 1024, MIB)
+              : u < 0.99
+                ? pick(MIB, Math.max(2 * MIB, maxFileBytes / 20))
+                : pick(maxFileBytes / 4, maxFileBytes);
     const from = MAILBOXES[index % MAILBOXES.length]!;
     const to = MAILBOXES[(index + 1 + Math.floor(random() * 2)) % MAILBOXES.length]!;
     const invalid = index > 1 && random() < 0.02;
@@ -83,7 +90,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const tally = new FaultTally();
   const injector = new CrashInjector();
   const chunkBytes = Math.min(20 * MIB, Math.max(256 * 1024, Math.floor(options.maxFileBytes / 6)));
-  say(`chaos: seed ${seed}, ${files.length} files up to ${options.maxFileBytes} bytes, ${options.faultRate * 100}% of operations faulted`);
+  say(
+    `chaos: seed ${seed}, ${files.length} files up to ${options.maxFileBytes} bytes, ${options.faultRate * 100}% of operations faulted`,
+  );
 
   const faultRandom = seededRandom(seed ^ 0x5eed);
 
@@ -115,12 +124,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         maxReceiveCount: 30,
         // The functions' own AWS clients get crash points and throttling; the run's uploads and checks do not.
         instrumentClients: (clients) => {
-          for (const [name, client] of [['s3', clients.s3], ['sqs', clients.sqs], ['dynamodb', clients.dynamo]] as const) {
+          for (const [name, client] of [
+            ['s3', clients.s3],
+            ['sqs', clients.sqs],
+            ['dynamodb', clients.dynamo],
+          ] as const) {
             injector.instrumentAwsClient(client, name);
             injectThrottling(client, faultRandom, options.faultRate * 0.2, tally);
           }
         },
-        wrapInvocation: (invoke) => injector.run(crashPlan(faultRandom, options.faultRate * 0.1, tally), invoke),
+        wrapInvocation: (invoke) =>
+          injector.run(crashPlan(faultRandom, options.faultRate * 0.1, tally), invoke),
       },
     });
     return await drive(pipeline, files, options, tally, started);
@@ -187,7 +201,9 @@ async function drive(
       }
     }),
   );
-  say(`chaos: ${files.length} files uploaded in ${((Date.now() - started) / 1000).toFixed(0)} s; waiting for them to settle`);
+  say(
+    `chaos: ${files.length} files uploaded in ${((Date.now() - started) / 1000).toFixed(0)} s; waiting for them to settle`,
+  );
 
   const outcome = (file: PlannedFile): 'delivered' | 'terminal' | undefined => {
     const statuses = observed.statuses.get(file.key) ?? [];
@@ -202,7 +218,9 @@ async function drive(
     if (pending.length === 0 || Date.now() > deadline) break;
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
-      say(`chaos: ${files.length - pending.length}/${files.length} settled, ${tally.total} faults injected so far`);
+      say(
+        `chaos: ${files.length - pending.length}/${files.length} settled, ${tally.total} faults injected so far`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -234,7 +252,9 @@ async function drive(
   const duplicateEvents = [...observed.inbound.values()].reduce((n, events) => n + events.length - 1, 0);
   const stats = await pipeline.mesh!.admin.stats();
   const sentMessages = new Set(
-    files.flatMap((f) => observed.statuses.get(f.key)?.flatMap((s) => (s.messageId ? [s.messageId] : [])) ?? []),
+    files.flatMap(
+      (f) => observed.statuses.get(f.key)?.flatMap((s) => (s.messageId ? [s.messageId] : [])) ?? [],
+    ),
   ).size;
   const duplicateMessages = stats.counters.sendsAccepted - sentMessages;
   const ackedData = Object.values(stats.mailboxes).reduce((n, m) => n + (m.outbox.acknowledged ?? 0), 0);
@@ -258,10 +278,14 @@ async function drive(
   };
   say('');
   say(`chaos invariants (seed ${seed}):`);
-  say(`  files                      ${files.length} (${expectedInvalid} with bad addressing, expected to be rejected)`);
+  say(
+    `  files                      ${files.length} (${expectedInvalid} with bad addressing, expected to be rejected)`,
+  );
   say(`  delivered byte-identical   ${delivered}`);
   say(`  terminal with a reason     ${terminalFailures}`);
-  say(`  lost                       ${result.lost}${lostFiles.length ? ` (files ${lostFiles.slice(0, 20).join(', ')})` : ''}`);
+  say(
+    `  lost                       ${result.lost}${lostFiles.length ? ` (files ${lostFiles.slice(0, 20).join(', ')})` : ''}`,
+  );
   say(`  duplicate MESH messages    ${duplicateMessages}`);
   say(`  duplicate inbound events   ${duplicateEvents}`);
   say(`  acknowledged, not stored   ${ackedNotStored}`);

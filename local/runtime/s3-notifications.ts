@@ -26,7 +26,12 @@ export function bridgeS3Notifications(
       if (record.s3.bucket.name !== rule.bucket || !key.startsWith(rule.prefix)) continue;
       const send = () =>
         sqs
-          .send(new SendMessageCommand({ QueueUrl: rule.queueUrl, MessageBody: JSON.stringify({ Records: [record] }) }))
+          .send(
+            new SendMessageCommand({
+              QueueUrl: rule.queueUrl,
+              MessageBody: JSON.stringify({ Records: [record] }),
+            }),
+          )
           .catch(onError);
       void send();
       if (duplicate()) void send();

@@ -104,7 +104,9 @@ export class SqsEventSource {
       this.options.onInvocationError?.(error);
       return;
     }
-    const done = messages.filter((m) => m.MessageId && !failed.has(m.MessageId) && !this.options.skipDelete?.());
+    const done = messages.filter(
+      (m) => m.MessageId && !failed.has(m.MessageId) && !this.options.skipDelete?.(),
+    );
     if (done.length === 0) return;
     await this.options.sqs.send(
       new DeleteMessageBatchCommand({

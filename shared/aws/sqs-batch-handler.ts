@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { errorFields, type Log } from '../observability/ports.js';
+import { RecordBusyError } from '../state/leased-store.js';
 
 /**
  * An SQS-triggered handler that processes records one at a time and reports each failure on its own, so the
@@ -23,6 +24,13 @@ export function sqsBatchHandler<O extends string>(
           for (const outcome of await handleRecord(record, context))
             outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         } catch (error) {
+          if (error instanceof RecordBusyError) {
+            log.info(`${name} record left for later: another invocation is working on it`, {
+              ...safeKeys(keysOf, record),
+              sqsMessageId: record.messageId,
+            });
+            throw error;
+          }
           log.error(`${name} record failed`, {
             ...safeKeys(keysOf, record),
             sqsMessageId: record.messageId,

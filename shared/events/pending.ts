@@ -12,8 +12,21 @@ export async function publishPendingEvents(
   publisher: EventPublisher,
   store: { clearPendingEvent(id: string, eventId: string): Promise<void> },
 ): Promise<void> {
-  for (const [eventId, body] of Object.entries(record.pendingEvents ?? {})) {
+  // A DynamoDB map has no order; events carry their time, so they are published in the order they happened.
+  const pending = Object.entries(record.pendingEvents ?? {}).sort(([, a], [, b]) =>
+    occurredAt(a).localeCompare(occurredAt(b)),
+  );
+  for (const [eventId, body] of pending) {
     await publisher.publish(eventId, body, groupId);
     await store.clearPendingEvent(id, eventId);
+  }
+}
+
+function occurredAt(body: string): string {
+  try {
+    const event = JSON.parse(body) as { occurredAt?: unknown; receivedAt?: unknown };
+    return String(event.occurredAt ?? event.receivedAt ?? '');
+  } catch {
+    return '';
   }
 }

@@ -71,10 +71,20 @@ export class InboxPoller {
   ): Promise<'queued' | 'alreadyQueued' | 'poisoned'> {
     const { created, record } = await this.deps.inbound.getOrCreate(mailboxId, messageId);
     if (!created) {
-      if (record.status === 'poisoned') return 'poisoned';
       const stale = now - (record.lastQueuedAt ?? 0) > this.deps.requeueAfterMs;
       const leased = (record.leaseExpiresAt ?? 0) > now;
-      if (!stale || leased || !(await this.deps.inbound.claimRequeue(record))) return 'alreadyQueued';
+      if (record.status === 'poisoned') {
+        // Poisoned for good: it stays put (MESH expires it and tells its sender). Poisoned by failures that may
+        // have passed (an outage): another task once it has waited as long as any lost task would.
+        const retry =
+          record.errorCode !== 'PERMANENT' &&
+          stale &&
+          !leased &&
+          (await this.deps.inbound.claimRequeue(record));
+        if (!retry) return 'poisoned';
+      } else if (!stale || leased || !(await this.deps.inbound.claimRequeue(record))) {
+        return 'alreadyQueued';
+      }
       this.deps.log.warn('message still in the inbox long after its task was queued; queueing it again', {
         mailbox: mailboxId,
         messageId,

@@ -22,8 +22,9 @@ import {
 import { METRICS } from '../observability/metric-names.js';
 import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
 import type { DeliveryOutcomes } from '../outbound/delivery-outcomes.js';
+import { invocationDeadline } from '../runtime/deadline.js';
 import { InboundStore } from '../state/inbound-store.js';
-import { LeaseLostError } from '../state/leased-store.js';
+import { LeaseLostError, RecordBusyError } from '../state/leased-store.js';
 import type { TransferStore } from '../state/transfer-store.js';
 import { sha256FromChecksum } from './checksum.js';
 import type { DownloadTask } from './download-task.js';
@@ -108,10 +109,10 @@ export class MessageDownloader {
     if (lease.kind === 'final') {
       await this.publishPending(lease.record);
       // Still listed means an earlier acknowledgement did not stick; acknowledging again is harmless.
-      await client.acknowledge(task.messageId);
+      await this.acknowledge(client, task.messageId);
       return 'duplicate';
     }
-    if (lease.kind !== 'acquired') return 'busy';
+    if (lease.kind !== 'acquired') throw new RecordBusyError(id);
 
     let record = lease.record;
     try {
@@ -131,7 +132,7 @@ export class MessageDownloader {
         }
         record = result;
       }
-      await client.acknowledge(task.messageId);
+      await this.acknowledge(client, task.messageId);
       await inbound.update(id, budget.invocationId, {
         status: 'acknowledged',
         acknowledgedAt: this.now().toISOString(),
@@ -141,7 +142,6 @@ export class MessageDownloader {
       this.deps.log.info('message stored, announced and acknowledged', {
         ...keys,
         messageType: record.messageType,
-        key: record.key,
         size: record.size,
         workflowId: record.workflowId,
         localId: record.localId,
@@ -234,6 +234,7 @@ export class MessageDownloader {
     );
     let total = Math.max(1, record.totalChunks ?? 1);
     const partsAtStart = writer.partCount;
+    const deadline = invocationDeadline(budget);
     let offset = 0;
     for (let chunk = firstChunk; chunk <= total; chunk++) {
       // Pausing before a part is uploaded would hand the next invocation the same starting point: no progress.
@@ -244,7 +245,7 @@ export class MessageDownloader {
         return 'paused';
       }
       const started = Date.now();
-      const downloaded = await this.downloadChunk(client, record.messageId, chunk);
+      const downloaded = await this.downloadChunk(client, record.messageId, chunk, deadline);
       if (downloaded.totalChunks > total && chunk === 1 && total === 1) {
         // HEAD said one chunk (or nothing) and chunk 1 says more: fetch them all rather than store a part.
         this.deps.log.warn('chunk 1 names more chunks than the message metadata did; fetching them all', {
@@ -288,10 +289,11 @@ export class MessageDownloader {
     return { record, sha256: hash?.digest('hex') };
   }
 
-  private async downloadChunk(client: MeshClient, messageId: string, chunk: number) {
+  private async downloadChunk(client: MeshClient, messageId: string, chunk: number, signal: AbortSignal) {
     try {
       return await client.downloadChunk(messageId, chunk, {
         maxDecodedChunkBytes: this.deps.settings.maxDecodedChunkBytes,
+        signal,
       });
     } catch (error) {
       if (error instanceof MeshNotFoundError) {
@@ -337,7 +339,6 @@ export class MessageDownloader {
       this.deps.log.error('stored message does not match its mex-Content-Checksum', {
         mailbox: record.mailboxId,
         messageId: record.messageId,
-        key: record.key,
       });
       this.deps.metrics.add('ChecksumMismatches', 'Count', 1);
     }
@@ -438,6 +439,22 @@ export class MessageDownloader {
     );
   }
 
+  /**
+   * Acknowledges a stored message. MESH answering 404 or 410 means it no longer holds the message (acknowledged
+   * already, or expired): the message is stored and announced, so there is nothing left to do.
+   */
+  private async acknowledge(client: MeshClient, messageId: string): Promise<void> {
+    try {
+      await client.acknowledge(messageId);
+    } catch (error) {
+      if (!(error instanceof MeshNotFoundError)) throw error;
+      this.deps.log.warn('MESH no longer holds a stored message; nothing to acknowledge', {
+        messageId,
+        status: error.status,
+      });
+    }
+  }
+
   private async recordFailure(id: string, record: InboundRecord, error: unknown, budget: DownloadBudget) {
     const permanent = error instanceof PermanentDownloadError;
     const lastAttempt = budget.receiveCount >= this.deps.settings.maxAttempts;
@@ -473,6 +490,15 @@ export class MessageDownloader {
       }
     } else {
       this.deps.log.warn('download failed; it will be retried', { ...keys, ...errorFields(error) });
+    }
+    if ((error as { name?: string }).name === 'NoSuchUpload') {
+      // The multipart upload is gone (aborted by the bucket's lifecycle rule after days in the DLQ): start again.
+      Object.assign(changes, {
+        uploadId: undefined,
+        parts: undefined,
+        nextChunk: undefined,
+        skipBytes: undefined,
+      });
     }
     await this.deps.inbound.update(id, budget.invocationId, changes).catch(() => undefined);
     await this.deps.inbound.releaseLease(id, budget.invocationId).catch(() => undefined);

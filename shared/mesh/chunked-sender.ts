@@ -163,12 +163,12 @@ export async function sendChunked(
 
     const upload = uploadBody(source, chunk, compress, hash);
     if (number === 1) {
-      messageId = await client.sendMessage(headers, { ...upload.body, totalChunks });
+      messageId = await client.sendMessage(headers, { ...upload.body, totalChunks, signal: options.signal });
     } else {
-      await client.uploadChunk(messageId!, number, totalChunks, upload.body);
+      await client.uploadChunk(messageId!, number, totalChunks, { ...upload.body, signal: options.signal });
     }
     hash = upload.committedHash() ?? hash;
-    options.signal?.throwIfAborted();
+    // Checkpoint first: MESH has this chunk, so the caller must hear of it even if the send is being aborted.
     await options.onChunk?.({
       messageId: messageId!,
       chunkNumber: number,
@@ -176,6 +176,7 @@ export async function sendChunked(
       bytesSent: chunk.end,
       wireBytes: chunk.gzipped?.length ?? chunk.end - chunk.start,
     });
+    options.signal?.throwIfAborted();
   }
   return {
     status: 'complete',

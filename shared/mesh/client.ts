@@ -1,5 +1,5 @@
 import { arch, release, type } from 'node:os';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { AuthTokenGenerator } from './auth.js';
@@ -75,6 +75,8 @@ export interface SendBody {
   readonly contentLength?: number;
   /** `gzip` when the body bytes are gzip-compressed for transport. */
   readonly contentEncoding?: 'gzip';
+  /** Aborts the upload (e.g. at the end of a Lambda invocation's time budget). */
+  readonly signal?: AbortSignal;
 }
 
 export interface InboxPage {
@@ -400,6 +402,7 @@ export class MeshClient {
         },
         body: toBodySource(body.body),
         operation: 'send',
+        signal: body.signal,
         authenticated: true,
         retry: 'creates',
       },
@@ -435,6 +438,7 @@ export class MeshClient {
           headers: { ...bodyHeaders(body), [H.chunkRange]: `${chunkNumber}:${totalChunks}` },
           body: toBodySource(body.body),
           operation: 'chunk',
+          signal: body.signal,
           authenticated: true,
           retry: 'idempotent',
           messageId,
@@ -576,22 +580,33 @@ function decodeBody(
   messageId: string,
   maxDecodedBytes: number | undefined,
 ): Readable {
-  let stream: Readable = res.body;
-  if (contentEncoding === 'gzip' || contentEncoding === 'x-gzip') {
-    const gunzip = createGunzip();
-    stream.on('error', (error) => gunzip.destroy(error));
-    stream = stream.pipe(gunzip);
-  } else if (contentEncoding && contentEncoding !== 'identity') {
+  if (contentEncoding && !['gzip', 'x-gzip', 'identity'].includes(contentEncoding)) {
     res.body.destroy();
     throw new MeshProtocolError(`MESH sent an unsupported Content-Encoding "${contentEncoding}"`, {
       messageId,
     });
   }
-  if (maxDecodedBytes !== undefined) {
-    const limit = new ByteLimitTransform(maxDecodedBytes, messageId);
-    stream.on('error', (error) => limit.destroy(error));
-    stream = stream.pipe(limit);
-  }
+  const stages: Transform[] = [];
+  if (contentEncoding === 'gzip' || contentEncoding === 'x-gzip') stages.push(createGunzip());
+  if (maxDecodedBytes !== undefined) stages.push(new ByteLimitTransform(maxDecodedBytes, messageId));
+  if (stages.length === 0) return quietOnError(res.body);
+  const stream = stages.reduce<Readable>((from, to) => link(from, to), res.body);
+  return quietOnError(stream);
+}
+
+/** Pipes `from` into `to` so that an error or early close of either end tears down both. */
+function link(from: Readable, to: Transform): Transform {
+  from.on('error', (error) => to.destroy(error));
+  to.on('close', () => from.destroy());
+  return from.pipe(to);
+}
+
+/**
+ * A body nobody is reading (its caller crashed or was aborted) must not turn its own error into an uncaught
+ * exception; whoever does read it still gets the error.
+ */
+function quietOnError<S extends Readable>(stream: S): S {
+  stream.on('error', () => undefined);
   return stream;
 }
 

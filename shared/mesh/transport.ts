@@ -111,7 +111,8 @@ export interface MeshTransportOptions {
 }
 
 /** Statuses from which a message-creating request certainly left nothing behind. */
-const REFUSED_BEFORE_WORK: ReadonlySet<number> = new Set([425, 429, 503]);
+// Not 503: a gateway in front of MESH can answer 503 after MESH stored the message, so its outcome is unknown.
+const REFUSED_BEFORE_WORK: ReadonlySet<number> = new Set([425, 429]);
 /** Network errors that may pass, raised before the request could reach the server. */
 const CONNECT_PHASE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -221,6 +222,8 @@ export class MeshTransport {
         }
       }
 
+      // An error answer can come before the request body was all sent (a 429 or 417 at once): close the body.
+      if (body && !Buffer.isBuffer(body)) body.destroy();
       const context = await this.readErrorContext(req, response);
       const retryable = this.isRetryableStatus(req, response.status);
       const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
@@ -431,7 +434,7 @@ export class MeshTransport {
     const text = `MESH answered ${status} to ${req.operation}${said ? ` (${said})` : ''}`;
     if (status === 403) return new MeshAuthenticationError(text, context);
     if (status === 404 || status === 410) return new MeshNotFoundError(text, context);
-    if (req.retry === 'creates' && (status === 500 || status === 502 || status === 504)) {
+    if (req.retry === 'creates' && (status === 500 || status === 502 || status === 503 || status === 504)) {
       return new MeshOutcomeUnknownError(`${text}; the message may or may not exist in MESH`, context);
     }
     if (retryable && refusedRetryAfterMs !== undefined) {

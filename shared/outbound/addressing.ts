@@ -107,7 +107,7 @@ export function resolveAddress(input: AddressingInput): AddressingResult {
   else if (to.length > LIMITS.to) reasons.push(`mex-to is longer than ${LIMITS.to} characters`);
   else if (to.toUpperCase().startsWith('GPPROVIDER_')) reasons.push(...checkGpProvider(to, input.today));
   else if (!MAILBOX_ID.test(to.toUpperCase()))
-    reasons.push(`mex-to "${printable(to)}" is not a MESH mailbox id`);
+    reasons.push('mex-to is not a MESH mailbox id (3 to 20 letters and digits)');
 
   if (!workflowId) reasons.push('no workflow: set mex-workflowid metadata or a route with a workflow');
   else if (!WORKFLOW_ID.test(workflowId))
@@ -175,9 +175,4 @@ function readFlag(name: string, value: string | undefined, reasons: string[]): b
 function defaultFileName(key: string, localId: string): string {
   const ext = extname(key).toLowerCase();
   return /^\.[a-z0-9]{1,8}$/.test(ext) ? `${localId}${ext}` : `${localId}.dat`;
-}
-
-/** Shows a value in an error without control characters. */
-function printable(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
 }

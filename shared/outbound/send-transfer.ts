@@ -15,6 +15,8 @@ import {
 } from '../mesh/index.js';
 import { METRICS } from '../observability/metric-names.js';
 import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
+import { invocationDeadline } from '../runtime/deadline.js';
+import { RecordBusyError } from '../state/leased-store.js';
 import { LeaseLostError, type TransferStore } from '../state/transfer-store.js';
 import { resolveAddress, senderFromKey, type OutboundRoute } from './addressing.js';
 import { readAhead } from './read-ahead.js';
@@ -127,7 +129,8 @@ export class OutboundSender {
           status: lease.record.status,
         },
       );
-      return lease.kind === 'final' ? 'duplicate' : 'busy';
+      if (lease.kind === 'held') throw new RecordBusyError(transferId);
+      return 'duplicate';
     }
     let record = lease.record;
     try {
@@ -265,6 +268,7 @@ export class OutboundSender {
     const object = s3ByteSource(this.deps.s3, record);
     const ahead = settings.compress ? undefined : readAhead(object);
     const result = await sendChunked(client, ahead ?? object, address, {
+      signal: invocationDeadline(budget),
       chunkBytes: record.chunkBytes,
       compress: settings.compress,
       allowSmallChunks: settings.allowSmallChunks,
@@ -351,10 +355,17 @@ export class OutboundSender {
       );
     }
     const t = found.kind === 'found' ? found.tracking : undefined;
+    // A local id the user chose may have been used before: the message found must also match this transfer's
+    // recipient, workflow and file name, and have been uploaded after this transfer's first POST began.
+    const uploadedAt = t?.uploadTimestamp ? parseMeshTime(t.uploadTimestamp) : undefined;
+    const postStarted = Date.parse(record.postStartedAt!);
     const sameMessage =
       t !== undefined &&
+      (!t.localId || t.localId === record.localId) &&
       (!t.recipient || t.recipient.toUpperCase() === record.recipient?.toUpperCase()) &&
-      (!t.workflowId || t.workflowId === record.workflowId);
+      (!t.workflowId || t.workflowId === record.workflowId) &&
+      (!t.fileName || t.fileName === record.fileName) &&
+      (uploadedAt === undefined || uploadedAt >= postStarted - CLOCK_SKEW_MS);
     if (!t || !sameMessage) {
       log.info('no MESH message from the unfinished first POST; sending again');
       return this.deps.transfers.update(record.transferId, budget.invocationId, { postStartedAt: undefined });
@@ -404,6 +415,27 @@ export class OutboundSender {
   }
 }
 
+/** How far MESH's clock and ours may disagree when matching a recovered message's upload time. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** MESH times are ISO 8601 or `yyyyMMddHHmmss` (UTC); undefined when neither. */
+export function parseMeshTime(value: string): number | undefined {
+  const compact = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
+  if (compact) {
+    const [y, mo, d, h, mi, se] = compact.slice(1).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    return Date.UTC(y, mo - 1, d, h, mi, se);
+  }
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
 /** Recovery found something it cannot resolve safely; a person must look. */
 export class RecoveryError extends Error {
   constructor(message: string) {
@@ -413,10 +445,9 @@ export class RecoveryError extends Error {
 }
 
 function keysOf(r: TransferRecord): Record<string, unknown> {
+  // No S3 key: keys can carry patient details. The transfer id leads to the key in the transfer record.
   return {
     transferId: r.transferId,
-    bucket: r.bucket,
-    key: r.key,
     mailbox: r.sender,
     messageId: r.messageId,
     localId: r.localId,

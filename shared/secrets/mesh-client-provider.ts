@@ -49,7 +49,8 @@ export class MeshClientProvider {
       },
     });
     this.cache.set(mailboxId, { fingerprint, client });
-    void cached?.client.close();
+    // The old client's connections close in the background; a failure to close them is of no consequence.
+    cached?.client.close().catch(() => undefined);
     return client;
   }
 

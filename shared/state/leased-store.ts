@@ -15,6 +15,17 @@ export class LeaseLostError extends Error {
   }
 }
 
+/**
+ * Another invocation holds the record's lease right now. The message that asked for the work is left on its queue
+ * (not deleted), so it comes back after the visibility timeout: if the holder dies, nothing is stranded.
+ */
+export class RecordBusyError extends Error {
+  constructor(readonly id: string) {
+    super(`${id} is being worked on by another invocation; this request will be retried`);
+    this.name = 'RecordBusyError';
+  }
+}
+
 export interface LeasedRecord {
   readonly status: string;
   readonly leaseOwner?: string;
@@ -119,12 +130,21 @@ export abstract class LeasedStore<R extends LeasedRecord> {
   }
 
   /**
-   * Applies changes while `owner` holds the lease. A status change carries its event in `pendingEvents` in the
+   * Applies changes while `owner` holds the lease and the record still has work to do. A status change carries its event in `pendingEvents` in the
    * same write, so the event cannot be lost between the two.
    */
   async update(id: string, owner: string, changes: Partial<R>, event?: [string, string]): Promise<R> {
+    // Fenced by status too: a record moved to a final state from outside the lease (a delivery report) is not
+    // overwritten by the lease holder, which learns it has lost the record.
+    const statuses = Object.fromEntries(this.workableStatuses.map((s, i) => [`:w${i}`, s]));
     try {
-      return await this.write(id, changes, event, 'leaseOwner = :owner', { ':owner': owner });
+      return await this.write(
+        id,
+        changes,
+        event,
+        `leaseOwner = :owner AND #status IN (${Object.keys(statuses).join(', ')})`,
+        { ':owner': owner, ...statuses },
+      );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(id);
       throw error;

@@ -19,5 +19,8 @@ test('a 100-file chaos run loses nothing and duplicates nothing', async () => {
   assert.equal(result.ackedNotStored, 0);
   assert.equal(result.delivered + result.terminalFailures, 100);
   assert.ok(result.faults >= 100, `only ${result.faults} faults were injected`);
-  assert.ok(result.faultsByKind['mesh-server']! > 0 && Object.keys(result.faultsByKind).some((k) => k.startsWith('crash-')));
+  assert.ok(
+    result.faultsByKind['mesh-server']! > 0 &&
+      Object.keys(result.faultsByKind).some((k) => k.startsWith('crash-')),
+  );
 });

@@ -251,16 +251,26 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
 
   test('marks a transfer stalled when its retries run out, and resumes it when the DLQ is redriven', async () => {
     const good = await h.clients.secrets.send(new GetSecretValueCommand({ SecretId: 'mesh/X26ABC1' }));
-    h.aws.secrets.put('mesh/X26ABC1', JSON.stringify({ ...JSON.parse(good.SecretString!), password: undefined }));
+    h.aws.secrets.put(
+      'mesh/X26ABC1',
+      JSON.stringify({ ...JSON.parse(good.SecretString!), password: undefined }),
+    );
     const put = await h.putObject('outbound/X26ABC1/stalls.txt', 'try again later', ADDRESS);
-    const transferId = transferIdFor({ bucket: h.outboundBucket, key: 'outbound/X26ABC1/stalls.txt', size: 15, ...put });
+    const transferId = transferIdFor({
+      bucket: h.outboundBucket,
+      key: 'outbound/X26ABC1/stalls.txt',
+      size: 15,
+      ...put,
+    });
 
     await run();
     const stalled = await h.transfers.get(transferId);
     const dead = await h.takeMessages<unknown>(h.sendQueue.dlq!);
     h.aws.secrets.put('mesh/X26ABC1', good.SecretString!);
     for (const body of dead) {
-      await h.clients.sqs.send(new SendMessageCommand({ QueueUrl: h.sendQueue.url, MessageBody: JSON.stringify(body) }));
+      await h.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: h.sendQueue.url, MessageBody: JSON.stringify(body) }),
+      );
     }
     await run();
 

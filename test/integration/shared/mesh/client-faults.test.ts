@@ -151,10 +151,10 @@ describe('MESH client under injected faults', () => {
   });
 
   describe('the first POST /outbox', () => {
-    test('is retried after 429 and 503, which MESH answers before doing any work, and sends one message', async () => {
+    test('is retried after 429 and 425, which MESH answers before doing any work, and sends one message', async () => {
       await faults(
         { endpoint: 'send', action: { type: 'status', status: 429, retryAfterSeconds: 0 } },
-        { endpoint: 'send', action: { type: 'status', status: 503, retryAfterSeconds: 0 } },
+        { endpoint: 'send', action: { type: 'status', status: 425, retryAfterSeconds: 0 } },
       );
       const sender = mesh.client('X26ABC1', { onRetry });
 
@@ -166,13 +166,13 @@ describe('MESH client under injected faults', () => {
       assert.deepEqual(await fired(), [1, 1]);
       assert.deepEqual(
         retries.map((r) => r.reason),
-        ['HTTP 429', 'HTTP 503'],
+        ['HTTP 429', 'HTTP 425'],
       );
       assert.deepEqual((await mesh.client('X26ABC2').listInbox()).messageIds, [messageId]);
       assert.equal((await stats()).counters.sendsAccepted, 1);
     });
 
-    for (const status of [500, 502, 504]) {
+    for (const status of [500, 502, 503, 504]) {
       test(`is not retried after HTTP ${status}: MeshOutcomeUnknownError, then findByLocalId tells what happened`, async () => {
         await faults({ endpoint: 'send', action: { type: 'status', status } });
         const sender = mesh.client('X26ABC1', { onRetry });
