@@ -22,7 +22,6 @@ import {
   bufferBody,
   createMeshAgent,
   readJson,
-  readLimited,
   type BodySource,
   type MeshResponse,
   type MeshTimeouts,
@@ -660,4 +659,3 @@ function toTracking(body: TrackingBody | Record<string, unknown>): Tracking {
   };
 }
 
-export { readLimited };

@@ -453,7 +453,7 @@ export class MeshTransport {
 }
 
 /** Reads at most `limit` bytes of a body as UTF-8 and discards the rest. */
-export async function readLimited(body: Readable, limit: number): Promise<string> {
+async function readLimited(body: Readable, limit: number): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -542,12 +542,3 @@ export function bufferBody(data: Buffer | string): BodySource {
   return () => buf;
 }
 
-/** A stream can be sent only once; a second call fails loudly instead of sending an empty body. */
-export function onceBody(stream: Readable): BodySource {
-  let used = false;
-  return () => {
-    if (used) throw new MeshProtocolError('a streamed body cannot be replayed');
-    used = true;
-    return stream;
-  };
-}
