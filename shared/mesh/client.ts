@@ -658,4 +658,3 @@ function toTracking(body: TrackingBody | Record<string, unknown>): Tracking {
     expiryTime: str('expiry_time', 'expiryTime'),
   };
 }
-

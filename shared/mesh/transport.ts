@@ -541,4 +541,3 @@ export function bufferBody(data: Buffer | string): BodySource {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   return () => buf;
 }
-
