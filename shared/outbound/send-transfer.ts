@@ -19,7 +19,6 @@ import { invocationDeadline } from '../runtime/deadline.js';
 import { RecordBusyError } from '../state/leased-store.js';
 import { LeaseLostError, type TransferStore } from '../state/transfer-store.js';
 import { resolveAddress, senderFromKey, type OutboundRoute } from './addressing.js';
-import { readAhead } from './read-ahead.js';
 import type { ObjectRef, TransferRecord } from './transfer.js';
 
 export interface OutboundSettings {
@@ -263,11 +262,7 @@ export class OutboundSender {
     const started = Date.now();
     let slowestChunkMs = 0;
     let lastChunkAt = Date.now();
-    // Uncompressed chunks stream from S3 as they upload; reading the next one ahead overlaps the two. (With gzip,
-    // the chunked sender already reads and compresses the next chunk while one uploads.)
-    const object = s3ByteSource(this.deps.s3, record);
-    const ahead = settings.compress ? undefined : readAhead(object);
-    const result = await sendChunked(client, ahead ?? object, address, {
+    const result = await sendChunked(client, s3ByteSource(this.deps.s3, record), address, {
       signal: invocationDeadline(budget),
       chunkBytes: record.chunkBytes,
       compress: settings.compress,
@@ -298,7 +293,7 @@ export class OutboundSender {
           of: checkpoint.totalChunks,
         });
       },
-    }).finally(() => ahead?.close());
+    });
     this.deps.metrics.add('SendDuration', 'Milliseconds', Date.now() - started);
     if (result.status === 'paused') {
       await transfers.releaseLease(record.transferId, budget.invocationId);

@@ -1,0 +1,174 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { InboundEventV1 } from '../shared/events/inbound.js';
+import { downloadTaskBody } from '../shared/inbound/download-task.js';
+import { sendChunked } from '../shared/mesh/index.js';
+import { ENV, FUNCTIONS } from '../shared/wiring/pipeline.js';
+import { generatedByteSource } from './support/generated-bytes.js';
+import { measure } from './support/measure.js';
+import { sha256OfObject } from './support/payload.js';
+import {
+  describe,
+  describeBaseline,
+  baselineOf,
+  MIB,
+  progress,
+  scenarioResult,
+  sizeLabel,
+  targetMisses,
+  type Measurement,
+  type ScenarioResult,
+} from './support/report.js';
+import { RECIPIENT, SENDER, WORKFLOW, startStage, takeEvents, type Stage } from './support/stage.js';
+
+/** The download function's default S3 part size (PART_BYTES), which the run leaves as it is. */
+const PART_BYTES = 16 * MIB;
+
+export interface InboundOptions {
+  readonly sizes: readonly number[];
+  /** Read every stored object back from S3 and compare its SHA-256 (outside the timed part). */
+  readonly verify: boolean;
+}
+
+interface SizeRun {
+  /** Raw GETs just before and just after the function's run; their mean is the baseline. */
+  readonly baselines: readonly [Measurement, Measurement];
+  readonly fn: Measurement;
+  /** The S3 emulator alone taking the same bytes as a multipart upload: a ceiling for the function here. */
+  readonly s3Alone: Measurement;
+}
+
+/**
+ * Inbound: a message waiting in the local MESH server goes into the S3 emulator through the download function
+ * (download task on its queue, function in a child process), against a baseline on the same run: the same chunks
+ * GET straight from the same server and thrown away, once before and once after the function. Two identical
+ * messages are sent beforehand with the chunked sender in the default chunk size (20 MiB), uncompressed: the
+ * function collects (and acknowledges) one, the baselines read the other.
+ */
+export async function runInbound(options: InboundOptions): Promise<ScenarioResult> {
+  const stage = await startStage({ dataBytes: inboundDataBytes(options.sizes) });
+  const runs: SizeRun[] = [];
+  try {
+    for (const size of options.sizes) runs.push(await runSize(stage, size, options));
+  } finally {
+    await stage.close();
+  }
+  for (const run of runs) {
+    const baselineMbps = baselineOf(run.baselines);
+    for (const b of run.baselines) console.log(describe('inbound ', b));
+    console.log(describeBaseline('inbound ', run.fn.bytes, baselineMbps));
+    console.log(describe('inbound ', run.fn, baselineMbps));
+    console.log(describe('inbound ', run.s3Alone, baselineMbps));
+  }
+  const misses = targetMisses(
+    // The ratio target is the JSON line's (the largest size); the RSS target holds for every run.
+    runs.map((r, i) => ({
+      fn: r.fn,
+      baselineMbps: baselineOf(r.baselines),
+      ratioTarget: i === runs.length - 1,
+    })),
+  );
+  console.log(misses.length === 0 ? 'targets: met' : `targets: MISSED\n  ${misses.join('\n  ')}`);
+  const largest = runs.at(-1)!;
+  return scenarioResult('inbound', largest.fn, baselineOf(largest.baselines));
+}
+
+async function runSize(stage: Stage, size: number, options: InboundOptions): Promise<SizeRun> {
+  const label = sizeLabel(size).replace(' ', '');
+  progress(`inbound ${label}: sending two identical messages to ${RECIPIENT}'s inbox`);
+  const forFunction = await sendMessage(stage, size, `bench-${label}.dat`);
+  const forBaseline = await sendMessage(stage, size, `baseline-${label}.dat`);
+
+  const before = await rawGet(stage, size, forBaseline.messageId, 'before');
+  progress(`inbound ${label}: download function`);
+  await stage.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: stage.downloadQueue.url,
+      MessageBody: downloadTaskBody(RECIPIENT, forFunction.messageId),
+    }),
+  );
+  const env = stage.functionEnv(RECIPIENT);
+  const { measurement: fn, failures } = await measure(
+    stage,
+    'download function',
+    size,
+    {
+      kind: 'function',
+      fn: 'inbound-download',
+      queueUrl: env[ENV.downloadQueueUrl]!,
+      timeoutMs: FUNCTIONS.inboundDownload.timeoutSeconds * 1000,
+      firstMessageWithinMs: 60_000,
+    },
+    { env },
+  );
+  if (failures.length) throw new Error(`download function failed: ${failures.join('; ')}`);
+  const after = await rawGet(stage, size, forBaseline.messageId, 'after');
+
+  const events = await takeEvents<InboundEventV1>(stage, stage.inboundEventsQueue);
+  const event = events.find((e) => e.messageId === forFunction.messageId);
+  if (!event) throw new Error(`no inbound event for ${forFunction.messageId}`);
+  if (event.size !== size || event.sha256 !== forFunction.sha256) {
+    throw new Error(`${event.key}: the function stored ${event.size} bytes with SHA-256 ${event.sha256}`);
+  }
+  if (options.verify) {
+    progress(`inbound ${label}: verifying the stored object`);
+    const stored = await sha256OfObject(stage.clients.s3, event.bucket, event.key);
+    if (stored.sha256 !== forFunction.sha256 || stored.bytes !== size) {
+      throw new Error(`${event.key}: S3 holds ${stored.bytes} bytes with SHA-256 ${stored.sha256}`);
+    }
+  }
+
+  progress(`inbound ${label}: ceiling, the S3 emulator alone taking the same parts`);
+  const { measurement: s3Alone } = await measure(
+    stage,
+    'ceiling: S3 emulator alone, parts',
+    size,
+    {
+      kind: 's3-write',
+      bucket: stage.inboundBucket,
+      key: `bench/s3-alone-${label}.dat`,
+      size,
+      partBytes: PART_BYTES,
+    },
+    { env: stage.aws.env() },
+  );
+  return { baselines: [before, after], fn, s3Alone };
+}
+
+/**
+ * What a run writes, at most: per size, two messages in MESH, and in S3 the stored object and the ceiling's, each
+ * once as parts and once whole while its upload completes.
+ */
+function inboundDataBytes(sizes: readonly number[]): number {
+  return sizes.reduce((sum, size) => sum + 6 * size, 0);
+}
+
+/** Sends a generated payload from SENDER to RECIPIENT, uncompressed, in the default chunk size. */
+async function sendMessage(stage: Stage, size: number, fileName: string) {
+  const sender = stage.meshClient(SENDER);
+  try {
+    const sent = await sendChunked(
+      sender,
+      generatedByteSource(size),
+      { to: RECIPIENT, workflowId: WORKFLOW, fileName, contentType: 'text/csv' },
+      { compress: false },
+    );
+    if (sent.status !== 'complete' || !sent.sha256) throw new Error('a benchmark message was not sent whole');
+    return { messageId: sent.messageId, sha256: sent.sha256 };
+  } finally {
+    await sender.close();
+  }
+}
+
+/** The baseline: every chunk of the message GET straight from MESH, read and thrown away. */
+async function rawGet(stage: Stage, size: number, messageId: string, when: string): Promise<Measurement> {
+  progress(`inbound ${sizeLabel(size).replace(' ', '')}: baseline, raw GET of the same chunks (${when})`);
+  const raw = await measure(stage, `baseline: raw GET (${when})`, size, {
+    kind: 'raw-get',
+    meshUrl: stage.meshServer.url,
+    mailboxId: RECIPIENT,
+    credentials: stage.credentials(RECIPIENT),
+    messageId,
+  });
+  if (raw.bytes !== size) throw new Error(`the baseline downloaded ${raw.bytes} bytes, not ${size}`);
+  return raw.measurement;
+}

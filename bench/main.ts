@@ -1,0 +1,125 @@
+/**
+ * `npm run bench -- <scenario>`: runs one benchmark scenario. Progress goes to stderr; results go to stdout and,
+ * for outbound and inbound, the last line of output is one JSON object (see BENCHMARKS.md).
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { runE2e } from './e2e.js';
+import { runInbound } from './inbound.js';
+import { runOutbound } from './outbound.js';
+import { GIB, MIB, parseSize } from './support/report.js';
+
+const USAGE = `usage: npm run bench -- <scenario> [options]
+
+scenarios:
+  outbound   S3 emulator -> send function -> local MESH server, against raw POSTs of the same bytes
+  inbound    local MESH server -> download function -> S3 emulator, against raw GETs of the same chunks
+  cli        the mesh CLI round trip (bench/cli-roundtrip.ts)
+  e2e        200 files of 1 KiB to 10 MiB from mailbox A's bucket to mailbox B's bucket through the local pipeline
+
+options of outbound and inbound:
+  --sizes LIST   payload sizes, smallest first (default 100MiB,1GiB); the JSON line is for the last
+  --no-verify    do not read payloads back to compare their SHA-256 (saves time; timings are unaffected)`;
+
+type Scenario = (args: string[]) => Promise<number>;
+
+const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  outbound: async (args) => {
+    const options = transferOptions(args);
+    const load = machineLoad();
+    const result = await runOutbound(options);
+    console.log(load);
+    console.log(JSON.stringify(result));
+    return 0;
+  },
+  inbound: async (args) => {
+    const options = transferOptions(args);
+    const load = machineLoad();
+    const result = await runInbound(options);
+    console.log(load);
+    console.log(JSON.stringify(result));
+    return 0;
+  },
+  cli: runCli,
+  e2e: async (args) => {
+    const { values } = parseArgs({
+      args,
+      options: { files: { type: 'string' }, seed: { type: 'string' } },
+      strict: true,
+    });
+    const load = machineLoad();
+    const result = await runE2e({
+      files: Number(values.files ?? 200),
+      minBytes: 1024,
+      maxBytes: 10 * MIB,
+      seed: Number(values.seed ?? 1),
+      say: (line) => console.error(line),
+    });
+    console.log(load);
+    console.log(JSON.stringify(result));
+    return 0;
+  },
+};
+
+function transferOptions(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: { sizes: { type: 'string' }, 'no-verify': { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const sizes = values.sizes ? values.sizes.split(',').map(sizeArgument) : [100 * MIB, GIB];
+  if (sizes.some((s) => !Number.isSafeInteger(s) || s <= 0)) throw new UsageError('sizes must be positive');
+  return { sizes, verify: !values['no-verify'] };
+}
+
+function sizeArgument(text: string): number {
+  try {
+    return parseSize(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * Figures from a busy machine are not worth much: the one-minute load average when the run began goes out with
+ * the results, with a warning when something else was using the CPUs.
+ */
+function machineLoad(): string {
+  const [oneMinute = 0] = loadavg();
+  const line = `machine: ${availableParallelism()} CPUs, load average ${oneMinute.toFixed(2)} when the run began`;
+  return oneMinute > 1 ? `${line} (WARNING: other work was running; figures may be low and noisy)` : line;
+}
+
+/**
+ * The CLI round trip lives in its own module (bench/cli-roundtrip.ts, written separately), loaded only when asked
+ * for. It prints its own results, JSON line last; a SHA-256 mismatch fails the run.
+ */
+async function runCli(args: string[]): Promise<number> {
+  const { runCliRoundTrip } = await import('./cli-roundtrip.js');
+  const result = await runCliRoundTrip(args);
+  return result.sha256Match ? 0 : 1;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const scenario = name === undefined ? undefined : SCENARIOS[name];
+  if (!scenario) {
+    if (name !== undefined && name !== '--help' && name !== '-h') console.error(`unknown scenario "${name}"`);
+    console.error(USAGE);
+    return name === '--help' || name === '-h' ? 0 : 2;
+  }
+  try {
+    return await scenario(args);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`bench ${name} failed:`, error);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,139 @@
+/** Figures and how they are printed. Throughput is in MB/s (10^6 bytes a second); memory in MiB (2^20 bytes). */
+import type { RequestTotals } from './trace.js';
+
+export const MIB = 1024 * 1024;
+export const GIB = 1024 * MIB;
+
+/** The peak RSS target of both functions, in MiB. */
+export const RSS_TARGET_MIB = 256;
+/** The throughput target: the function against the baseline on the same run. */
+export const RATIO_TARGET = 0.8;
+
+export interface Measurement {
+  readonly label: string;
+  readonly bytes: number;
+  readonly ms: number;
+  /** Peak RSS of the process that did the work, in KiB. */
+  readonly maxRssKb: number;
+  /** CPU time of the process that did the work, of the MESH server and of the AWS emulators, in ms. */
+  readonly cpuMs: number;
+  readonly meshCpuMs: number;
+  readonly awsCpuMs: number;
+  /** Peak V8 heap used and peak memory of Buffers/ArrayBuffers, in KiB. */
+  readonly heapUsedKb: number;
+  readonly arrayBuffersKb: number;
+  /** Time in HTTP requests by kind, as the working process saw it. */
+  readonly requests: Readonly<Record<string, RequestTotals>>;
+}
+
+/** The JSON object that ends the output of `npm run bench -- outbound` and `-- inbound`. */
+export interface ScenarioResult {
+  readonly scenario: 'outbound' | 'inbound';
+  readonly bytes: number;
+  /** The function's throughput, MB/s. */
+  readonly mbps: number;
+  /** The baseline's throughput on the same run, MB/s. */
+  readonly baselineMbps: number;
+  readonly ratio: number;
+  /** The function process's peak RSS, MiB. */
+  readonly peakRssMb: number;
+}
+
+/**
+ * The baseline throughput a function run is compared with: the mean of the runs just before and just after it.
+ * The local MESH server slows down as the run stores more (see BENCHMARKS.md), so the run before alone would
+ * flatter the baseline and the run after alone the function; their mean cancels a steady drift.
+ */
+export function baselineOf(runs: readonly [Measurement, Measurement]): number {
+  return (mbPerSecond(runs[0]) + mbPerSecond(runs[1])) / 2;
+}
+
+/** Throughput in MB/s (10^6 bytes a second), the unit of `mbps` in the JSON lines. */
+export const mbPerSecond = (m: Measurement): number => m.bytes / 1e6 / (m.ms / 1000);
+export const rssMib = (m: Measurement): number => m.maxRssKb / 1024;
+
+const round = (value: number, places: number) => Number(value.toFixed(places));
+
+export function sizeLabel(bytes: number): string {
+  if (bytes >= GIB && bytes % GIB === 0) return `${bytes / GIB} GiB`;
+  if (bytes >= MIB && bytes % MIB === 0) return `${bytes / MIB} MiB`;
+  return `${bytes} B`;
+}
+
+/** Parses `100MiB`, `1GiB`, `512KiB` or a plain byte count. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(text.trim());
+  if (!m) throw new Error(`not a size: "${text}" (use e.g. 100MiB or 1GiB)`);
+  const unit = (m[2] ?? 'B').toLowerCase();
+  const scale = unit === 'gib' ? GIB : unit === 'mib' ? MIB : unit === 'kib' ? 1024 : 1;
+  return Math.round(Number(m[1]) * scale);
+}
+
+/** One line per measurement, aligned, with its ratio to the baseline. */
+export function describe(scenario: string, m: Measurement, baselineMbps?: number): string {
+  const parts = [
+    `${scenario} ${sizeLabel(m.bytes).padStart(7)}`,
+    m.label.padEnd(34),
+    `${mbPerSecond(m).toFixed(1).padStart(7)} MB/s`,
+    `${(m.ms / 1000).toFixed(2).padStart(7)} s`,
+    `peak RSS ${rssMib(m).toFixed(1).padStart(6)} MiB`,
+  ];
+  if (baselineMbps) parts.push(`ratio ${(mbPerSecond(m) / baselineMbps).toFixed(3)}`);
+  const detail =
+    `cpu ${m.cpuMs} ms (MESH server ${m.meshCpuMs} ms, AWS emulators ${m.awsCpuMs} ms), ` +
+    `peak heap ${(m.heapUsedKb / 1024).toFixed(1)} MiB, buffers ${(m.arrayBuffersKb / 1024).toFixed(1)} MiB`;
+  // Where the time went: the request kinds that took at least 2% of the run.
+  const requests = Object.entries(m.requests)
+    .filter(([, t]) => t.ms >= m.ms / 50)
+    .sort(([, a], [, b]) => b.ms - a.ms)
+    .map(([kind, t]) => `${kind} ${t.count}x ${t.ms} ms`)
+    .join(', ');
+  const indent = ' '.repeat(scenario.length + 10);
+  return `${parts.join('  ')}\n${indent}${detail}${requests ? `\n${indent}requests: ${requests}` : ''}`;
+}
+
+/** The line that says what the function runs are compared with. */
+export function describeBaseline(scenario: string, bytes: number, baselineMbps: number): string {
+  return `${scenario} ${sizeLabel(bytes).padStart(7)}  ${'baseline: mean of before and after'.padEnd(34)}  ${baselineMbps
+    .toFixed(1)
+    .padStart(7)} MB/s`;
+}
+
+export function scenarioResult(
+  scenario: ScenarioResult['scenario'],
+  fn: Measurement,
+  baselineMbps: number,
+): ScenarioResult {
+  return {
+    scenario,
+    bytes: fn.bytes,
+    mbps: round(mbPerSecond(fn), 1),
+    baselineMbps: round(baselineMbps, 1),
+    ratio: round(mbPerSecond(fn) / baselineMbps, 3),
+    peakRssMb: round(rssMib(fn), 1),
+  };
+}
+
+/** Checks every function run of a scenario against the targets; returns one line per miss. */
+export function targetMisses(
+  runs: readonly { fn: Measurement; baselineMbps: number; ratioTarget: boolean }[],
+) {
+  const misses: string[] = [];
+  for (const { fn, baselineMbps, ratioTarget } of runs) {
+    const ratio = mbPerSecond(fn) / baselineMbps;
+    if (ratioTarget && ratio < RATIO_TARGET) {
+      misses.push(`${fn.label} at ${sizeLabel(fn.bytes)}: ratio ${ratio.toFixed(3)} < ${RATIO_TARGET}`);
+    }
+    if (rssMib(fn) >= RSS_TARGET_MIB) {
+      misses.push(
+        `${fn.label} at ${sizeLabel(fn.bytes)}: peak RSS ${rssMib(fn).toFixed(1)} MiB >= ${RSS_TARGET_MIB}`,
+      );
+    }
+  }
+  return misses;
+}
+
+/** Progress goes to stderr, so that stdout carries only results and ends with the JSON line. */
+export function progress(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
