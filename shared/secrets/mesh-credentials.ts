@@ -3,7 +3,7 @@
  *
  * ```json
  * { "password": "...", "sharedSecret": "...", "clientCert": "-----BEGIN CERTIFICATE-----...",
- *   "clientKey": "-----BEGIN PRIVATE KEY-----...", "clientKeyPassphrase": "optional", "caCert": "-----BEGIN CERTIFICATE-----..." }
+ *   "clientKey": "<private key, PEM>", "clientKeyPassphrase": "optional", "caCert": "-----BEGIN CERTIFICATE-----..." }
  * ```
  */
 export interface MeshCredentials {
