@@ -79,6 +79,23 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     await fn.close();
   }
 
+  /** Sends an object from X26ABC1's outbound prefix to X26ABC2 through the send function; returns its transfer id. */
+  async function sendThroughPipeline(
+    key: string,
+    body: Buffer | string,
+    metadata: Record<string, string> = {},
+  ) {
+    const send = createSendFunction(env(), { clients: h.clients, log: h.log, metrics: h.metrics });
+    const put = await h.putObject(key, body, {
+      'mex-to': 'X26ABC2',
+      'mex-workflowid': 'TEST_WORKFLOW',
+      ...metadata,
+    });
+    await h.drain(h.eventSource(h.sendQueue, send.handler), h.sendQueue);
+    await send.close();
+    return transferIdFor({ bucket: h.outboundBucket, key, size: Buffer.byteLength(body), ...put });
+  }
+
   async function readObject(key: string): Promise<Buffer> {
     const { Body } = await h.clients.s3.send(new GetObjectCommand({ Bucket: h.inboundBucket, Key: key }));
     return buffer(Body as Readable);
@@ -240,19 +257,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
   });
 
   test('a code-14 report marks the outbound transfer undeliverable and is announced', async () => {
-    const send = createSendFunction(env(), { clients: h.clients, log: h.log, metrics: h.metrics });
-    const put = await h.putObject('outbound/X26ABC1/will-expire.txt', 'never collected', {
-      'mex-to': 'X26ABC2',
-      'mex-workflowid': 'TEST_WORKFLOW',
-    });
-    await h.drain(h.eventSource(h.sendQueue, send.handler), h.sendQueue);
-    await send.close();
-    const transferId = transferIdFor({
-      bucket: h.outboundBucket,
-      key: 'outbound/X26ABC1/will-expire.txt',
-      size: 15,
-      ...put,
-    });
+    const transferId = await sendThroughPipeline('outbound/X26ABC1/will-expire.txt', 'never collected');
     const transfer = await h.transfers.get(transferId);
     await h.mesh.server.admin.expireMessage(transfer!.messageId!);
     await h.takeMessages(h.statusQueue);
@@ -295,19 +300,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
   });
 
   test('tracking moves an accepted transfer to delivered once the recipient acknowledges it', async () => {
-    const send = createSendFunction(env(), { clients: h.clients, log: h.log, metrics: h.metrics });
-    const put = await h.putObject('outbound/X26ABC1/tracked.txt', 'track me', {
-      'mex-to': 'X26ABC2',
-      'mex-workflowid': 'TEST_WORKFLOW',
-    });
-    await h.drain(h.eventSource(h.sendQueue, send.handler), h.sendQueue);
-    await send.close();
-    const transferId = transferIdFor({
-      bucket: h.outboundBucket,
-      key: 'outbound/X26ABC1/tracked.txt',
-      size: 8,
-      ...put,
-    });
+    const transferId = await sendThroughPipeline('outbound/X26ABC1/tracked.txt', 'track me');
     const later = () => new Date(Date.now() + 10 * 60_000);
     const tracker = () =>
       createTrackerFunction(
@@ -356,14 +349,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
 
   test('carries a file from mailbox A outbound bucket to mailbox B inbound bucket', async () => {
     const payload = randomBytes(2 * 1024 * 1024 + 9);
-    const send = createSendFunction(env(), { clients: h.clients, log: h.log, metrics: h.metrics });
-    await h.putObject('outbound/X26ABC1/a-to-b.bin', payload, {
-      'mex-to': 'X26ABC2',
-      'mex-workflowid': 'TEST_WORKFLOW',
-      'mex-filename': 'a-to-b.bin',
-    });
-    await h.drain(h.eventSource(h.sendQueue, send.handler), h.sendQueue);
-    await send.close();
+    await sendThroughPipeline('outbound/X26ABC1/a-to-b.bin', payload, { 'mex-filename': 'a-to-b.bin' });
 
     await poll();
     await downloadAll();
