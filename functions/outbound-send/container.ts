@@ -16,6 +16,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const chunkBytes = read.integer(ENV.chunkBytes, DEFAULT_CHUNK_BYTES, { min: 1, max: 100_000_000 });
   const compress = read.boolean('COMPRESS', true);
+  const compressionLevel = read.integer('COMPRESSION_LEVEL', 3, { min: 1, max: 9 });
   const maxBytes = read.integer('MAX_BYTES', 20_000_000_000, { min: 1, max: MAX_MESSAGE_BYTES });
   const allowSmallChunks = read.boolean('ALLOW_SMALL_CHUNKS', false);
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
@@ -39,6 +40,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       routes: runtime.mailboxes.flatMap((m) => m.routes ?? []),
       chunkBytes,
       compress,
+      compressionLevel,
       maxBytes,
       allowSmallChunks,
       safetyMarginMs,

@@ -27,6 +27,11 @@ export interface OutboundSettings {
   readonly routes: readonly OutboundRoute[];
   readonly chunkBytes: number;
   readonly compress: boolean;
+  /**
+   * zlib level for transport gzip. Level 3 compresses CSV-like data about as well as 6 (40% against 37% here) at
+   * about 2.5 times the speed, which matters on a fraction of a vCPU (see BENCHMARKS.md).
+   */
+  readonly compressionLevel: number;
   readonly maxBytes: number;
   /** Only for local MESH servers: allow chunks under MESH's 5 MB minimum. */
   readonly allowSmallChunks?: boolean;
@@ -266,6 +271,7 @@ export class OutboundSender {
       signal: invocationDeadline(budget),
       chunkBytes: record.chunkBytes,
       compress: settings.compress,
+      compressionLevel: settings.compressionLevel,
       allowSmallChunks: settings.allowSmallChunks,
       resume: record.messageId
         ? { messageId: record.messageId, nextChunk: record.chunksSent + 1 }

@@ -67,7 +67,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     serviceName: 'outbound-send',
     description: 'Streams objects from the outbound bucket to MESH, chunked and resumable',
     timeoutSeconds: 900,
-    memoryMb: 512,
+    memoryMb: 1024,
     trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 2 },
     sendsTo: ['send', 'outboundStatus'],
     readsOutboundBucket: true,
