@@ -1,3 +1,4 @@
+import { senderFromKey } from '../../shared/outbound/addressing.js';
 import type { PipelineEvent } from './event-feed.js';
 
 const useColour = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -18,7 +19,7 @@ export function describeEvent(item: PipelineEvent): string {
     const status = ['rejected', 'failed', 'undeliverable'].includes(e.status)
       ? red(e.status)
       : green(e.status);
-    const route = `${e.mailbox ?? '?'} → ${e.recipient ?? '?'}`;
+    const route = `${e.mailbox ?? senderFromKey(e.key) ?? '?'} → ${e.recipient ?? '…'}`;
     const detail = [
       e.messageId && `message ${e.messageId}`,
       e.totalChunks && `${e.chunksSent}/${e.totalChunks} chunks`,
