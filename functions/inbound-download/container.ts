@@ -19,7 +19,8 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const partBytes = read.integer('PART_BYTES', 16 * 1024 * 1024, {
     min: 5 * 1024 * 1024,
-    max: 512 * 1024 * 1024,
+    // Two parts are in memory at once: keep them well inside the function's 512 MB.
+    max: 64 * 1024 * 1024,
   });
   const maxDecodedChunkBytes = read.integer('MAX_DECODED_CHUNK_BYTES', 1024 ** 3, { min: 1 });
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });

@@ -23,6 +23,11 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const firstTrackingDelayMs = read.integer('TRACKING_FIRST_DELAY_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.send.maxReceiveCount, { min: 1 });
+  if (compress && chunkBytes > 99_000_000) {
+    read.problem(
+      `${ENV.chunkBytes} must be at most 99000000 with compression on (gzip can grow incompressible bytes)`,
+    );
+  }
   read.done();
 
   const sender = new OutboundSender({

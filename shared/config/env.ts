@@ -58,6 +58,11 @@ export class EnvReader {
     return check(parsed, this.problems);
   }
 
+  /** Records a problem found by a check of the function's own (e.g. two settings that do not fit together). */
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+
   /** Throws ConfigurationError listing every problem found so far. */
   done(): void {
     if (this.problems.length > 0) throw new ConfigurationError(this.problems);

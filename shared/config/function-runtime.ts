@@ -1,5 +1,5 @@
 import { createAwsClients, type AwsClientConfigs, type AwsClients } from '../aws/clients.js';
-import type { MeshClient } from '../mesh/index.js';
+import { resolveMeshBaseUrl, type MeshClient } from '../mesh/index.js';
 import { functionObservability, type FunctionObservability } from '../observability/lambda-observability.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
 import { meshClientProvider } from '../secrets/mesh-client-provider.js';
@@ -38,6 +38,13 @@ export function functionRuntime(
 ): FunctionRuntime {
   const read = new EnvReader(env);
   const meshUrl = read.string(ENV.meshUrl);
+  if (meshUrl) {
+    try {
+      resolveMeshBaseUrl(meshUrl);
+    } catch (error) {
+      read.problem(`${ENV.meshUrl}: ${(error as Error).message}`);
+    }
+  }
   const mailboxes = read.json(ENV.mailboxes, checkMailboxes);
   const tableName = read.string(ENV.tableName);
   const clients = overrides.clients ?? createAwsClients(overrides.aws);
