@@ -32,7 +32,8 @@ export function s3ByteSource(s3: S3Client, object: S3ObjectVersion): ByteSource 
   };
 }
 
-function quoteETag(eTag: string | undefined): string | undefined {
+/** S3 conditions want the ETag in quotes; event records and HEAD answers differ in whether they include them. */
+export function quoteETag(eTag: string | undefined): string | undefined {
   if (!eTag) return undefined;
   return eTag.startsWith('"') ? eTag : `"${eTag}"`;
 }

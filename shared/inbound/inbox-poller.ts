@@ -1,4 +1,4 @@
-import type { MeshClient } from '../mesh/index.js';
+import { DEFAULT_PAGE_SIZE, type MeshClient } from '../mesh/index.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
 import type { InboundStore } from '../state/inbound-store.js';
 
@@ -25,8 +25,6 @@ export interface PollSummary {
   readonly rounds: number;
 }
 
-const FULL_PAGE = 500;
-
 /**
  * Lists a mailbox's inbox and queues one download task per message, never downloading a body itself, so one
  * huge message cannot hold up the rest. A message is queued once: its inbound record is created first, and a
@@ -45,8 +43,8 @@ export class InboxPoller {
       summary.rounds++;
       again = false;
       const queuedBefore = summary.queued;
-      for await (const page of client.inboxPages({ maxResults: FULL_PAGE })) {
-        if (page.messageIds.length >= FULL_PAGE) again = true;
+      for await (const page of client.inboxPages({ maxResults: DEFAULT_PAGE_SIZE })) {
+        if (page.messageIds.length >= DEFAULT_PAGE_SIZE) again = true;
         for (const messageId of page.messageIds) {
           if (seen.has(messageId)) continue;
           seen.add(messageId);

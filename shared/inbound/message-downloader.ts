@@ -13,7 +13,7 @@ import { inboundEvent } from '../events/inbound.js';
 import { publishPendingEvents } from '../events/pending.js';
 import type { EventPublisher } from '../events/publisher.js';
 import {
-  MeshError,
+  failureCode,
   MeshNotFoundError,
   MeshProtocolError,
   type MeshClient,
@@ -460,7 +460,7 @@ export class MessageDownloader {
     const lastAttempt = budget.receiveCount >= this.deps.settings.maxAttempts;
     const keys = { mailbox: record.mailboxId, messageId: record.messageId, attempt: budget.receiveCount };
     const changes: Partial<InboundRecord> = {
-      errorCode: permanent ? 'PERMANENT' : errorCodeOf(error),
+      errorCode: permanent ? 'PERMANENT' : failureCode(error),
       errorText: error instanceof Error ? error.message : String(error),
     };
     if (permanent || lastAttempt) {
@@ -519,11 +519,6 @@ function classifyStreamError(error: unknown, messageId: string, chunk: number): 
     });
   }
   return error;
-}
-
-function errorCodeOf(error: unknown): string | undefined {
-  if (error instanceof MeshError) return error.code ?? (error.status ? String(error.status) : undefined);
-  return (error as { name?: string }).name;
 }
 
 /** Only a plain `type/subtype` is passed to S3 as the object's Content-Type. */

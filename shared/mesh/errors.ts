@@ -119,3 +119,9 @@ export function describeErrorBody(body: unknown): {
 function stringOr(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
+
+/** A short code for a failure, for records and metrics: MESH's code or HTTP status, else the error's name. */
+export function failureCode(error: unknown): string | undefined {
+  if (error instanceof MeshError) return error.code ?? (error.status ? String(error.status) : undefined);
+  return (error as { name?: string }).name;
+}

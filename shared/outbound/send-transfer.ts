@@ -1,6 +1,6 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { s3ByteSource } from '../aws/s3-byte-source.js';
+import { quoteETag, s3ByteSource } from '../aws/s3-byte-source.js';
 import { outboundStatusEvent } from '../events/outbound-status.js';
 import { publishPendingEvents } from '../events/pending.js';
 import type { EventPublisher } from '../events/publisher.js';
@@ -8,6 +8,7 @@ import {
   MeshAuthenticationError,
   MeshConfigurationError,
   MeshError,
+  failureCode,
   MeshNotFoundError,
   MeshRejectedError,
   sendChunked,
@@ -173,7 +174,7 @@ export class OutboundSender {
         return final.status;
       }
       this.deps.metrics.add(METRICS.transferRetries, 'Count', 1);
-      const failure = { errorCode: errorCode(error), errorText: describe(error) };
+      const failure = { errorCode: failureCode(error), errorText: describe(error) };
       if (budget.receiveCount >= this.deps.settings.maxAttempts) {
         // The queue is about to dead-letter this message: say so in the record and to the status consumers.
         // `stalled` is not final: a redrive from the DLQ picks the transfer up where it stopped.
@@ -201,7 +202,7 @@ export class OutboundSender {
         Bucket: record.bucket,
         Key: record.key,
         VersionId: record.versionId,
-        IfMatch: record.versionId || !record.eTag ? undefined : `"${record.eTag.replace(/"/g, '')}"`,
+        IfMatch: record.versionId ? undefined : quoteETag(record.eTag),
       }),
     );
     const size = head.ContentLength ?? record.size;
@@ -479,11 +480,6 @@ function finalFailure(
     return { status: 'failed', text: 'the S3 object was replaced while it was being sent; upload it again' };
   }
   return undefined;
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (error instanceof MeshError) return error.code ?? (error.status ? String(error.status) : undefined);
-  return (error as { name?: string }).name;
 }
 
 function describe(error: unknown): string {
