@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { InboundEventV1 } from '../shared/events/inbound.js';
 import { downloadTaskBody } from '../shared/inbound/download-task.js';
@@ -9,6 +10,7 @@ import { sha256OfObject } from './support/payload.js';
 import {
   describe,
   describeBaseline,
+  describeCpuBound,
   baselineOf,
   MIB,
   progress,
@@ -57,6 +59,7 @@ export async function runInbound(options: InboundOptions): Promise<ScenarioResul
     for (const b of run.baselines) console.log(describe('inbound ', b));
     console.log(describeBaseline('inbound ', run.fn.bytes, baselineMbps));
     console.log(describe('inbound ', run.fn, baselineMbps));
+    console.log(describeCpuBound('inbound ', run.fn, baselineMbps, availableParallelism()));
     console.log(describe('inbound ', run.s3Alone, baselineMbps));
   }
   const misses = targetMisses(

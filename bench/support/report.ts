@@ -99,6 +99,28 @@ export function describeBaseline(scenario: string, bytes: number, baselineMbps: 
     .padStart(7)} MB/s`;
 }
 
+/**
+ * What the CPU a run used allows on this machine. The function, the MESH server and the emulators share its CPUs,
+ * so the run cannot take less than their CPU time over the CPU count; the ratio that allows is an upper bound at
+ * these costs. The same without the emulators' share says what even a free S3 would allow.
+ */
+export function describeCpuBound(
+  scenario: string,
+  m: Measurement,
+  baselineMbps: number,
+  cpus: number,
+): string {
+  const seconds = (ms: number) => (ms / 1000).toFixed(2);
+  const bound = (cpuMs: number) => (m.bytes / 1e6 / (cpuMs / cpus / 1000) / baselineMbps).toFixed(2);
+  const total = m.cpuMs + m.meshCpuMs + m.awsCpuMs;
+  const indent = ' '.repeat(scenario.length + 10);
+  return (
+    `${indent}CPU bound: function ${seconds(m.cpuMs)} s + MESH server ${seconds(m.meshCpuMs)} s + emulators ` +
+    `${seconds(m.awsCpuMs)} s = ${seconds(total)} s on ${cpus} CPUs, so at least ${seconds(total / cpus)} s: ` +
+    `ratio <= ${bound(total)} here; <= ${bound(m.cpuMs + m.meshCpuMs)} even if S3 cost no CPU`
+  );
+}
+
 export function scenarioResult(
   scenario: ScenarioResult['scenario'],
   fn: Measurement,

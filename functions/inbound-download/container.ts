@@ -17,6 +17,9 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const downloadQueueUrl = read.string(ENV.downloadQueueUrl);
   const inboundEventsQueueUrl = read.string(ENV.inboundEventsQueueUrl);
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
+  // At 16 MiB, MESH's largest message (100 GB) is 5,961 parts: inside S3's 10,000 and inside one DynamoDB item
+  // for the checkpoint (about 7,000 parts fit; test/integration/shared/state/inbound-store.test.ts). Smaller parts
+  // (tests use 5 MiB) lower the largest message that can be stored in proportion.
   const partBytes = read.integer('PART_BYTES', 16 * 1024 * 1024, {
     min: 5 * 1024 * 1024,
     // Two parts are in memory at once: keep them well inside the function's 512 MB.

@@ -189,6 +189,117 @@ test('assembles parts sent with CreateMultipartUpload, UploadPart and CompleteMu
   assert.equal((await bodyOf(bucket, key, 'bytes=5242878-5242881')).length, 4);
 });
 
+/** Starts an upload of `key` and sends `parts` as parts 1..N; returns the upload id and the parts' ETags. */
+async function uploadParts(key: string, parts: readonly Buffer[]) {
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const etags: string[] = [];
+  for (const [index, part] of parts.entries()) {
+    const uploaded = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: part }),
+    );
+    etags.push(uploaded.ETag!);
+  }
+  return { uploadId: UploadId!, etags };
+}
+
+function complete(key: string, uploadId: string, parts: { ETag: string; PartNumber: number }[]) {
+  return s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
+}
+
+test("gives a completed upload S3's multipart ETag, the same in the answer, HeadObject and the event", async () => {
+  const key = 'multipart/etag.bin';
+  const { uploadId, etags } = await uploadParts(key, [randomBytes(5 * MiB), randomBytes(10)]);
+  const event = nextEventFor(key);
+
+  const completed = await complete(
+    key,
+    uploadId,
+    etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })),
+  );
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  const record = await event;
+
+  assert.match(completed.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
+  assert.equal(head.ETag, completed.ETag);
+  assert.equal(`"${record.s3.object.eTag}"`, completed.ETag);
+  assert.equal(head.ContentLength, 5 * MiB + 10);
+});
+
+test('refuses a completion naming a part by the wrong ETag, and the upload still completes when named rightly', async () => {
+  const key = 'multipart/wrong-etag.bin';
+  const parts = [randomBytes(5 * MiB), randomBytes(100)];
+  const { uploadId, etags } = await uploadParts(key, parts);
+
+  const error = await s3ErrorOf(
+    complete(key, uploadId, [
+      { ETag: etags[0]!, PartNumber: 1 },
+      { ETag: '"0123456789abcdef0123456789abcdef"', PartNumber: 2 },
+    ]),
+  );
+  await complete(
+    key,
+    uploadId,
+    etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })),
+  );
+
+  assert.equal(error.name, 'InvalidPart');
+  assert.equal(error.$metadata.httpStatusCode, 400);
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
+});
+
+test('refuses parts listed out of order, and a part other than the last under 5 MiB', async () => {
+  const key = 'multipart/refused.bin';
+  const { uploadId, etags } = await uploadParts(key, [
+    randomBytes(5 * MiB),
+    randomBytes(1024),
+    randomBytes(1024),
+  ]);
+
+  const disorder = await s3ErrorOf(
+    complete(key, uploadId, [
+      { ETag: etags[1]!, PartNumber: 2 },
+      { ETag: etags[0]!, PartNumber: 1 },
+    ]),
+  );
+  const tooSmall = await s3ErrorOf(
+    complete(
+      key,
+      uploadId,
+      etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })),
+    ),
+  );
+
+  assert.equal(disorder.name, 'InvalidPartOrder');
+  assert.equal(tooSmall.name, 'EntityTooSmall');
+  const head = await s3ErrorOf(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+  assert.equal(head.$metadata.httpStatusCode, 404, 'a refused completion must create no object');
+});
+
+test('refuses a part number outside 1 to 10,000', async () => {
+  const key = 'multipart/bad-number.bin';
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+
+  const errors = await Promise.all(
+    [0, 10_001].map((PartNumber) =>
+      s3ErrorOf(
+        s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: 'x' })),
+      ),
+    ),
+  );
+
+  assert.deepEqual(
+    errors.map((e) => e.name),
+    ['InvalidArgument', 'InvalidArgument'],
+  );
+});
+
 test('aborts a multipart upload so it can no longer be completed', async () => {
   const key = 'multipart/aborted.bin';
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { sendUploadsUnsigned } from '../../../../shared/aws/unsigned-payload.js';
+
+const STOP = new Error('request captured');
+
+/**
+ * The payload hash header each command would go out with, signed, from a client at `endpoint`: captured after
+ * signing and stopped there, so no request leaves the process.
+ */
+async function payloadHashOf(
+  endpoint: string,
+  command: PutObjectCommand | UploadPartCommand | GetObjectCommand,
+) {
+  const client = new S3Client({
+    endpoint,
+    region: 'eu-west-2',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  sendUploadsUnsigned(client);
+  let captured: Record<string, string> | undefined;
+  client.middlewareStack.add(
+    () => async (args) => {
+      captured = (args.request as { headers: Record<string, string> }).headers;
+      throw STOP;
+    },
+    { step: 'deserialize', name: 'capture' },
+  );
+  await assert.rejects(client.send(command as PutObjectCommand), (e) => e === STOP);
+  client.destroy();
+  const headers: Record<string, string> = captured ?? {};
+  assert.ok(headers.authorization?.includes('x-amz-content-sha256'), 'the request was not signed');
+  return headers['x-amz-content-sha256'];
+}
+
+const body = Buffer.from('message bytes');
+const put = () => new PutObjectCommand({ Bucket: 'inbound', Key: 'k', Body: body });
+const part = () =>
+  new UploadPartCommand({ Bucket: 'inbound', Key: 'k', UploadId: 'u', PartNumber: 1, Body: body });
+
+test('uploads over TLS go out UNSIGNED-PAYLOAD, not hashed a second time', async () => {
+  assert.equal(await payloadHashOf('https://s3.eu-west-2.amazonaws.com', put()), 'UNSIGNED-PAYLOAD');
+  assert.equal(await payloadHashOf('https://s3.eu-west-2.amazonaws.com', part()), 'UNSIGNED-PAYLOAD');
+});
+
+test('uploads to a loopback endpoint over plain http go out UNSIGNED-PAYLOAD', async () => {
+  assert.equal(await payloadHashOf('http://127.0.0.1:4569', part()), 'UNSIGNED-PAYLOAD');
+  assert.equal(await payloadHashOf('http://localhost:4569', put()), 'UNSIGNED-PAYLOAD');
+});
+
+test('uploads over plain http to any other host keep the signed SHA-256 of the body', async () => {
+  const hash = await payloadHashOf('http://10.1.2.3:9000', part());
+
+  assert.match(hash ?? '', /^[0-9a-f]{64}$/);
+  assert.notEqual(hash, 'UNSIGNED-PAYLOAD');
+});
+
+test('requests that are not uploads keep the SDK default', async () => {
+  const hash = await payloadHashOf(
+    'https://s3.eu-west-2.amazonaws.com',
+    new GetObjectCommand({ Bucket: 'b', Key: 'k' }),
+  );
+
+  assert.notEqual(hash, 'UNSIGNED-PAYLOAD');
+});
