@@ -282,6 +282,77 @@ test('refuses parts listed out of order, and a part other than the last under 5 
   assert.equal(head.$metadata.httpStatusCode, 404, 'a refused completion must create no object');
 });
 
+/** Sends one part of an upload and returns what CompleteMultipartUpload needs to name it. */
+async function sendPart(key: string, uploadId: string, PartNumber: number, Body: Buffer) {
+  const { ETag } = await s3.send(
+    new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body }),
+  );
+  return { ETag: ETag!, PartNumber };
+}
+
+test('completes an upload of a single part under 5 MiB', async () => {
+  const key = 'multipart/single.bin';
+  const body = randomBytes(1000);
+  const { uploadId, etags } = await uploadParts(key, [body]);
+
+  await complete(key, uploadId, [{ ETag: etags[0]!, PartNumber: 1 }]);
+
+  assert.ok((await bodyOf(bucket, key)).equals(body));
+});
+
+test('assembles parts sent out of order and at the same time', async () => {
+  const key = 'multipart/concurrent.bin';
+  const parts = [...Array.from({ length: 4 }, () => randomBytes(5 * MiB)), randomBytes(777)];
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+
+  const sent = await Promise.all([3, 1, 5, 4, 2].map((n) => sendPart(key, UploadId!, n, parts[n - 1]!)));
+  await complete(
+    key,
+    UploadId!,
+    sent.sort((a, b) => a.PartNumber - b.PartNumber),
+  );
+
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
+});
+
+test('a part sent again replaces the first copy, whatever its size', async () => {
+  const key = 'multipart/resent.bin';
+  const first = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(100)];
+  const again = randomBytes(6 * MiB);
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const sent = [];
+  for (const [i, body] of first.entries()) sent.push(await sendPart(key, UploadId!, i + 1, body));
+
+  sent[1] = await sendPart(key, UploadId!, 2, again);
+  await complete(key, UploadId!, sent);
+
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat([first[0]!, again, first[2]!])));
+});
+
+test('completes with the parts it names, in gaps or short of all that were sent', async () => {
+  const parts = Array.from({ length: 4 }, () => randomBytes(5 * MiB));
+  const gapped = 'multipart/gapped.bin';
+  const shorter = 'multipart/shorter.bin';
+  const uploads = await Promise.all(
+    [gapped, shorter].map(async (key) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      const sent = [];
+      for (const [i, body] of parts.entries()) sent.push(await sendPart(key, UploadId!, i + 1, body));
+      return { uploadId: UploadId!, sent };
+    }),
+  );
+
+  await complete(gapped, uploads[0]!.uploadId, [
+    uploads[0]!.sent[0]!,
+    uploads[0]!.sent[1]!,
+    uploads[0]!.sent[3]!,
+  ]);
+  await complete(shorter, uploads[1]!.uploadId, uploads[1]!.sent.slice(0, 2));
+
+  assert.ok((await bodyOf(bucket, gapped)).equals(Buffer.concat([parts[0]!, parts[1]!, parts[3]!])));
+  assert.ok((await bodyOf(bucket, shorter)).equals(Buffer.concat([parts[0]!, parts[1]!])));
+});
+
 test('refuses a part number outside 1 to 10,000', async () => {
   const key = 'multipart/bad-number.bin';
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));

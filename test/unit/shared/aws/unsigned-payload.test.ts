@@ -6,19 +6,20 @@ import { sendUploadsUnsigned } from '../../../../shared/aws/unsigned-payload.js'
 const STOP = new Error('request captured');
 
 /**
- * The payload hash header each command would go out with, signed, from a client at `endpoint`: captured after
- * signing and stopped there, so no request leaves the process.
+ * The headers a command would go out with, signed, from a client at `endpoint`: captured after signing and
+ * stopped there, so no request leaves the process.
  */
-async function payloadHashOf(
+async function signedHeadersOf(
   endpoint: string,
   command: PutObjectCommand | UploadPartCommand | GetObjectCommand,
+  checksums: 'WHEN_REQUIRED' | 'WHEN_SUPPORTED' = 'WHEN_REQUIRED',
 ) {
   const client = new S3Client({
     endpoint,
     region: 'eu-west-2',
     forcePathStyle: true,
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: checksums,
   });
   sendUploadsUnsigned(client);
   let captured: Record<string, string> | undefined;
@@ -33,7 +34,14 @@ async function payloadHashOf(
   client.destroy();
   const headers: Record<string, string> = captured ?? {};
   assert.ok(headers.authorization?.includes('x-amz-content-sha256'), 'the request was not signed');
-  return headers['x-amz-content-sha256'];
+  return headers;
+}
+
+async function payloadHashOf(
+  endpoint: string,
+  command: PutObjectCommand | UploadPartCommand | GetObjectCommand,
+) {
+  return (await signedHeadersOf(endpoint, command))['x-amz-content-sha256'];
 }
 
 const body = Buffer.from('message bytes');
@@ -44,6 +52,13 @@ const part = () =>
 test('uploads over TLS go out UNSIGNED-PAYLOAD, not hashed a second time', async () => {
   assert.equal(await payloadHashOf('https://s3.eu-west-2.amazonaws.com', put()), 'UNSIGNED-PAYLOAD');
   assert.equal(await payloadHashOf('https://s3.eu-west-2.amazonaws.com', part()), 'UNSIGNED-PAYLOAD');
+});
+
+test("with the SDK's default checksums, as in Lambda, an unsigned part still carries a CRC32 for S3 to check", async () => {
+  const headers = await signedHeadersOf('https://s3.eu-west-2.amazonaws.com', part(), 'WHEN_SUPPORTED');
+
+  assert.equal(headers['x-amz-content-sha256'], 'UNSIGNED-PAYLOAD');
+  assert.match(headers['x-amz-checksum-crc32'] ?? '', /^[A-Za-z0-9+/]{6}==$/);
 });
 
 test('uploads to a loopback endpoint over plain http go out UNSIGNED-PAYLOAD', async () => {
