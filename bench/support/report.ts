@@ -102,7 +102,8 @@ export function describeBaseline(scenario: string, bytes: number, baselineMbps: 
 /**
  * What the CPU a run used allows on this machine. The function, the MESH server and the emulators share its CPUs,
  * so the run cannot take less than their CPU time over the CPU count; the ratio that allows is an upper bound at
- * these costs. The same without the emulators' share says what even a free S3 would allow.
+ * these costs. The same without the emulators' share (this process: S3, SQS, DynamoDB and the harness) says what
+ * even a free S3 would allow, at best.
  */
 export function describeCpuBound(
   scenario: string,
@@ -117,7 +118,7 @@ export function describeCpuBound(
   return (
     `${indent}CPU bound: function ${seconds(m.cpuMs)} s + MESH server ${seconds(m.meshCpuMs)} s + emulators ` +
     `${seconds(m.awsCpuMs)} s = ${seconds(total)} s on ${cpus} CPUs, so at least ${seconds(total / cpus)} s: ` +
-    `ratio <= ${bound(total)} here; <= ${bound(m.cpuMs + m.meshCpuMs)} even if S3 cost no CPU`
+    `ratio <= ${bound(total)} here; <= ${bound(m.cpuMs + m.meshCpuMs)} even if the AWS emulators cost no CPU`
   );
 }
 

@@ -9,6 +9,11 @@ import { TransferStore } from '../../shared/state/transfer-store.js';
 import { ENV, QUEUES } from '../../shared/wiring/pipeline.js';
 import { createDownloadHandler } from './handler.js';
 
+/** MESH's largest message: 100 GB, sent in chunks. */
+const MESH_LARGEST_MESSAGE_BYTES = 100e9;
+/** Parts whose checkpoint fits one DynamoDB item with room to spare (about 7,000 fit). */
+const CHECKPOINTED_PARTS = 6_500;
+
 /** Composition root of the download function. */
 export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: FunctionOverrides = {}) {
   const runtime = functionRuntime('inbound-download', env, overrides);
@@ -19,7 +24,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   // At 16 MiB, MESH's largest message (100 GB) is 5,961 parts: inside S3's 10,000 and inside one DynamoDB item
   // for the checkpoint (about 7,000 parts fit; test/integration/shared/state/inbound-store.test.ts). Smaller parts
-  // (tests use 5 MiB) lower the largest message that can be stored in proportion.
+  // (tests use 5 MiB) lower the largest message that can be stored in proportion, which cold start warns about.
   const partBytes = read.integer('PART_BYTES', 16 * 1024 * 1024, {
     min: 5 * 1024 * 1024,
     // Two parts are in memory at once: keep them well inside the function's 512 MB.
@@ -30,6 +35,13 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.download.maxReceiveCount, { min: 1 });
   read.done();
+  if (partBytes * CHECKPOINTED_PARTS < MESH_LARGEST_MESSAGE_BYTES) {
+    log.warn('PART_BYTES is too small for the largest MESH messages; bigger ones will fail and be poisoned', {
+      partBytes,
+      largestStorableBytes: partBytes * CHECKPOINTED_PARTS,
+      meshLargestMessageBytes: MESH_LARGEST_MESSAGE_BYTES,
+    });
+  }
 
   const transfers = new TransferStore(clients.dynamo, runtime.tableName, overrides.now);
   const statusEvents = new SqsEventPublisher(clients.sqs, statusQueueUrl);

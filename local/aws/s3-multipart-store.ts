@@ -36,7 +36,7 @@ interface PartRecord {
 }
 
 /**
- * s3rver's filesystem store with multipart uploads made about as cheap as S3 makes them.
+ * s3rver's filesystem store with multipart uploads that write each byte once, as S3 charges for them.
  *
  * s3rver MD5s every part as it arrives, then on completion reads every part again, MD5s the whole object and
  * writes it out a second time: 4–5 s of a 1 GiB upload on a 2-core machine, which made the emulator, not the
@@ -47,11 +47,15 @@ interface PartRecord {
  *   slot, and a part of exactly that size is written straight into an assembly file at its slot, so completing
  *   the usual upload (parts 1..N, all full but the last) only trims the file and appends a short last part. Any
  *   other shape (a gap, a different size, a part sent again) is kept in a file of its own and copied at completion.
- * - Completion checks the listed parts as S3 does (InvalidPartOrder, InvalidPart, EntityTooSmall) before anything
- *   moves, and renames the finished file into place, so a reader never sees half an object. Its ETag is S3's
- *   multipart form: the MD5 of the parts' ETags and "-N".
+ * - Completion first takes the upload for itself (renames its directory), so a second completion or a late part
+ *   gets NoSuchUpload, and waits for parts still being written in place. It then checks the listed parts as S3
+ *   does (InvalidPartOrder, InvalidPart, EntityTooSmall) and renames the finished file into place, so a reader
+ *   never sees half an object. The object's ETag is S3's multipart form: the MD5 of the parts' ETags and "-N".
  */
-export class MultipartFriendlyStore extends FilesystemStore {
+export class SinglePassMultipartStore extends FilesystemStore {
+  /** In-place writes in progress, by upload directory and part number (the emulator is one process). */
+  private readonly writingInPlace = new Map<string, Map<number, Promise<unknown>>>();
+
   override async putPart(
     bucket: string,
     uploadId: string,
@@ -67,23 +71,73 @@ export class MultipartFriendlyStore extends FilesystemStore {
         { ArgumentName: 'partNumber' },
       );
     }
+    // No mkdir: CreateMultipartUpload made the directory, and its absence means the upload was completed or aborted.
+    return this.storePart(this.uploadPath(bucket, uploadId), number, content).catch(
+      rethrowMissingAsNoSuchUpload,
+    );
+  }
+
+  override async putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    parts: readonly RequestedPart[],
+  ): Promise<{ size: number; md5: string }> {
     const dir = this.uploadPath(bucket, uploadId);
-    await mkdir(dir, { recursive: true });
+    const claimed = `${dir}.completing-${randomBytes(4).toString('hex')}`;
+    await rename(dir, claimed).catch(rethrowMissingAsNoSuchUpload);
+    await Promise.all(this.writingInPlace.get(dir)?.values() ?? []);
+    let key: string;
+    let metadata: Record<string, string>;
+    let assembled: string;
+    try {
+      [key, metadata] = await Promise.all([
+        readFile(join(claimed, 'key'), 'utf8'),
+        readFile(join(claimed, 'metadata'), 'utf8').then(
+          (text) => JSON.parse(text) as Record<string, string>,
+        ),
+      ]);
+      const records = await checkParts(claimed, parts);
+      assembled = await assemble(claimed, parts, records, await readSlot(claimed));
+    } catch (error) {
+      // A refused completion leaves the upload as it was, to be completed rightly or aborted.
+      await rename(claimed, dir).catch(() => undefined);
+      throw error;
+    }
+
+    const objectPath = this.getResourcePath(bucket, key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const { size } = await stat(assembled);
+    const digests = Buffer.concat(parts.map((part) => Buffer.from(part.etag, 'hex')));
+    const etag = `${createHash('md5').update(digests).digest('hex')}-${parts.length}`;
+    // Metadata first: s3rver hides it until the object exists, and an object without its ETag file would make
+    // s3rver MD5 the whole object and write that over the multipart ETag.
+    await this.putMetadata(bucket, key, metadata, etag);
+    await rename(assembled, objectPath);
+    await rm(claimed, { recursive: true, force: true });
+    return { size, md5: etag };
+  }
+
+  private async storePart(dir: string, number: number, content: Readable) {
     const declared = Number((content as Partial<IncomingMessage>).headers?.['content-length'] ?? NaN);
     const slot = Number.isSafeInteger(declared) ? await claimSlot(dir, declared) : undefined;
-    // A part sent again keeps its earlier bytes until the new ones are all stored, as in S3: so not in place.
-    const inPlace =
-      slot !== undefined && declared === slot && (await readPartRecord(dir, number)) === undefined;
+    const recorded = await readPartRecord(dir, number);
+    const writers = this.writersOf(dir);
+    // A part sent again (or twice at once) keeps its earlier bytes until the new ones are all stored, as in S3.
+    const inPlace = slot !== undefined && declared === slot && recorded === undefined && !writers.has(number);
 
     let size: number;
     if (inPlace) {
-      const assembly = join(dir, ASSEMBLY_FILE);
-      await (await open(assembly, 'a')).close();
-      const sink = createWriteStream(assembly, { flags: 'r+', start: (number - 1) * slot });
-      await pipeline(content, sink);
-      size = sink.bytesWritten;
-      if (size !== slot)
-        throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified');
+      const writing = writeInPlace(dir, number, slot, content);
+      writers.set(
+        number,
+        writing.catch(() => undefined),
+      );
+      try {
+        size = await writing;
+      } finally {
+        writers.delete(number);
+        if (writers.size === 0) this.writingInPlace.delete(dir);
+      }
     } else {
       const temporary = join(dir, `${partFile(number)}.${randomBytes(4).toString('hex')}`);
       await pipeline(content, createWriteStream(temporary));
@@ -97,37 +151,34 @@ export class MultipartFriendlyStore extends FilesystemStore {
     return { size, md5: record.etag };
   }
 
-  override async putObjectMultipart(
-    bucket: string,
-    uploadId: string,
-    parts: readonly RequestedPart[],
-  ): Promise<{ size: number; md5: string }> {
-    const dir = this.uploadPath(bucket, uploadId);
-    const [key, metadata] = await Promise.all([
-      readFile(join(dir, 'key'), 'utf8'),
-      readFile(join(dir, 'metadata'), 'utf8').then((text) => JSON.parse(text) as Record<string, string>),
-    ]);
-    const records = await checkParts(dir, parts);
-    const slot = await readSlot(dir);
-    const assembled = await (isContiguousInPlace(parts, records, slot)
-      ? trimAssembly(dir, parts, records, slot ?? 0)
-      : copyParts(dir, parts, records, slot));
-
-    const objectPath = this.getResourcePath(bucket, key, 'object');
-    await mkdir(dirname(objectPath), { recursive: true });
-    const { size } = await stat(assembled);
-    await rename(assembled, objectPath);
-
-    const digests = Buffer.concat(parts.map((part) => Buffer.from(part.etag, 'hex')));
-    const etag = `${createHash('md5').update(digests).digest('hex')}-${parts.length}`;
-    await this.putMetadata(bucket, key, metadata, etag);
-    await rm(dir, { recursive: true, force: true });
-    return { size, md5: etag };
+  private writersOf(dir: string): Map<number, Promise<unknown>> {
+    let writers = this.writingInPlace.get(dir);
+    if (!writers) this.writingInPlace.set(dir, (writers = new Map()));
+    return writers;
   }
 
   private uploadPath(bucket: string, uploadId: string): string {
     return join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId);
   }
+}
+
+async function writeInPlace(dir: string, number: number, slot: number, content: Readable): Promise<number> {
+  const assembly = join(dir, ASSEMBLY_FILE);
+  // 'r+' (write at an offset without truncating) cannot create the file; 'a' creates it and leaves it as it is.
+  await (await open(assembly, 'a')).close();
+  const sink = createWriteStream(assembly, { flags: 'r+', start: (number - 1) * slot });
+  await pipeline(content, sink);
+  if (sink.bytesWritten !== slot) {
+    throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified');
+  }
+  return sink.bytesWritten;
+}
+
+function rethrowMissingAsNoSuchUpload(error: unknown): never {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new S3Error('NoSuchUpload', 'The specified upload does not exist.');
+  }
+  throw error;
 }
 
 /** The upload's slot size: set once, by the first part to arrive that is big enough to be a full part. */
@@ -145,12 +196,21 @@ async function claimSlot(dir: string, declared: number): Promise<number | undefi
 }
 
 async function readSlot(dir: string): Promise<number | undefined> {
-  const text = await readFile(join(dir, SLOT_FILE), 'utf8').catch(() => undefined);
+  const text = await readIfPresent(join(dir, SLOT_FILE));
   return text === undefined ? undefined : Number(text);
 }
 
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 async function readPartRecord(dir: string, number: number): Promise<PartRecord | undefined> {
-  const text = await readFile(join(dir, partRecordFile(number)), 'utf8').catch(() => undefined);
+  const text = await readIfPresent(join(dir, partRecordFile(number)));
   return text === undefined ? undefined : (JSON.parse(text) as PartRecord);
 }
 
@@ -182,30 +242,23 @@ async function checkParts(dir: string, parts: readonly RequestedPart[]): Promise
   return records;
 }
 
-/** Parts 1..N with every part but the last in its slot: the assembly file is the object, once trimmed. */
-function isContiguousInPlace(
-  parts: readonly RequestedPart[],
-  records: readonly PartRecord[],
-  slot: number | undefined,
-): boolean {
-  // With no slot no part is in place, and only a lone part can be appended to an empty assembly.
-  if (slot === undefined) return parts.length === 1 && parts[0]!.number === 1;
-  return parts.every(
-    (part, index) => part.number === index + 1 && (records[index]!.inPlace || index === parts.length - 1),
-  );
-}
-
-async function trimAssembly(
+/** The object's bytes in one file, made from the parts as cheaply as their shape allows. */
+async function assemble(
   dir: string,
   parts: readonly RequestedPart[],
   records: readonly PartRecord[],
-  slot: number,
+  slot: number | undefined,
 ): Promise<string> {
-  const assembly = join(dir, ASSEMBLY_FILE);
   const last = parts.length - 1;
-  await (await open(assembly, 'a')).close();
-  // Parts sent beyond the last one listed may sit further on in the file: the object ends where its last part does.
-  await truncate(assembly, last * slot + (records[last]!.inPlace ? slot : 0));
+  if (last === 0 && !records[0]!.inPlace) return join(dir, partFile(parts[0]!.number));
+  // Parts 1..N with every part but the last in its slot: the assembly file is the object, once trimmed. Parts
+  // sent beyond the last one listed may sit further on in the file: the object ends where its last part does.
+  const contiguous = parts.every(
+    (part, index) => part.number === index + 1 && (records[index]!.inPlace || index === last),
+  );
+  if (!contiguous) return copyParts(dir, parts, records, slot);
+  const assembly = join(dir, ASSEMBLY_FILE);
+  await truncate(assembly, last * slot! + (records[last]!.inPlace ? slot! : 0));
   if (!records[last]!.inPlace) await appendFile(assembly, join(dir, partFile(parts[last]!.number)));
   return assembly;
 }

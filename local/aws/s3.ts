@@ -8,7 +8,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import S3rver from 's3rver';
 import { closeServer, endpointFor, listen } from './http.js';
 import { createSequencer, normaliseRecord } from './s3-events.js';
-import { MultipartFriendlyStore } from './s3-multipart-store.js';
+import { SinglePassMultipartStore } from './s3-multipart-store.js';
 import type { S3RequestKind } from './s3-events.js';
 
 export type S3EventListener = (record: S3EventRecord) => void;
@@ -38,7 +38,7 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
   await mkdir(directory, { recursive: true });
 
   const s3rver = new S3rver({ directory, silent: true, vhostBuckets: false });
-  s3rver.store = s3rver.context.store = new MultipartFriendlyStore(directory);
+  s3rver.store = s3rver.context.store = new SinglePassMultipartStore(directory);
   const requestKind = new AsyncLocalStorage<S3RequestKind | undefined>();
   const listeners = new Set<S3EventListener>();
   const nextSequencer = createSequencer();

@@ -1,5 +1,6 @@
 // Hand-written types for the two emulators that ship none. They cover only what local/aws uses, checked against
-// s3rver 3.7.1 (lib/s3rver.js, lib/models/event.js, lib/models/error.js, lib/stores/filesystem.js) and dynalite 4.0.0 (index.js).
+// s3rver 3.7.1 (lib/s3rver.js, lib/models/event.js, lib/models/error.js, lib/stores/filesystem.js) and
+// dynalite 4.0.0 (index.js).
 
 declare module 's3rver' {
   import type { EventEmitter } from 'node:events';
@@ -62,7 +63,7 @@ declare module 's3rver' {
 declare module 's3rver/lib/stores/filesystem.js' {
   import type { Readable } from 'node:stream';
 
-  /** s3rver's store, which MultipartFriendlyStore extends; only the members it uses or overrides. */
+  /** s3rver's store, which SinglePassMultipartStore extends; only the members it uses or overrides. */
   class FilesystemStore {
     constructor(rootDirectory: string);
     getResourcePath(bucket: string, key: string | undefined, resource: string): string;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isLoopbackHost } from '../mesh/environments.js';
 
@@ -37,5 +38,7 @@ interface OutgoingRequest {
 
 function unsignedIsSafe(request: OutgoingRequest): boolean {
   if (request.protocol === 'https:') return true;
-  return request.protocol === 'http:' && isLoopbackHost(request.hostname);
+  // Only names that cannot be sent to DNS: a *.localhost name may be resolved elsewhere by some resolvers.
+  const host = request.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return request.protocol === 'http:' && (host === 'localhost' || (isIP(host) !== 0 && isLoopbackHost(host)));
 }

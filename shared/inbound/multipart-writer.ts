@@ -92,18 +92,17 @@ export class MultipartWriter {
     this.filling = undefined;
     this.filled = 0;
     const partNumber = this.parts.length + 1;
+    // Sent UNSIGNED-PAYLOAD by the client (shared/aws/unsigned-payload.ts): no second SHA-256 pass over the part.
     const upload = this.s3
       .send(
-        unsignedPayload(
-          new UploadPartCommand({
-            Bucket: this.target.bucket,
-            Key: this.target.key,
-            UploadId: this.target.uploadId,
-            PartNumber: partNumber,
-            Body: body,
-            ContentLength: body.length,
-          }),
-        ),
+        new UploadPartCommand({
+          Bucket: this.target.bucket,
+          Key: this.target.key,
+          UploadId: this.target.uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.length,
+        }),
       )
       .then(async ({ ETag }) => {
         // The SDK is done with the bytes (retries included) once it has S3's answer.
@@ -117,22 +116,4 @@ export class MultipartWriter {
     upload.catch(() => undefined);
     this.inFlight = upload;
   }
-}
-
-/**
- * Signs the request without hashing its body (`x-amz-content-sha256: UNSIGNED-PAYLOAD`, which S3 accepts).
- * Otherwise SigV4 hashes every part with SHA-256: a whole extra pass over the message, on top of the SHA-256
- * taken while streaming, for integrity that TLS and S3's own part checksum (CRC32, which the SDK adds by default)
- * already give.
- */
-function unsignedPayload(command: UploadPartCommand): UploadPartCommand {
-  command.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-      return next(args);
-    },
-    { step: 'build', name: 'unsignedPartPayload' },
-  );
-  return command;
 }

@@ -164,42 +164,23 @@ test('uploads in parts with lib-storage Upload and reports ObjectCreated:Complet
   assert.ok(stored.equals(body), 'object read back differs from the upload');
 });
 
-test('assembles parts sent with CreateMultipartUpload, UploadPart and CompleteMultipartUpload', async () => {
-  const key = 'multipart/manual.bin';
-  const parts = [randomBytes(5 * MiB), randomBytes(1024)];
-
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  const etags: string[] = [];
-  for (const [index, part] of parts.entries()) {
-    const uploaded = await s3.send(
-      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: part }),
-    );
-    etags.push(uploaded.ETag!);
-  }
-  await s3.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: bucket,
-      Key: key,
-      UploadId,
-      MultipartUpload: { Parts: etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
-    }),
-  );
-
-  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
-  assert.equal((await bodyOf(bucket, key, 'bytes=5242878-5242881')).length, 4);
-});
-
-/** Starts an upload of `key` and sends `parts` as parts 1..N; returns the upload id and the parts' ETags. */
+/**
+ * Starts an upload of `key` and sends `parts` as parts 1..N; returns the upload id, the parts' ETags and the
+ * parts as CompleteMultipartUpload names them.
+ */
 async function uploadParts(key: string, parts: readonly Buffer[]) {
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  const etags: string[] = [];
-  for (const [index, part] of parts.entries()) {
-    const uploaded = await s3.send(
-      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: part }),
-    );
-    etags.push(uploaded.ETag!);
-  }
-  return { uploadId: UploadId!, etags };
+  const named: { ETag: string; PartNumber: number }[] = [];
+  for (const [index, part] of parts.entries()) named.push(await sendPart(key, UploadId!, index + 1, part));
+  return { uploadId: UploadId!, etags: named.map((p) => p.ETag), named };
+}
+
+/** Sends one part of an upload and returns what CompleteMultipartUpload needs to name it. */
+async function sendPart(key: string, uploadId: string, PartNumber: number, Body: Buffer) {
+  const { ETag } = await s3.send(
+    new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body }),
+  );
+  return { ETag: ETag!, PartNumber };
 }
 
 function complete(key: string, uploadId: string, parts: { ETag: string; PartNumber: number }[]) {
@@ -212,6 +193,21 @@ function complete(key: string, uploadId: string, parts: { ETag: string; PartNumb
     }),
   );
 }
+
+test('assembles parts sent with CreateMultipartUpload, UploadPart and CompleteMultipartUpload', async () => {
+  const key = 'multipart/manual.bin';
+  const parts = [randomBytes(5 * MiB), randomBytes(1024)];
+
+  const { uploadId, etags } = await uploadParts(key, parts);
+  await complete(
+    key,
+    uploadId,
+    etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })),
+  );
+
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
+  assert.equal((await bodyOf(bucket, key, 'bytes=5242878-5242881')).length, 4);
+});
 
 test("gives a completed upload S3's multipart ETag, the same in the answer, HeadObject and the event", async () => {
   const key = 'multipart/etag.bin';
@@ -282,14 +278,6 @@ test('refuses parts listed out of order, and a part other than the last under 5 
   assert.equal(head.$metadata.httpStatusCode, 404, 'a refused completion must create no object');
 });
 
-/** Sends one part of an upload and returns what CompleteMultipartUpload needs to name it. */
-async function sendPart(key: string, uploadId: string, PartNumber: number, Body: Buffer) {
-  const { ETag } = await s3.send(
-    new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body }),
-  );
-  return { ETag: ETag!, PartNumber };
-}
-
 test('completes an upload of a single part under 5 MiB', async () => {
   const key = 'multipart/single.bin';
   const body = randomBytes(1000);
@@ -319,38 +307,89 @@ test('a part sent again replaces the first copy, whatever its size', async () =>
   const key = 'multipart/resent.bin';
   const first = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(100)];
   const again = randomBytes(6 * MiB);
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  const sent = [];
-  for (const [i, body] of first.entries()) sent.push(await sendPart(key, UploadId!, i + 1, body));
+  const { uploadId, named } = await uploadParts(key, first);
 
-  sent[1] = await sendPart(key, UploadId!, 2, again);
-  await complete(key, UploadId!, sent);
+  named[1] = await sendPart(key, uploadId, 2, again);
+  await complete(key, uploadId, named);
 
   assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat([first[0]!, again, first[2]!])));
 });
 
-test('completes with the parts it names, in gaps or short of all that were sent', async () => {
-  const parts = Array.from({ length: 4 }, () => randomBytes(5 * MiB));
-  const gapped = 'multipart/gapped.bin';
-  const shorter = 'multipart/shorter.bin';
-  const uploads = await Promise.all(
-    [gapped, shorter].map(async (key) => {
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      const sent = [];
-      for (const [i, body] of parts.entries()) sent.push(await sendPart(key, UploadId!, i + 1, body));
-      return { uploadId: UploadId!, sent };
+test('a part sent again at the full part size replaces the first copy', async () => {
+  const key = 'multipart/resent-full.bin';
+  const first = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(100)];
+  const again = randomBytes(5 * MiB);
+  const { uploadId, named } = await uploadParts(key, first);
+
+  named[1] = await sendPart(key, uploadId, 2, again);
+  await complete(key, uploadId, named);
+
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat([first[0]!, again, first[2]!])));
+});
+
+test('of two completions at once one stores the object and the other finds no upload', async () => {
+  const key = 'multipart/completed-twice.bin';
+  const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(1000)];
+  const { uploadId, named } = await uploadParts(key, parts);
+
+  const outcomes = await Promise.allSettled([complete(key, uploadId, named), complete(key, uploadId, named)]);
+
+  assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+  const refused = outcomes.find((o) => o.status === 'rejected');
+  assert.equal((refused?.reason as S3ServiceException | undefined)?.name, 'NoSuchUpload');
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
+});
+
+test('a part still arriving when the upload completes cannot change the object', async () => {
+  const key = 'multipart/late-part.bin';
+  const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB)];
+  const { uploadId, named } = await uploadParts(key, parts);
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const late = Readable.from(
+    (async function* () {
+      yield randomBytes(MiB);
+      await released;
+      yield randomBytes(4 * MiB);
+    })(),
+  );
+  const lateUpload = s3.send(
+    new UploadPartCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: 3,
+      Body: late,
+      ContentLength: 5 * MiB,
     }),
   );
+  await new Promise((resolve) => setTimeout(resolve, 200));
 
-  await complete(gapped, uploads[0]!.uploadId, [
-    uploads[0]!.sent[0]!,
-    uploads[0]!.sent[1]!,
-    uploads[0]!.sent[3]!,
-  ]);
-  await complete(shorter, uploads[1]!.uploadId, uploads[1]!.sent.slice(0, 2));
+  const completion = complete(key, uploadId, named);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  release();
+  const [lateOutcome] = await Promise.allSettled([lateUpload, completion]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
 
-  assert.ok((await bodyOf(bucket, gapped)).equals(Buffer.concat([parts[0]!, parts[1]!, parts[3]!])));
-  assert.ok((await bodyOf(bucket, shorter)).equals(Buffer.concat([parts[0]!, parts[1]!])));
+  assert.equal(lateOutcome.status, 'rejected');
+  assert.equal((lateOutcome.reason as S3ServiceException).name, 'NoSuchUpload');
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
+});
+
+test('completes with the parts it names, in gaps or short of all that were sent', async () => {
+  const parts = Array.from({ length: 4 }, () => randomBytes(5 * MiB));
+  const [gapped, shorter] = await Promise.all(
+    ['multipart/gapped.bin', 'multipart/shorter.bin'].map(async (key) => ({
+      key,
+      ...(await uploadParts(key, parts)),
+    })),
+  );
+
+  await complete(gapped!.key, gapped!.uploadId, [gapped!.named[0]!, gapped!.named[1]!, gapped!.named[3]!]);
+  await complete(shorter!.key, shorter!.uploadId, shorter!.named.slice(0, 2));
+
+  assert.ok((await bodyOf(bucket, gapped!.key)).equals(Buffer.concat([parts[0]!, parts[1]!, parts[3]!])));
+  assert.ok((await bodyOf(bucket, shorter!.key)).equals(Buffer.concat([parts[0]!, parts[1]!])));
 });
 
 test('refuses a part number outside 1 to 10,000', async () => {

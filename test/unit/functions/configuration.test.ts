@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createDownloadFunction } from '../../../functions/inbound-download/container.js';
 import { createSendFunction } from '../../../functions/outbound-send/container.js';
 import { ConfigurationError } from '../../../shared/config/env.js';
-import { silentLog } from '../../../shared/observability/ports.js';
+import { silentLog, type Log } from '../../../shared/observability/ports.js';
 
 describe('function configuration at cold start', () => {
   test('names every problem at once: missing settings, a bad MESH URL, a chunk size gzip could overflow', () => {
@@ -24,5 +25,31 @@ describe('function configuration at cold start', () => {
         return true;
       },
     );
+  });
+
+  test('warns when the download part size is too small for the largest MESH messages, and not otherwise', async () => {
+    const env = (partBytes: number) => ({
+      MESH_URL: 'https://localhost:8700',
+      MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]),
+      TABLE_NAME: 'mesh',
+      INBOUND_BUCKET: 'inbound',
+      DOWNLOAD_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/download',
+      INBOUND_EVENTS_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/inbound-events.fifo',
+      OUTBOUND_STATUS_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/status.fifo',
+      PART_BYTES: String(partBytes),
+    });
+    const warningsAt = async (partBytes: number) => {
+      const warnings: string[] = [];
+      const log: Log = { ...silentLog, warn: (message) => warnings.push(message) };
+      await createDownloadFunction(env(partBytes), { log }).close();
+      return warnings;
+    };
+
+    const small = await warningsAt(5 * 1024 * 1024);
+    const usual = await warningsAt(16 * 1024 * 1024);
+
+    assert.equal(small.length, 1);
+    assert.match(small[0]!, /PART_BYTES is too small for the largest MESH messages/);
+    assert.deepEqual(usual, []);
   });
 });

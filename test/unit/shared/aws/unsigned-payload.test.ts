@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { sendUploadsUnsigned } from '../../../../shared/aws/unsigned-payload.js';
+import { MultipartWriter } from '../../../../shared/inbound/multipart-writer.js';
 
 const STOP = new Error('request captured');
 
@@ -67,10 +68,45 @@ test('uploads to a loopback endpoint over plain http go out UNSIGNED-PAYLOAD', a
 });
 
 test('uploads over plain http to any other host keep the signed SHA-256 of the body', async () => {
-  const hash = await payloadHashOf('http://10.1.2.3:9000', part());
+  const hashes = [
+    await payloadHashOf('http://10.1.2.3:9000', part()),
+    await payloadHashOf('http://s3.example.localhost:9000', put()),
+  ];
 
-  assert.match(hash ?? '', /^[0-9a-f]{64}$/);
-  assert.notEqual(hash, 'UNSIGNED-PAYLOAD');
+  for (const hash of hashes) assert.match(hash ?? '', /^[0-9a-f]{64}$/);
+});
+
+test("the download function's part uploads go through the same rule", async () => {
+  const headers: string[] = [];
+  const s3 = new S3Client({
+    endpoint: 'http://10.1.2.3:9000',
+    region: 'eu-west-2',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  sendUploadsUnsigned(s3);
+  s3.middlewareStack.add(
+    () => async (args) => {
+      headers.push((args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256']!);
+      throw STOP;
+    },
+    { step: 'deserialize', name: 'capture' },
+  );
+  const writer = new MultipartWriter(
+    s3,
+    { bucket: 'inbound', key: 'k', uploadId: 'u' },
+    5 * 1024 * 1024,
+    [],
+    async () => {},
+  );
+
+  await writer.write(Buffer.alloc(10), { chunk: 1, offset: 10 });
+  await assert.rejects(writer.finish({ chunk: 1, offset: 10 }), (e) => e === STOP);
+  s3.destroy();
+
+  assert.equal(headers.length, 1);
+  assert.match(headers[0]!, /^[0-9a-f]{64}$/);
 });
 
 test('requests that are not uploads keep the SDK default', async () => {
