@@ -121,12 +121,16 @@ export class SinglePassMultipartStore extends FilesystemStore {
     const declared = Number((content as Partial<IncomingMessage>).headers?.['content-length'] ?? NaN);
     const slot = Number.isSafeInteger(declared) ? await claimSlot(dir, declared) : undefined;
     const recorded = await readPartRecord(dir, number);
-    const writers = this.writersOf(dir);
     // A part sent again (or twice at once) keeps its earlier bytes until the new ones are all stored, as in S3.
-    const inPlace = slot !== undefined && declared === slot && recorded === undefined && !writers.has(number);
+    const inPlace =
+      slot !== undefined &&
+      declared === slot &&
+      recorded === undefined &&
+      !this.writingInPlace.get(dir)?.has(number);
 
     let size: number;
     if (inPlace) {
+      const writers = this.writersOf(dir);
       const writing = writeInPlace(dir, number, slot, content);
       writers.set(
         number,
