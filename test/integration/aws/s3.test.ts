@@ -327,6 +327,21 @@ test('a part sent again at the full part size replaces the first copy', async ()
   assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat([first[0]!, again, first[2]!])));
 });
 
+test('assembles an upload whose last part arrived first and is smaller than the others', async () => {
+  const key = 'multipart/last-first.bin';
+  const parts = [randomBytes(8 * MiB), randomBytes(8 * MiB), randomBytes(6 * MiB)];
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+
+  const third = await sendPart(key, UploadId!, 3, parts[2]!);
+  const firstTwo = [
+    await sendPart(key, UploadId!, 1, parts[0]!),
+    await sendPart(key, UploadId!, 2, parts[1]!),
+  ];
+  await complete(key, UploadId!, [...firstTwo, third]);
+
+  assert.ok((await bodyOf(bucket, key)).equals(Buffer.concat(parts)));
+});
+
 test('of two completions at once one stores the object and the other finds no upload', async () => {
   const key = 'multipart/completed-twice.bin';
   const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(1000)];
