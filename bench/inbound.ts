@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { InboundEventV1 } from '../shared/events/inbound.js';
 import { downloadTaskBody } from '../shared/inbound/download-task.js';
@@ -7,20 +6,9 @@ import { ENV, FUNCTIONS } from '../shared/wiring/pipeline.js';
 import { generatedByteSource } from './support/generated-bytes.js';
 import { measure } from './support/measure.js';
 import { sha256OfObject } from './support/payload.js';
-import {
-  describe,
-  describeBaseline,
-  describeCpuBound,
-  baselineOf,
-  MIB,
-  progress,
-  scenarioResult,
-  sizeLabel,
-  targetMisses,
-  type Measurement,
-  type ScenarioResult,
-} from './support/report.js';
-import { RECIPIENT, SENDER, WORKFLOW, startStage, takeEvents, type Stage } from './support/stage.js';
+import { MIB, progress, sizeLabel, type Measurement, type ScenarioResult } from './support/report.js';
+import { runFunctionScenario, type SizeRun } from './support/scenario.js';
+import { RECIPIENT, SENDER, WORKFLOW, takeEvents, type Stage } from './support/stage.js';
 
 /** The download function's default S3 part size (PART_BYTES), which the run leaves as it is. */
 const PART_BYTES = 16 * MIB;
@@ -31,14 +19,6 @@ export interface InboundOptions {
   readonly verify: boolean;
 }
 
-interface SizeRun {
-  /** Raw GETs just before and just after the function's run; their mean is the baseline. */
-  readonly baselines: readonly [Measurement, Measurement];
-  readonly fn: Measurement;
-  /** The S3 emulator alone taking the same bytes as a multipart upload: a ceiling for the function here. */
-  readonly s3Alone: Measurement;
-}
-
 /**
  * Inbound: a message waiting in the local MESH server goes into the S3 emulator through the download function
  * (download task on its queue, function in a child process), against a baseline on the same run: the same chunks
@@ -46,33 +26,10 @@ interface SizeRun {
  * messages are sent beforehand with the chunked sender in the default chunk size (20 MiB), uncompressed: the
  * function collects (and acknowledges) one, the baselines read the other.
  */
-export async function runInbound(options: InboundOptions): Promise<ScenarioResult> {
-  const stage = await startStage({ dataBytes: inboundDataBytes(options.sizes) });
-  const runs: SizeRun[] = [];
-  try {
-    for (const size of options.sizes) runs.push(await runSize(stage, size, options));
-  } finally {
-    await stage.close();
-  }
-  for (const run of runs) {
-    const baselineMbps = baselineOf(run.baselines);
-    for (const b of run.baselines) console.log(describe('inbound ', b));
-    console.log(describeBaseline('inbound ', run.fn.bytes, baselineMbps));
-    console.log(describe('inbound ', run.fn, baselineMbps));
-    console.log(describeCpuBound('inbound ', run.fn, baselineMbps, availableParallelism()));
-    console.log(describe('inbound ', run.s3Alone, baselineMbps));
-  }
-  const misses = targetMisses(
-    // The ratio target is the JSON line's (the largest size); the RSS target holds for every run.
-    runs.map((r, i) => ({
-      fn: r.fn,
-      baselineMbps: baselineOf(r.baselines),
-      ratioTarget: i === runs.length - 1,
-    })),
+export function runInbound(options: InboundOptions): Promise<ScenarioResult> {
+  return runFunctionScenario('inbound', options.sizes, inboundDataBytes(options.sizes), (stage, size) =>
+    runSize(stage, size, options),
   );
-  console.log(misses.length === 0 ? 'targets: met' : `targets: MISSED\n  ${misses.join('\n  ')}`);
-  const largest = runs.at(-1)!;
-  return scenarioResult('inbound', largest.fn, baselineOf(largest.baselines));
 }
 
 async function runSize(stage: Stage, size: number, options: InboundOptions): Promise<SizeRun> {
@@ -134,7 +91,7 @@ async function runSize(stage: Stage, size: number, options: InboundOptions): Pro
     },
     { env: stage.aws.env() },
   );
-  return { baselines: [before, after], fn, s3Alone };
+  return { baselines: [before, after], fn, others: [], ceiling: s3Alone };
 }
 
 /**

@@ -3,32 +3,14 @@ import { DEFAULT_CHUNK_BYTES } from '../shared/mesh/index.js';
 import { ENV, FUNCTIONS } from '../shared/wiring/pipeline.js';
 import { measure } from './support/measure.js';
 import { generatedSha256, sha256OfMeshMessage, uploadGenerated } from './support/payload.js';
-import {
-  describe,
-  describeBaseline,
-  baselineOf,
-  progress,
-  scenarioResult,
-  sizeLabel,
-  targetMisses,
-  type Measurement,
-  type ScenarioResult,
-} from './support/report.js';
-import { RECIPIENT, SENDER, WORKFLOW, startStage, takeEvents, type Stage } from './support/stage.js';
+import { progress, sizeLabel, type Measurement, type ScenarioResult } from './support/report.js';
+import { runFunctionScenario, type SizeRun } from './support/scenario.js';
+import { RECIPIENT, SENDER, WORKFLOW, takeEvents, type Stage } from './support/stage.js';
 
 export interface OutboundOptions {
   readonly sizes: readonly number[];
   /** Read every message back from MESH and compare its SHA-256 (outside the timed part). */
   readonly verify: boolean;
-}
-
-interface SizeRun {
-  /** Raw POSTs just before and just after the function's run; their mean is the baseline. */
-  readonly baselines: readonly [Measurement, Measurement];
-  readonly plain: Measurement;
-  readonly gzip: Measurement;
-  /** The S3 emulator alone serving the same ranged reads: a ceiling for the function on this machine. */
-  readonly s3Alone: Measurement;
 }
 
 /**
@@ -37,32 +19,10 @@ interface SizeRun {
  * same server, chunk for chunk, once before and once after the function. The function keeps its deployed settings
  * but for COMPRESS=false, which gives the ratio; a run with COMPRESS=true (the default) is reported beside it.
  */
-export async function runOutbound(options: OutboundOptions): Promise<ScenarioResult> {
-  const stage = await startStage({ dataBytes: outboundDataBytes(options.sizes) });
-  const runs: SizeRun[] = [];
-  try {
-    for (const size of options.sizes) runs.push(await runSize(stage, size, options));
-  } finally {
-    await stage.close();
-  }
-  for (const run of runs) {
-    const baselineMbps = baselineOf(run.baselines);
-    for (const b of run.baselines) console.log(describe('outbound', b));
-    console.log(describeBaseline('outbound', run.plain.bytes, baselineMbps));
-    console.log(describe('outbound', run.plain, baselineMbps));
-    console.log(describe('outbound', run.gzip, baselineMbps));
-    console.log(describe('outbound', run.s3Alone, baselineMbps));
-  }
-  const misses = targetMisses(
-    // The ratio target is the JSON line's (the largest size, COMPRESS=false); the RSS target holds for every run.
-    runs.flatMap((r, i) => [
-      { fn: r.plain, baselineMbps: baselineOf(r.baselines), ratioTarget: i === runs.length - 1 },
-      { fn: r.gzip, baselineMbps: baselineOf(r.baselines), ratioTarget: false },
-    ]),
+export function runOutbound(options: OutboundOptions): Promise<ScenarioResult> {
+  return runFunctionScenario('outbound', options.sizes, outboundDataBytes(options.sizes), (stage, size) =>
+    runSize(stage, size, options),
   );
-  console.log(misses.length === 0 ? 'targets: met' : `targets: MISSED\n  ${misses.join('\n  ')}`);
-  const largest = runs.at(-1)!;
-  return scenarioResult('outbound', largest.plain, baselineOf(largest.baselines));
 }
 
 async function runSize(stage: Stage, size: number, options: OutboundOptions): Promise<SizeRun> {
@@ -87,7 +47,7 @@ async function runSize(stage: Stage, size: number, options: OutboundOptions): Pr
     },
     { env: stage.aws.env() },
   );
-  return { baselines: [before, after], plain, gzip, s3Alone };
+  return { baselines: [before, after], fn: plain, others: [gzip], ceiling: s3Alone };
 }
 
 /** The baseline: the same bytes, generated in the child, POSTed chunk by chunk in the function's chunk size. */

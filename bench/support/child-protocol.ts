@@ -53,7 +53,10 @@ export interface ChildResult {
   readonly ms: number;
   /** Peak resident set size of the child process (process.resourceUsage().maxRSS), in KiB. */
   readonly maxRssKb: number;
-  /** CPU time (user + system) the child spent on the measured work, in ms. */
+  /**
+   * CPU time (user + system) the child spent on the measured work, in ms: for a function, from the start of its
+   * first invocation to the end of its last, as `ms` (not its cold start).
+   */
   readonly cpuMs: number;
   /** Peaks of process.memoryUsage() sampled every 100 ms over the measured work, in KiB: where the RSS went. */
   readonly peaks: {

@@ -15,7 +15,10 @@ export interface Measurement {
   readonly ms: number;
   /** Peak RSS of the process that did the work, in KiB. */
   readonly maxRssKb: number;
-  /** CPU time of the process that did the work, of the MESH server and of the AWS emulators, in ms. */
+  /**
+   * CPU time of the process that did the work (a function's over its invocations, as `ms`), of the MESH server
+   * and of the AWS emulators (over the child's whole run), in ms.
+   */
   readonly cpuMs: number;
   readonly meshCpuMs: number;
   readonly awsCpuMs: number;
