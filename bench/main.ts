@@ -103,6 +103,8 @@ async function runCli(args: string[]): Promise<number> {
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  // The SDK's notice that Node 20 support ends concerns this development machine only; Lambda runs Node 24.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [name, ...args] = argv;
   const scenario = name === undefined ? undefined : SCENARIOS[name];
   if (!scenario) {
