@@ -32,6 +32,8 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   });
   const maxDecodedChunkBytes = read.integer('MAX_DECODED_CHUNK_BYTES', 1024 ** 3, { min: 1 });
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
+  // A quarter of a GiB is a second or two of hashing: about what a resumed hash repeats after a crash.
+  const hashCheckpointBytes = read.integer('HASH_CHECKPOINT_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024 });
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.download.maxReceiveCount, { min: 1 });
   read.done();
@@ -60,7 +62,15 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
       );
     },
     meshClient: (mailboxId) => runtime.meshClient(mailboxId),
-    settings: { bucket, partBytes, maxDecodedChunkBytes, safetyMarginMs, leaseGraceMs, maxAttempts },
+    settings: {
+      bucket,
+      partBytes,
+      maxDecodedChunkBytes,
+      safetyMarginMs,
+      hashCheckpointBytes,
+      leaseGraceMs,
+      maxAttempts,
+    },
     log,
     metrics,
     now: overrides.now,

@@ -1,4 +1,5 @@
 import type { LeasedRecord } from '../state/leased-store.js';
+import type { HashProgress } from './resumable-sha256.js';
 
 /**
  * Lifecycle of one message collected from a MESH inbox. `acknowledged` is final: stored, announced, and MESH told.
@@ -50,6 +51,8 @@ export interface InboundRecord extends LeasedRecord {
   readonly skipBytes?: number;
   /** The download was split across invocations, so its SHA-256 is computed from the stored object. */
   readonly resumed?: boolean;
+  /** How far that SHA-256 of the stored object has got, when it too takes more than one invocation. */
+  readonly hashProgress?: HashProgress;
   readonly lastQueuedAt?: number;
   readonly errorCode?: string;
   readonly errorText?: string;

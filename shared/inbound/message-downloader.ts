@@ -1,14 +1,12 @@
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   AbortMultipartUploadCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { inboundEvent } from '../events/inbound.js';
 import { publishPendingEvents } from '../events/pending.js';
 import type { EventPublisher } from '../events/publisher.js';
@@ -30,6 +28,7 @@ import { sha256FromChecksum } from './checksum.js';
 import type { DownloadTask } from './download-task.js';
 import type { InboundRecord } from './inbound-record.js';
 import { MultipartWriter } from './multipart-writer.js';
+import { resumableSha256, type StoredObject } from './resumable-sha256.js';
 import { objectMetadata } from './object-metadata.js';
 import { safeFileName, safeSegment } from './safe-names.js';
 
@@ -40,6 +39,8 @@ export interface DownloaderSettings {
   /** A chunk that decompresses to more than this is refused (a decompression bomb). */
   readonly maxDecodedChunkBytes: number;
   readonly safetyMarginMs: number;
+  /** A resumed download's SHA-256 of the stored object saves its progress every so many bytes. */
+  readonly hashCheckpointBytes: number;
   readonly leaseGraceMs: number;
   /** The download queue's maxReceiveCount: on the last attempt a failing message is marked poisoned. */
   readonly maxAttempts: number;
@@ -332,7 +333,19 @@ export class MessageDownloader {
       versionId = head.VersionId;
     }
     const head = await s3.send(new HeadObjectCommand({ ...target, VersionId: versionId }));
-    const sha256 = streamedSha ?? (await hashObject(s3, target.Bucket, target.Key, versionId));
+    let sha256 = streamedSha;
+    if (sha256 === undefined) {
+      const stored = {
+        bucket: target.Bucket,
+        key: target.Key,
+        versionId,
+        eTag: head.ETag,
+        size: head.ContentLength ?? 0,
+      };
+      const hashed = await this.hashStoredObject(record, stored, budget);
+      if (!hashed.done) return 'paused';
+      sha256 = hashed.sha256;
+    }
     const expected = sha256FromChecksum(record.contentChecksum);
     const checksumVerified = expected === undefined ? undefined : expected === sha256;
     if (checksumVerified === false) {
@@ -351,8 +364,31 @@ export class MessageDownloader {
       storedAt: this.now().toISOString(),
       uploadId: undefined,
       parts: undefined,
+      hashProgress: undefined,
     };
     return this.markStored(record, changes, budget);
+  }
+
+  /** The SHA-256 of a resumed download, read back from S3; it too hands over to a continuation when time runs out. */
+  private async hashStoredObject(record: InboundRecord, object: StoredObject, budget: DownloadBudget) {
+    const { inbound, settings, log } = this.deps;
+    const hashed = await resumableSha256(this.deps.s3, object, {
+      checkpointBytes: settings.hashCheckpointBytes,
+      from: record.hashProgress,
+      onCheckpoint: async (hashProgress) => {
+        await inbound.update(this.idOf(record), budget.invocationId, { hashProgress });
+      },
+      shouldPause: () => budget.remainingMs() < settings.safetyMarginMs,
+    });
+    if (!hashed.done) {
+      log.info('time budget spent while hashing the stored message; a continuation carries on', {
+        mailbox: record.mailboxId,
+        messageId: record.messageId,
+        hashedBytes: hashed.progress.bytes,
+        size: object.size,
+      });
+    }
+    return hashed;
   }
 
   /** A REPORT: mark the outbound transfer it concerns, keep the report as JSON, and announce it like any message. */
@@ -524,11 +560,4 @@ function classifyStreamError(error: unknown, messageId: string, chunk: number): 
 /** Only a plain `type/subtype` is passed to S3 as the object's Content-Type. */
 function safeContentType(value: string | undefined): string | undefined {
   return value && /^[\w.+-]+\/[\w.+-]+$/.test(value) && value.length <= 100 ? value : undefined;
-}
-
-async function hashObject(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<string> {
-  const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-  const hash = createHash('sha256');
-  for await (const piece of Body as Readable) hash.update(piece as Buffer);
-  return hash.digest('hex');
 }

@@ -163,7 +163,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     assert.equal(record?.status, 'acknowledged');
   });
 
-  test('resumes a download split over several invocations and still gets its SHA-256 right', async () => {
+  test('resumes a download split over several invocations, and its SHA-256 of the stored object too', async () => {
     const payload = randomBytes(12 * 1024 * 1024);
     const sent = await sendChunked(
       h.mesh.client('X26ABC1'),
@@ -171,15 +171,18 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
       { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: 'long.bin' },
       { chunkBytes: 3 * 1024 * 1024, allowSmallChunks: true },
     );
-    const before = h.logs.filter((l) => l.message.includes('download handed over')).length;
+    const handedOver = (text: string) => h.logs.filter((l) => l.message.includes(text)).length;
+    const before = { download: handedOver('download handed over'), hash: handedOver('while hashing') };
 
     await poll();
-    await downloadAll(60_000, { SAFETY_MARGIN_MS: '59990' });
+    await downloadAll(60_000, { SAFETY_MARGIN_MS: '59990', HASH_CHECKPOINT_BYTES: String(4 * 1024 * 1024) });
 
     const [event] = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
     assert.equal(event?.sha256, sha256(payload));
     assert.equal(sha256(await readObject(event!.key)), sha256(payload));
-    assert.ok(h.logs.filter((l) => l.message.includes('download handed over')).length - before >= 1);
+    assert.ok(handedOver('download handed over') - before.download >= 1);
+    // 12 MiB hashed with a checkpoint every 4 MiB and no time to spare: handed over at 4 and 8 MiB.
+    assert.equal(handedOver('while hashing') - before.hash, 2);
     assert.equal(sent.status, 'complete');
   });
 
