@@ -20,6 +20,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const maxBytes = read.integer('MAX_BYTES', 20_000_000_000, { min: 1, max: MAX_MESSAGE_BYTES });
   const allowSmallChunks = read.boolean('ALLOW_SMALL_CHUNKS', false);
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
+  const hashCheckpointBytes = read.integer('HASH_CHECKPOINT_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024 });
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const firstTrackingDelayMs = read.integer('TRACKING_FIRST_DELAY_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.send.maxReceiveCount, { min: 1 });
@@ -49,6 +50,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       maxBytes,
       allowSmallChunks,
       safetyMarginMs,
+      hashCheckpointBytes,
       leaseGraceMs,
       firstTrackingDelayMs,
       maxAttempts,

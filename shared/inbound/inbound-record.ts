@@ -1,5 +1,5 @@
 import type { LeasedRecord } from '../state/leased-store.js';
-import type { HashProgress } from './resumable-sha256.js';
+import type { HashProgress } from '../aws/resumable-sha256.js';
 
 /**
  * Lifecycle of one message collected from a MESH inbox. `acknowledged` is final: stored, announced, and MESH told.

@@ -28,7 +28,7 @@ import { sha256FromChecksum } from './checksum.js';
 import type { DownloadTask } from './download-task.js';
 import type { InboundRecord } from './inbound-record.js';
 import { MultipartWriter } from './multipart-writer.js';
-import { resumableSha256, type StoredObject } from './resumable-sha256.js';
+import { resumableSha256, type StoredObject } from '../aws/resumable-sha256.js';
 import { objectMetadata } from './object-metadata.js';
 import { safeFileName, safeSegment } from './safe-names.js';
 

@@ -1,5 +1,6 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { resumableSha256 } from '../aws/resumable-sha256.js';
 import { quoteETag, s3ByteSource } from '../aws/s3-byte-source.js';
 import { outboundStatusEvent } from '../events/outbound-status.js';
 import { publishPendingEvents } from '../events/pending.js';
@@ -38,6 +39,8 @@ export interface OutboundSettings {
   readonly allowSmallChunks?: boolean;
   /** Time kept back at the end of an invocation for checkpointing and handing over. */
   readonly safetyMarginMs: number;
+  /** A resumed send's SHA-256 of its object saves its progress every so many bytes. */
+  readonly hashCheckpointBytes: number;
   /**
    * How long past the invocation's own deadline its lease lasts. The send queue's visibility timeout must exceed
    * the function timeout plus this, so a crashed invocation's message comes back only once its lease has lapsed.
@@ -91,6 +94,9 @@ export function transferIdFor(object: ObjectRef): string {
     .digest('hex')
     .slice(0, 32);
 }
+
+/** S3's answers when an object was deleted or replaced (a read pinned by version or ETag). */
+const OBJECT_GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'PreconditionFailed']);
 
 /**
  * Moves one outbound transfer as far as this invocation's time allows: validate, send chunk by chunk with a
@@ -255,7 +261,7 @@ export class OutboundSender {
       record = await this.recoverUnknownPost(record, client, budget);
     }
     if (record.totalChunks !== undefined && record.chunksSent >= record.totalChunks) {
-      return this.markAccepted(record, budget);
+      return this.finishSend(record, budget, undefined);
     }
     if (!record.messageId) {
       record = await transfers.update(record.transferId, budget.invocationId, {
@@ -312,7 +318,55 @@ export class OutboundSender {
       });
       return 'paused';
     }
-    return this.markAccepted(record, budget, result.sha256);
+    return this.finishSend(record, budget, result.sha256);
+  }
+
+  /**
+   * Every chunk is with MESH. A send split across invocations has no SHA-256 of the original (Node's hash state
+   * cannot be carried over), so it reads the object again for one, in as many invocations as that takes.
+   */
+  private async finishSend(
+    record: TransferRecord,
+    budget: InvocationBudget,
+    streamedSha: string | undefined,
+  ): Promise<SendOutcome> {
+    const sha256 = streamedSha ?? record.sha256 ?? (await this.hashOriginal(record, budget));
+    if (sha256 === 'paused') {
+      await this.deps.transfers.releaseLease(record.transferId, budget.invocationId);
+      await this.deps.enqueueContinuation(record.transferId);
+      return 'paused';
+    }
+    return this.markAccepted(record, budget, sha256);
+  }
+
+  private async hashOriginal(
+    record: TransferRecord,
+    budget: InvocationBudget,
+  ): Promise<string | 'paused' | undefined> {
+    const log = this.withKeys(keysOf(record));
+    try {
+      const hashed = await resumableSha256(this.deps.s3, record, {
+        checkpointBytes: this.deps.settings.hashCheckpointBytes,
+        from: record.hashProgress,
+        onCheckpoint: async (hashProgress) => {
+          await this.deps.transfers.update(record.transferId, budget.invocationId, { hashProgress });
+        },
+        shouldPause: () => budget.remainingMs() < this.deps.settings.safetyMarginMs,
+      });
+      if (hashed.done) return hashed.sha256;
+      log.info('time budget spent while hashing the sent object; a continuation carries on', {
+        hashedBytes: hashed.progress.bytes,
+        bytes: record.size,
+      });
+      return 'paused';
+    } catch (error) {
+      // MESH has every chunk: an object deleted or replaced since, or reads failing to the last attempt, cost the
+      // event its SHA-256, never the transfer its acceptance.
+      const gone = OBJECT_GONE.has((error as { name?: string }).name ?? '');
+      if (!gone && budget.receiveCount < this.deps.settings.maxAttempts) throw error;
+      log.warn('the sent object could not be read again; accepted without its SHA-256', errorFields(error));
+      return undefined;
+    }
   }
 
   private async markAccepted(
@@ -323,6 +377,7 @@ export class OutboundSender {
     const done = await this.changeStatus(record, budget, {
       status: 'accepted',
       sha256: sha256 ?? record.sha256,
+      hashProgress: undefined,
       acceptedAt: this.now().toISOString(),
       errorCode: undefined,
       errorText: undefined,

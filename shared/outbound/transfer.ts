@@ -1,3 +1,4 @@
+import type { HashProgress } from '../aws/resumable-sha256.js';
 import type { OutboundAddress } from './addressing.js';
 
 /** Lifecycle of one outbound object. `rejected`, `failed`, `delivered` and `undeliverable` are final. */
@@ -46,8 +47,10 @@ export interface TransferRecord extends ObjectRef {
   readonly totalChunks?: number;
   readonly chunksSent: number;
   readonly bytesSent: number;
-  /** SHA-256 (hex) of the original bytes, when the whole object was read in one go. */
+  /** SHA-256 (hex) of the original bytes: read while sending, or afterwards when the send was resumed. */
   readonly sha256?: string;
+  /** How far that SHA-256 read afterwards has got, when it takes more than one invocation. */
+  readonly hashProgress?: HashProgress;
   /** Set just before the first POST: if the message id is missing later, the POST's outcome is unknown. */
   readonly postStartedAt?: string;
   readonly attempts: number;

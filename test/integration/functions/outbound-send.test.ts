@@ -113,18 +113,34 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     assert.equal(stats.counters.chunksUploaded, 4);
   });
 
-  test('spreads a send over several invocations when the time budget is tiny', async () => {
+  test('spreads a send over several invocations when the time budget is tiny, its SHA-256 too', async () => {
     const payload = randomBytes(4 * 1024 * 1024);
-    await h.putObject('outbound/X26ABC1/long.bin', payload, ADDRESS);
-    const handoversBefore = h.logs.filter((l) => l.message.startsWith('time budget spent')).length;
+    const put = await h.putObject('outbound/X26ABC1/long.bin', payload, ADDRESS);
+    const count = (text: string) => h.logs.filter((l) => l.message.includes(text)).length;
+    const before = { send: count('handed over to a continuation'), hash: count('while hashing') };
 
-    await run({ SAFETY_MARGIN_MS: '59990' }, 60_000);
+    await run({ SAFETY_MARGIN_MS: '59990', HASH_CHECKPOINT_BYTES: String(1024 * 1024) }, 60_000);
 
     const [message] = await inbox();
     assert.equal(sha256(message!.body), sha256(payload));
-    const handovers =
-      h.logs.filter((l) => l.message.startsWith('time budget spent')).length - handoversBefore;
-    assert.equal(handovers, 3);
+    // Four 1 MiB chunks, handed over after each of the first three; then the SHA-256 of the object, read again
+    // with a checkpoint every 1 MiB, handed over at 1, 2 and 3 MiB.
+    assert.equal(count('handed over to a continuation') - before.send, 3);
+    assert.equal(count('while hashing') - before.hash, 3);
+    const transferId = transferIdFor({
+      bucket: h.outboundBucket,
+      key: 'outbound/X26ABC1/long.bin',
+      size: payload.length,
+      ...put,
+    });
+    const record = await h.transfers.get(transferId);
+    assert.equal(record?.status, 'accepted');
+    assert.equal(record?.sha256, sha256(payload));
+    assert.equal(record?.hashProgress, undefined);
+    const accepted = (await h.takeMessages<OutboundStatusEventV1>(h.statusQueue)).find(
+      (e) => e.transferId === transferId && e.status === 'accepted',
+    );
+    assert.equal(accepted?.sha256, sha256(payload));
   });
 
   test('sends one MESH message for duplicate S3 events', async () => {

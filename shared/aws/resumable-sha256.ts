@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { createSHA256 } from 'hash-wasm';
-import { quoteETag } from '../aws/s3-byte-source.js';
+import { quoteETag } from './s3-byte-source.js';
 
 /** How far the SHA-256 of a stored object has got: the hash's saved state after its first `bytes` bytes. */
 export interface HashProgress {

@@ -8,7 +8,7 @@ import {
   resumableSha256,
   type HashProgress,
   type StoredObject,
-} from '../../../../shared/inbound/resumable-sha256.js';
+} from '../../../../shared/aws/resumable-sha256.js';
 
 const MiB = 1024 * 1024;
 
