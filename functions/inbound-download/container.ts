@@ -1,4 +1,8 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DEFAULT_HASH_CHECKPOINT_BYTES,
+  MIN_HASH_CHECKPOINT_BYTES,
+} from '../../shared/aws/resumable-sha256.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { SqsEventPublisher } from '../../shared/events/publisher.js';
 import { downloadTaskBody } from '../../shared/inbound/download-task.js';
@@ -32,8 +36,9 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   });
   const maxDecodedChunkBytes = read.integer('MAX_DECODED_CHUNK_BYTES', 1024 ** 3, { min: 1 });
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
-  // A quarter of a GiB is a second or two of hashing: about what a resumed hash repeats after a crash.
-  const hashCheckpointBytes = read.integer('HASH_CHECKPOINT_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024 });
+  const hashCheckpointBytes = read.integer('HASH_CHECKPOINT_BYTES', DEFAULT_HASH_CHECKPOINT_BYTES, {
+    min: MIN_HASH_CHECKPOINT_BYTES,
+  });
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.download.maxReceiveCount, { min: 1 });
   read.done();

@@ -1,4 +1,8 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DEFAULT_HASH_CHECKPOINT_BYTES,
+  MIN_HASH_CHECKPOINT_BYTES,
+} from '../../shared/aws/resumable-sha256.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { SqsEventPublisher } from '../../shared/events/publisher.js';
 import { DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES } from '../../shared/mesh/index.js';
@@ -20,7 +24,9 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const maxBytes = read.integer('MAX_BYTES', 20_000_000_000, { min: 1, max: MAX_MESSAGE_BYTES });
   const allowSmallChunks = read.boolean('ALLOW_SMALL_CHUNKS', false);
   const safetyMarginMs = read.integer('SAFETY_MARGIN_MS', 60_000, { min: 0 });
-  const hashCheckpointBytes = read.integer('HASH_CHECKPOINT_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024 });
+  const hashCheckpointBytes = read.integer('HASH_CHECKPOINT_BYTES', DEFAULT_HASH_CHECKPOINT_BYTES, {
+    min: MIN_HASH_CHECKPOINT_BYTES,
+  });
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const firstTrackingDelayMs = read.integer('TRACKING_FIRST_DELAY_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.send.maxReceiveCount, { min: 1 });

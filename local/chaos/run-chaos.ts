@@ -117,7 +117,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             'listInbox',
           ]),
       },
-      env: { CHUNK_BYTES: String(chunkBytes), ALLOW_SMALL_CHUNKS: 'true', PART_BYTES: String(5 * MIB) },
+      env: {
+        CHUNK_BYTES: String(chunkBytes),
+        ALLOW_SMALL_CHUNKS: 'true',
+        PART_BYTES: String(5 * MIB),
+        // Small enough that resumed sends and downloads checkpoint their SHA-256 too, under the same faults.
+        HASH_CHECKPOINT_BYTES: String(8 * MIB),
+      },
       chaos: {
         duplicateNotification: () => faultRandom() < 0.1 && (tally.add('duplicate-s3-notification'), true),
         skipDelete: () => faultRandom() < options.faultRate * 0.3 && (tally.add('sqs-redelivery'), true),

@@ -1,23 +1,19 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
-import { createSHA256 } from 'hash-wasm';
-import { quoteETag } from './s3-byte-source.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createSHA256, type IHasher } from 'hash-wasm';
+import { s3ByteSource, type S3ObjectVersion } from './s3-byte-source.js';
+
+/** A quarter of a GiB is a second or two of hashing: about what a resumed hash repeats after a crash. */
+export const DEFAULT_HASH_CHECKPOINT_BYTES = 256 * 1024 * 1024;
+/** Smaller checkpoints would be mostly DynamoDB writes. */
+export const MIN_HASH_CHECKPOINT_BYTES = 1024 * 1024;
 
 /** How far the SHA-256 of a stored object has got: the hash's saved state after its first `bytes` bytes. */
 export interface HashProgress {
   /** The object version (or ETag) hashed, so progress is never carried over to other bytes. */
-  readonly of: string;
+  readonly version: string;
   readonly bytes: number;
   /** hash-wasm's saved state, base64. */
   readonly state: string;
-}
-
-export interface StoredObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly versionId?: string;
-  readonly eTag?: string;
-  readonly size: number;
 }
 
 export interface ResumableHashOptions {
@@ -28,6 +24,10 @@ export interface ResumableHashOptions {
   readonly onCheckpoint: (progress: HashProgress) => Promise<void>;
   /** Asked after each checkpoint: true hands the rest to the next invocation. */
   readonly shouldPause: () => boolean;
+  /** Ends the read when the invocation's time is up. */
+  readonly signal?: AbortSignal;
+  /** Told when saved progress cannot be used and the hash starts again from the first byte. */
+  readonly onRestart?: (reason: string) => void;
 }
 
 export type ResumableHashResult =
@@ -35,45 +35,32 @@ export type ResumableHashResult =
   | { readonly done: false; readonly progress: HashProgress };
 
 /**
- * The SHA-256 of a stored object, hashed in as many invocations as it takes. A download that is split across
- * invocations cannot carry Node's hash over (crypto cannot export a hash's state), so it hashes the object once it
- * is stored; for the largest MESH messages (100 GB) that is more than one invocation can read. hash-wasm can save
+ * The SHA-256 of an S3 object, hashed in as many invocations as it takes. A send or download split across
+ * invocations cannot carry Node's hash over (crypto cannot export a hash's state), so it reads the object again
+ * afterwards; for the largest MESH messages (100 GB) that is more than one invocation can read. hash-wasm can save
  * and load its state (116 bytes), at about a quarter of Node's speed, so it is used only here and not while
  * streaming.
  */
 export async function resumableSha256(
   s3: S3Client,
-  object: StoredObject,
+  object: S3ObjectVersion,
   options: ResumableHashOptions,
 ): Promise<ResumableHashResult> {
-  const of = object.versionId ?? object.eTag ?? `size:${object.size}`;
+  // Without a version id or an ETag nothing says the bytes are the same ones, so progress is never reused.
+  const version = object.versionId ?? object.eTag;
   const hasher = await createSHA256();
-  hasher.init();
-  let bytes = 0;
-  if (options.from && options.from.of === of && options.from.bytes <= object.size) {
-    hasher.load(Buffer.from(options.from.state, 'base64'));
-    bytes = options.from.bytes;
-  }
+  let bytes = resume(hasher, version, object.size, options);
   if (bytes < object.size) {
-    const { Body } = await s3.send(
-      new GetObjectCommand({
-        Bucket: object.bucket,
-        Key: object.key,
-        VersionId: object.versionId,
-        IfMatch: object.versionId ? undefined : quoteETag(object.eTag),
-        Range: bytes > 0 ? `bytes=${bytes}-` : undefined,
-      }),
-    );
-    const body = Body as Readable;
+    const body = await s3ByteSource(s3, object, options.signal).read(bytes, object.size);
     let sinceCheckpoint = 0;
     try {
-      for await (const piece of body) {
-        hasher.update(piece as Buffer);
-        bytes += (piece as Buffer).length;
-        sinceCheckpoint += (piece as Buffer).length;
-        if (sinceCheckpoint >= options.checkpointBytes && bytes < object.size) {
+      for await (const piece of body as AsyncIterable<Buffer>) {
+        hasher.update(piece);
+        bytes += piece.length;
+        sinceCheckpoint += piece.length;
+        if (version && sinceCheckpoint >= options.checkpointBytes && bytes < object.size) {
           sinceCheckpoint = 0;
-          const progress = { of, bytes, state: Buffer.from(hasher.save()).toString('base64') };
+          const progress = { version, bytes, state: Buffer.from(hasher.save()).toString('base64') };
           await options.onCheckpoint(progress);
           if (options.shouldPause()) return { done: false, progress };
         }
@@ -86,4 +73,29 @@ export async function resumableSha256(
     throw new Error(`read ${bytes} bytes of ${object.key}, which holds ${object.size}`);
   }
   return { done: true, sha256: hasher.digest('hex') };
+}
+
+/** Loads saved progress when it is for these bytes and this build of hash-wasm; returns where to read from. */
+function resume(
+  hasher: IHasher,
+  version: string | undefined,
+  size: number,
+  options: ResumableHashOptions,
+): number {
+  hasher.init();
+  const from = options.from;
+  if (!from) return 0;
+  if (from.version !== version || from.bytes > size) {
+    options.onRestart?.('the saved progress is for other bytes');
+    return 0;
+  }
+  try {
+    hasher.load(Buffer.from(from.state, 'base64'));
+    return from.bytes;
+  } catch (error) {
+    // A state saved by another hash-wasm build (after an upgrade) cannot be loaded; hashing again is always safe.
+    hasher.init();
+    options.onRestart?.(`the saved state cannot be loaded: ${(error as Error).message}`);
+    return 0;
+  }
 }

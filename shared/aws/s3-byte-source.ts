@@ -12,8 +12,11 @@ export interface S3ObjectVersion {
   readonly eTag?: string;
 }
 
-/** Ranged GETs over one object version: each chunk is read on its own, so memory never holds the object. */
-export function s3ByteSource(s3: S3Client, object: S3ObjectVersion): ByteSource {
+/**
+ * Ranged GETs over one object version: each chunk is read on its own, so memory never holds the object. `signal`
+ * ends a read that outlives the invocation.
+ */
+export function s3ByteSource(s3: S3Client, object: S3ObjectVersion, signal?: AbortSignal): ByteSource {
   return {
     size: object.size,
     read: async (start, end) => {
@@ -25,6 +28,7 @@ export function s3ByteSource(s3: S3Client, object: S3ObjectVersion): ByteSource 
           IfMatch: object.versionId ? undefined : quoteETag(object.eTag),
           Range: `bytes=${start}-${end - 1}`,
         }),
+        { abortSignal: signal },
       );
       if (!(Body instanceof Readable)) throw new Error('S3 returned a body that is not a Node stream');
       return Body;

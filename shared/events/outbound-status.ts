@@ -24,6 +24,11 @@ export interface OutboundStatusEventV1 {
   readonly size: number;
   readonly chunksSent: number;
   readonly totalChunks?: number;
+  /**
+   * SHA-256 (hex) of the original object, once the transfer is accepted. Absent before that, and when a send split
+   * across invocations could not read its object again for it (deleted, replaced, or unreadable to the last
+   * attempt).
+   */
   readonly sha256?: string;
   /** Present for `rejected`, `failed`, `stalled` and `undeliverable`: MESH's code when it gave one, and why. */
   readonly error?: { readonly code?: string; readonly text: string };

@@ -7,6 +7,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
+import { resumableSha256 } from '../aws/resumable-sha256.js';
+import type { S3ObjectVersion } from '../aws/s3-byte-source.js';
 import { inboundEvent } from '../events/inbound.js';
 import { publishPendingEvents } from '../events/pending.js';
 import type { EventPublisher } from '../events/publisher.js';
@@ -28,7 +30,6 @@ import { sha256FromChecksum } from './checksum.js';
 import type { DownloadTask } from './download-task.js';
 import type { InboundRecord } from './inbound-record.js';
 import { MultipartWriter } from './multipart-writer.js';
-import { resumableSha256, type StoredObject } from '../aws/resumable-sha256.js';
 import { objectMetadata } from './object-metadata.js';
 import { safeFileName, safeSegment } from './safe-names.js';
 
@@ -335,12 +336,13 @@ export class MessageDownloader {
     const head = await s3.send(new HeadObjectCommand({ ...target, VersionId: versionId }));
     let sha256 = streamedSha;
     if (sha256 === undefined) {
+      if (head.ContentLength === undefined) throw new Error(`S3 gave no size for ${target.Key}`);
       const stored = {
         bucket: target.Bucket,
         key: target.Key,
         versionId,
         eTag: head.ETag,
-        size: head.ContentLength ?? 0,
+        size: head.ContentLength,
       };
       const hashed = await this.hashStoredObject(record, stored, budget);
       if (!hashed.done) return 'paused';
@@ -370,8 +372,9 @@ export class MessageDownloader {
   }
 
   /** The SHA-256 of a resumed download, read back from S3; it too hands over to a continuation when time runs out. */
-  private async hashStoredObject(record: InboundRecord, object: StoredObject, budget: DownloadBudget) {
+  private async hashStoredObject(record: InboundRecord, object: S3ObjectVersion, budget: DownloadBudget) {
     const { inbound, settings, log } = this.deps;
+    const keys = { mailbox: record.mailboxId, messageId: record.messageId };
     const hashed = await resumableSha256(this.deps.s3, object, {
       checkpointBytes: settings.hashCheckpointBytes,
       from: record.hashProgress,
@@ -379,11 +382,13 @@ export class MessageDownloader {
         await inbound.update(this.idOf(record), budget.invocationId, { hashProgress });
       },
       shouldPause: () => budget.remainingMs() < settings.safetyMarginMs,
+      signal: invocationDeadline(budget),
+      onRestart: (reason) =>
+        log.warn('hashing the stored message again from its first byte', { ...keys, reason }),
     });
     if (!hashed.done) {
       log.info('time budget spent while hashing the stored message; a continuation carries on', {
-        mailbox: record.mailboxId,
-        messageId: record.messageId,
+        ...keys,
         hashedBytes: hashed.progress.bytes,
         size: object.size,
       });
@@ -522,6 +527,7 @@ export class MessageDownloader {
           parts: undefined,
           nextChunk: undefined,
           skipBytes: undefined,
+          hashProgress: undefined,
         });
       }
     } else {
@@ -534,6 +540,7 @@ export class MessageDownloader {
         parts: undefined,
         nextChunk: undefined,
         skipBytes: undefined,
+        hashProgress: undefined,
       });
     }
     await this.deps.inbound.update(id, budget.invocationId, changes).catch(() => undefined);

@@ -95,9 +95,6 @@ export function transferIdFor(object: ObjectRef): string {
     .slice(0, 32);
 }
 
-/** S3's answers when an object was deleted or replaced (a read pinned by version or ETag). */
-const OBJECT_GONE = new Set(['NoSuchKey', 'NoSuchVersion', 'NotFound', 'PreconditionFailed']);
-
 /**
  * Moves one outbound transfer as far as this invocation's time allows: validate, send chunk by chunk with a
  * checkpoint after each, and hand the rest to a continuation message. Safe to run for the same object any number
@@ -330,19 +327,26 @@ export class OutboundSender {
     budget: InvocationBudget,
     streamedSha: string | undefined,
   ): Promise<SendOutcome> {
-    const sha256 = streamedSha ?? record.sha256 ?? (await this.hashOriginal(record, budget));
-    if (sha256 === 'paused') {
+    if (streamedSha !== undefined || record.sha256 !== undefined) {
+      return this.markAccepted(record, budget, streamedSha);
+    }
+    const hashed = await this.hashOriginal(record, budget);
+    if (!hashed.done) {
       await this.deps.transfers.releaseLease(record.transferId, budget.invocationId);
       await this.deps.enqueueContinuation(record.transferId);
       return 'paused';
     }
-    return this.markAccepted(record, budget, sha256);
+    return this.markAccepted(record, budget, hashed.sha256);
   }
 
+  /**
+   * MESH has every chunk, so reading the object again may cost the event its SHA-256 but never the transfer its
+   * acceptance: an object deleted or replaced since, or reads still failing on the last attempt, give no digest.
+   */
   private async hashOriginal(
     record: TransferRecord,
     budget: InvocationBudget,
-  ): Promise<string | 'paused' | undefined> {
+  ): Promise<{ done: true; sha256?: string } | { done: false }> {
     const log = this.withKeys(keysOf(record));
     try {
       const hashed = await resumableSha256(this.deps.s3, record, {
@@ -352,20 +356,21 @@ export class OutboundSender {
           await this.deps.transfers.update(record.transferId, budget.invocationId, { hashProgress });
         },
         shouldPause: () => budget.remainingMs() < this.deps.settings.safetyMarginMs,
+        signal: invocationDeadline(budget),
+        onRestart: (reason) => log.warn('hashing the sent object again from its first byte', { reason }),
       });
-      if (hashed.done) return hashed.sha256;
+      if (hashed.done) return hashed;
       log.info('time budget spent while hashing the sent object; a continuation carries on', {
         hashedBytes: hashed.progress.bytes,
         bytes: record.size,
       });
-      return 'paused';
+      return { done: false };
     } catch (error) {
-      // MESH has every chunk: an object deleted or replaced since, or reads failing to the last attempt, cost the
-      // event its SHA-256, never the transfer its acceptance.
-      const gone = OBJECT_GONE.has((error as { name?: string }).name ?? '');
-      if (!gone && budget.receiveCount < this.deps.settings.maxAttempts) throw error;
+      if (error instanceof LeaseLostError) throw error;
+      const lastAttempt = budget.receiveCount >= this.deps.settings.maxAttempts;
+      if (!objectGone(error) && !isClientError(error) && !lastAttempt) throw error;
       log.warn('the sent object could not be read again; accepted without its SHA-256', errorFields(error));
-      return undefined;
+      return { done: true };
     }
   }
 
@@ -524,17 +529,34 @@ function finalFailure(
     return { status: 'failed', code: error.code, text: error.description ?? error.message };
   }
   if (error instanceof RecoveryError) return { status: 'failed', text: error.message };
-  const name = (error as { name?: string }).name;
-  if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion') {
+  const gone = objectGone(error);
+  if (gone === 'deleted')
     return { status: 'failed', text: 'the S3 object was deleted before it could be sent' };
-  }
-  if (
-    name === 'PreconditionFailed' ||
-    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412
-  ) {
+  if (gone === 'replaced') {
     return { status: 'failed', text: 'the S3 object was replaced while it was being sent; upload it again' };
   }
   return undefined;
+}
+
+/** Whether S3's answer says the object version read is gone (deleted, or replaced under a pinned ETag). */
+function objectGone(error: unknown): 'deleted' | 'replaced' | undefined {
+  const name = (error as { name?: string }).name;
+  if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion') return 'deleted';
+  if (name === 'PreconditionFailed' || httpStatusOf(error) === 412) return 'replaced';
+  return undefined;
+}
+
+/**
+ * S3 refused the read itself (a 403 for a version deleted from under a role without ListBucket, 404, 412): trying
+ * again will not change its answer.
+ */
+function isClientError(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
 function describe(error: unknown): string {

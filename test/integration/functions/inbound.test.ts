@@ -183,6 +183,11 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     assert.ok(handedOver('download handed over') - before.download >= 1);
     // 12 MiB hashed with a checkpoint every 4 MiB and no time to spare: handed over at 4 and 8 MiB.
     assert.equal(handedOver('while hashing') - before.hash, 2);
+    const record = await new InboundStore(h.clients.dynamo, h.tableName).get(
+      InboundStore.idOf('X26ABC2', event!.messageId),
+    );
+    assert.equal(record?.status, 'acknowledged');
+    assert.equal(record?.hashProgress, undefined);
     assert.equal(sent.status, 'complete');
   });
 

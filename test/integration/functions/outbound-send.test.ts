@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { buffer } from 'node:stream/consumers';
@@ -141,6 +142,35 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
       (e) => e.transferId === transferId && e.status === 'accepted',
     );
     assert.equal(accepted?.sha256, sha256(payload));
+  });
+
+  test('accepts a split send whose object is deleted while it is being hashed again, without a SHA-256', async () => {
+    const key = 'outbound/X26ABC1/deleted-later.bin';
+    const payload = randomBytes(3 * 1024 * 1024);
+    const put = await h.putObject(key, payload, ADDRESS);
+    const transferId = transferIdFor({ bucket: h.outboundBucket, key, size: payload.length, ...put });
+    const fn = sendFunction({ SAFETY_MARGIN_MS: '59990', HASH_CHECKPOINT_BYTES: String(1024 * 1024) });
+    let deleted = false;
+    const handler: typeof fn.handler = async (event, context) => {
+      const result = await fn.handler(event, context);
+      // Once the hash has saved progress, the user deletes the file: the next read of it fails.
+      if (!deleted && (await h.transfers.get(transferId))?.hashProgress) {
+        await h.clients.s3.send(new DeleteObjectCommand({ Bucket: h.outboundBucket, Key: key }));
+        deleted = true;
+      }
+      return result;
+    };
+
+    await h.drain(h.eventSource(h.sendQueue, handler, { timeoutMs: 60_000 }), h.sendQueue);
+    await fn.close();
+
+    assert.ok(deleted, 'the hash never saved progress, so the object was never deleted mid-hash');
+    const record = await h.transfers.get(transferId);
+    assert.equal(record?.status, 'accepted');
+    assert.equal(record?.sha256, undefined);
+    assert.equal(record?.hashProgress, undefined);
+    const [message] = await inbox();
+    assert.equal(sha256(message!.body), sha256(payload));
   });
 
   test('sends one MESH message for duplicate S3 events', async () => {

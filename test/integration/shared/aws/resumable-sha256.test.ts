@@ -4,11 +4,8 @@ import { after, before, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createBucket, startLocalAws, type LocalAws } from '../../../../local/aws/index.js';
 import { createAwsClients, type AwsClients } from '../../../../shared/aws/clients.js';
-import {
-  resumableSha256,
-  type HashProgress,
-  type StoredObject,
-} from '../../../../shared/aws/resumable-sha256.js';
+import { resumableSha256, type HashProgress } from '../../../../shared/aws/resumable-sha256.js';
+import type { S3ObjectVersion } from '../../../../shared/aws/s3-byte-source.js';
 
 const MiB = 1024 * 1024;
 
@@ -27,7 +24,7 @@ after(async () => {
   await aws.close();
 });
 
-async function store(key: string, body: Buffer): Promise<StoredObject> {
+async function store(key: string, body: Buffer): Promise<S3ObjectVersion> {
   const put = await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   return { bucket, key, eTag: put.ETag, size: body.length };
 }
@@ -35,7 +32,7 @@ async function store(key: string, body: Buffer): Promise<StoredObject> {
 const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex');
 
 /** Hashes `object` handing over after every checkpoint, as a run of short invocations would; returns all it saw. */
-async function hashInShortInvocations(object: StoredObject, checkpointBytes: number, from?: HashProgress) {
+async function hashInShortInvocations(object: S3ObjectVersion, checkpointBytes: number, from?: HashProgress) {
   const checkpoints: HashProgress[] = [];
   let progress = from;
   for (let invocation = 1; invocation <= 100; invocation++) {
@@ -93,7 +90,8 @@ test('progress saved for other bytes is not carried over', async () => {
 });
 
 test('an empty object hashes without reading anything', async () => {
-  const object = await store('empty.bin', Buffer.alloc(0));
+  // No such key: any read would fail.
+  const object = { bucket, key: 'never-stored.bin', eTag: '"0"', size: 0 };
 
   const result = await resumableSha256(clients.s3, object, {
     checkpointBytes: MiB,
@@ -102,4 +100,23 @@ test('an empty object hashes without reading anything', async () => {
   });
 
   assert.deepEqual(result, { done: true, sha256: sha256(Buffer.alloc(0)) });
+});
+
+test('a saved state that cannot be loaded (another hash-wasm build) starts the hash again, and says so', async () => {
+  const body = randomBytes(2 * MiB + 5);
+  const object = await store('unloadable.bin', body);
+  const { checkpoints } = await hashInShortInvocations(object, MiB);
+  const restarts: string[] = [];
+
+  const result = await resumableSha256(clients.s3, object, {
+    checkpointBytes: 4 * MiB,
+    from: { ...checkpoints[0]!, state: Buffer.from('not a hash-wasm state').toString('base64') },
+    onCheckpoint: async () => undefined,
+    shouldPause: () => false,
+    onRestart: (reason) => restarts.push(reason),
+  });
+
+  assert.deepEqual(result, { done: true, sha256: sha256(body) });
+  assert.equal(restarts.length, 1);
+  assert.match(restarts[0]!, /cannot be loaded/);
 });
