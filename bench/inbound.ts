@@ -7,17 +7,11 @@ import { generatedByteSource } from './support/generated-bytes.js';
 import { measure } from './support/measure.js';
 import { sha256OfObject } from './support/payload.js';
 import { MIB, progress, sizeLabel, type Measurement, type ScenarioResult } from './support/report.js';
-import { runFunctionScenario, type SizeRun } from './support/scenario.js';
+import { runFunctionScenario, type FunctionScenarioOptions, type SizeRun } from './support/scenario.js';
 import { RECIPIENT, SENDER, WORKFLOW, takeEvents, type Stage } from './support/stage.js';
 
 /** The download function's default S3 part size (PART_BYTES), which the run leaves as it is. */
 const PART_BYTES = 16 * MIB;
-
-export interface InboundOptions {
-  readonly sizes: readonly number[];
-  /** Read every stored object back from S3 and compare its SHA-256 (outside the timed part). */
-  readonly verify: boolean;
-}
 
 /**
  * Inbound: a message waiting in the local MESH server goes into the S3 emulator through the download function
@@ -26,13 +20,13 @@ export interface InboundOptions {
  * messages are sent beforehand with the chunked sender in the default chunk size (20 MiB), uncompressed: the
  * function collects (and acknowledges) one, the baselines read the other.
  */
-export function runInbound(options: InboundOptions): Promise<ScenarioResult> {
+export function runInbound(options: FunctionScenarioOptions): Promise<ScenarioResult> {
   return runFunctionScenario('inbound', options.sizes, inboundDataBytes(options.sizes), (stage, size) =>
     runSize(stage, size, options),
   );
 }
 
-async function runSize(stage: Stage, size: number, options: InboundOptions): Promise<SizeRun> {
+async function runSize(stage: Stage, size: number, options: FunctionScenarioOptions): Promise<SizeRun> {
   const label = sizeLabel(size).replace(' ', '');
   progress(`inbound ${label}: sending two identical messages to ${RECIPIENT}'s inbox`);
   const forFunction = await sendMessage(stage, size, `bench-${label}.dat`);

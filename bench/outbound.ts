@@ -4,14 +4,8 @@ import { ENV, FUNCTIONS } from '../shared/wiring/pipeline.js';
 import { measure } from './support/measure.js';
 import { generatedSha256, sha256OfMeshMessage, uploadGenerated } from './support/payload.js';
 import { progress, sizeLabel, type Measurement, type ScenarioResult } from './support/report.js';
-import { runFunctionScenario, type SizeRun } from './support/scenario.js';
+import { runFunctionScenario, type FunctionScenarioOptions, type SizeRun } from './support/scenario.js';
 import { RECIPIENT, SENDER, WORKFLOW, takeEvents, type Stage } from './support/stage.js';
-
-export interface OutboundOptions {
-  readonly sizes: readonly number[];
-  /** Read every message back from MESH and compare its SHA-256 (outside the timed part). */
-  readonly verify: boolean;
-}
 
 /**
  * Outbound: an object in the S3 emulator goes to the local MESH server through the send function (S3 event, send
@@ -19,13 +13,13 @@ export interface OutboundOptions {
  * same server, chunk for chunk, once before and once after the function. The function keeps its deployed settings
  * but for COMPRESS=false, which gives the ratio; a run with COMPRESS=true (the default) is reported beside it.
  */
-export function runOutbound(options: OutboundOptions): Promise<ScenarioResult> {
+export function runOutbound(options: FunctionScenarioOptions): Promise<ScenarioResult> {
   return runFunctionScenario('outbound', options.sizes, outboundDataBytes(options.sizes), (stage, size) =>
     runSize(stage, size, options),
   );
 }
 
-async function runSize(stage: Stage, size: number, options: OutboundOptions): Promise<SizeRun> {
+async function runSize(stage: Stage, size: number, options: FunctionScenarioOptions): Promise<SizeRun> {
   const label = sizeLabel(size).replace(' ', '');
   const expected = generatedSha256(size);
   const before = await rawPost(stage, size, `${label}: baseline, raw POST of the same bytes`, 'before');

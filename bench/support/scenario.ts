@@ -11,6 +11,13 @@ import {
 } from './report.js';
 import { startStage, type Stage } from './stage.js';
 
+export interface FunctionScenarioOptions {
+  /** Payload sizes, smallest first; the JSON line is for the last. */
+  readonly sizes: readonly number[];
+  /** Read every payload back where it landed and compare its SHA-256 (outside the timed part). */
+  readonly verify: boolean;
+}
+
 /** What one payload size of a function scenario measured. */
 export interface SizeRun {
   /** Baseline runs just before and just after the function's; their mean is the baseline. */

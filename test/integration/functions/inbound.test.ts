@@ -5,18 +5,18 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { buffer } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { createDownloadFunction } from '../../../functions/inbound-download/container.js';
 import { createPollFunction } from '../../../functions/inbound-poll/container.js';
 import { createSendFunction } from '../../../functions/outbound-send/container.js';
 import { createTrackerFunction } from '../../../functions/delivery-tracker/container.js';
 import type { InboundEventV1 } from '../../../shared/events/inbound.js';
 import type { OutboundStatusEventV1 } from '../../../shared/events/outbound-status.js';
-import { bufferByteSource, sendChunked, type MeshClient } from '../../../shared/mesh/index.js';
+import { bufferByteSource, sendChunked } from '../../../shared/mesh/index.js';
 import { InboundStore } from '../../../shared/state/inbound-store.js';
 import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
-import { CrashInjector, type CrashPlan } from '../../../local/faults/crash-injector.js';
+import { CrashInjector } from '../../../local/faults/crash-injector.js';
 import { createLambdaContext } from '../../../local/runtime/lambda-context.js';
+import { crashingHandler, crashingMeshClient, type Crashes } from '../../harness/crashes.js';
 import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -53,24 +53,14 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     return result;
   }
 
-  function downloader(
-    crash?: { injector: CrashInjector; plan: () => CrashPlan },
-    extra: Record<string, string> = {},
-  ) {
+  function downloader(crashes?: Crashes, extra: Record<string, string> = {}) {
     const fn = createDownloadFunction(env(extra), {
       clients: h.clients,
       log: h.log,
       metrics: h.metrics,
-      wrapMeshClient: crash
-        ? (client: MeshClient) =>
-            crash.injector.instrumentObject(client, 'mesh', ['getMetadata', 'downloadChunk', 'acknowledge'])
-        : undefined,
+      wrapMeshClient: crashingMeshClient(crashes, ['getMetadata', 'downloadChunk', 'acknowledge']),
     });
-    const handler = crash
-      ? (event: SQSEvent, context: Context) =>
-          crash.injector.run(crash.plan(), () => fn.handler(event, context))
-      : fn.handler;
-    return { handler, close: fn.close };
+    return { handler: crashingHandler(crashes, fn.handler), close: fn.close };
   }
 
   async function downloadAll(timeoutMs = 30_000, extra: Record<string, string> = {}) {

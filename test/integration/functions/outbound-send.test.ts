@@ -5,12 +5,11 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { buffer } from 'node:stream/consumers';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { createSendFunction } from '../../../functions/outbound-send/container.js';
 import type { OutboundStatusEventV1 } from '../../../shared/events/outbound-status.js';
 import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
-import type { MeshClient } from '../../../shared/mesh/index.js';
-import { CrashInjector, type CrashPlan } from '../../../local/faults/crash-injector.js';
+import { CrashInjector } from '../../../local/faults/crash-injector.js';
+import { crashingHandler, crashingMeshClient, type Crashes } from '../../harness/crashes.js';
 import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -29,24 +28,19 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     await h.takeMessages(h.statusQueue);
   });
 
-  function sendFunction(
-    env: Record<string, string> = {},
-    crash?: { injector: CrashInjector; plan: () => CrashPlan },
-  ) {
+  function sendFunction(env: Record<string, string> = {}, crashes?: Crashes) {
     const fn = createSendFunction(h.env({ CHUNK_BYTES: String(1024 * 1024), ...env }), {
       clients: h.clients,
       log: h.log,
       metrics: h.metrics,
-      wrapMeshClient: crash
-        ? (client: MeshClient) =>
-            crash.injector.instrumentObject(client, 'mesh', ['sendMessage', 'uploadChunk', 'findByLocalId'])
-        : undefined,
+      wrapMeshClient: crashingMeshClient(crashes, ['sendMessage', 'uploadChunk', 'findByLocalId']),
     });
-    const handler = crash
-      ? (event: SQSEvent, context: Context) =>
-          crash.injector.run(crash.plan(), () => fn.handler(event, context))
-      : fn.handler;
-    return { ...fn, handler };
+    return { ...fn, handler: crashingHandler(crashes, fn.handler) };
+  }
+
+  /** The transfer an object put with h.putObject becomes. */
+  function transferOf(key: string, size: number, put: { eTag?: string; versionId?: string }): string {
+    return transferIdFor({ bucket: h.outboundBucket, key, size, ...put });
   }
 
   async function inbox(mailbox = 'X26ABC2'): Promise<{ id: string; body: Buffer; localId?: string }[]> {
@@ -76,12 +70,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     assert.ok(message);
     assert.equal(others.length, 0);
     assert.deepEqual(message.body, payload);
-    const transferId = transferIdFor({
-      bucket: h.outboundBucket,
-      key: 'outbound/X26ABC1/results/batch-1.csv',
-      size: payload.length,
-      ...put,
-    });
+    const transferId = transferOf('outbound/X26ABC1/results/batch-1.csv', payload.length, put);
     const record = await h.transfers.get(transferId);
     assert.equal(record?.status, 'accepted');
     assert.equal(record?.messageId, message.id);
@@ -128,12 +117,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     // with a checkpoint every 1 MiB, handed over at 1, 2 and 3 MiB.
     assert.equal(count('handed over to a continuation') - before.send, 3);
     assert.equal(count('while hashing') - before.hash, 3);
-    const transferId = transferIdFor({
-      bucket: h.outboundBucket,
-      key: 'outbound/X26ABC1/long.bin',
-      size: payload.length,
-      ...put,
-    });
+    const transferId = transferOf('outbound/X26ABC1/long.bin', payload.length, put);
     const record = await h.transfers.get(transferId);
     assert.equal(record?.status, 'accepted');
     assert.equal(record?.sha256, sha256(payload));
@@ -148,7 +132,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     const key = 'outbound/X26ABC1/deleted-later.bin';
     const payload = randomBytes(3 * 1024 * 1024);
     const put = await h.putObject(key, payload, ADDRESS);
-    const transferId = transferIdFor({ bucket: h.outboundBucket, key, size: payload.length, ...put });
+    const transferId = transferOf(key, payload.length, put);
     const fn = sendFunction({ SAFETY_MARGIN_MS: '59990', HASH_CHECKPOINT_BYTES: String(1024 * 1024) });
     let deleted = false;
     const handler: typeof fn.handler = async (event, context) => {
@@ -263,12 +247,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
 
     await run();
 
-    const transferId = transferIdFor({
-      bucket: h.outboundBucket,
-      key: 'outbound/X26ABC1/bad.txt',
-      size: 1,
-      ...put,
-    });
+    const transferId = transferOf('outbound/X26ABC1/bad.txt', 1, put);
     const record = await h.transfers.get(transferId);
     assert.equal(record?.status, 'rejected');
     assert.match(record?.errorText ?? '', /not a MESH mailbox id/);
@@ -302,12 +281,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
       JSON.stringify({ ...JSON.parse(good.SecretString!), password: undefined }),
     );
     const put = await h.putObject('outbound/X26ABC1/stalls.txt', 'try again later', ADDRESS);
-    const transferId = transferIdFor({
-      bucket: h.outboundBucket,
-      key: 'outbound/X26ABC1/stalls.txt',
-      size: 15,
-      ...put,
-    });
+    const transferId = transferOf('outbound/X26ABC1/stalls.txt', 15, put);
 
     await run();
     const stalled = await h.transfers.get(transferId);
@@ -334,9 +308,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
 
     await run();
 
-    const record = await h.transfers.get(
-      transferIdFor({ bucket: h.outboundBucket, key: 'outbound/X26ABC1/nobody.txt', size: 1, ...put }),
-    );
+    const record = await h.transfers.get(transferOf('outbound/X26ABC1/nobody.txt', 1, put));
     assert.equal(record?.status, 'failed');
     assert.equal(record?.errorCode, '12');
   });
