@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
-import { SqsEventPublisher } from '../../shared/events/publisher.js';
+import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
 import { errorFields } from '../../shared/observability/ports.js';
 import { DeliveryOutcomes } from '../../shared/outbound/delivery-outcomes.js';
 import { DeliveryTracker, type TrackingSummary } from '../../shared/outbound/delivery-tracker.js';
@@ -12,6 +12,7 @@ export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: Functio
   const runtime = functionRuntime('delivery-tracker', env, overrides);
   const { read, clients, log, metrics } = runtime;
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
+  const relay = readRelaySettings(read);
   const maxChecksPerRun = read.integer('MAX_TRACKING_CHECKS', 100, { min: 1, max: 10_000 });
   const baseDelayMs = read.integer('TRACKING_BASE_DELAY_MS', 60_000, { min: 0 });
   read.done();
@@ -21,7 +22,7 @@ export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: Functio
     transfers,
     outcomes: new DeliveryOutcomes({
       transfers,
-      statusEvents: new SqsEventPublisher(clients.sqs, statusQueueUrl),
+      statusEvents: relayedSqsPublisher(clients.sqs, statusQueueUrl, 'transfer', relay),
       log,
       metrics,
       now: overrides.now,

@@ -4,7 +4,7 @@ import {
   MIN_HASH_CHECKPOINT_BYTES,
 } from '../../shared/aws/resumable-sha256.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
-import { SqsEventPublisher } from '../../shared/events/publisher.js';
+import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
 import { downloadTaskBody } from '../../shared/inbound/download-task.js';
 import { MessageDownloader } from '../../shared/inbound/message-downloader.js';
 import { DeliveryOutcomes } from '../../shared/outbound/delivery-outcomes.js';
@@ -26,6 +26,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const downloadQueueUrl = read.string(ENV.downloadQueueUrl);
   const inboundEventsQueueUrl = read.string(ENV.inboundEventsQueueUrl);
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
+  const relay = readRelaySettings(read);
   // At 16 MiB, MESH's largest message (100 GB) is 5,961 parts: inside S3's 10,000 and inside one DynamoDB item
   // for the checkpoint (about 7,000 parts fit; test/integration/shared/state/inbound-store.test.ts). Smaller parts
   // (tests use 5 MiB) lower the largest message that can be stored in proportion, which cold start warns about.
@@ -51,13 +52,13 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   }
 
   const transfers = new TransferStore(clients.dynamo, runtime.tableName, overrides.now);
-  const statusEvents = new SqsEventPublisher(clients.sqs, statusQueueUrl);
+  const statusEvents = relayedSqsPublisher(clients.sqs, statusQueueUrl, 'transfer', relay);
   const downloader = new MessageDownloader({
     s3: clients.s3,
     inbound: new InboundStore(clients.dynamo, runtime.tableName, overrides.now),
     transfers,
     outcomes: new DeliveryOutcomes({ transfers, statusEvents, log, metrics, now: overrides.now }),
-    inboundEvents: new SqsEventPublisher(clients.sqs, inboundEventsQueueUrl),
+    inboundEvents: relayedSqsPublisher(clients.sqs, inboundEventsQueueUrl, 'inbound', relay),
     enqueueContinuation: async (mailboxId, messageId) => {
       await clients.sqs.send(
         new SendMessageCommand({

@@ -4,7 +4,7 @@ import {
   MIN_HASH_CHECKPOINT_BYTES,
 } from '../../shared/aws/resumable-sha256.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
-import { SqsEventPublisher } from '../../shared/events/publisher.js';
+import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
 import { DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES } from '../../shared/mesh/index.js';
 import { continuationBody } from '../../shared/outbound/send-task.js';
 import { OutboundSender } from '../../shared/outbound/send-transfer.js';
@@ -18,6 +18,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const { read, clients } = runtime;
   const sendQueueUrl = read.string(ENV.sendQueueUrl);
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
+  const relay = readRelaySettings(read);
   const chunkBytes = read.integer(ENV.chunkBytes, DEFAULT_CHUNK_BYTES, { min: 1, max: 100_000_000 });
   const compress = read.boolean('COMPRESS', true);
   const compressionLevel = read.integer('COMPRESSION_LEVEL', 3, { min: 1, max: 9 });
@@ -30,6 +31,11 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const firstTrackingDelayMs = read.integer('TRACKING_FIRST_DELAY_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.send.maxReceiveCount, { min: 1 });
+  // About 15 minutes of looking for the message of an unknown first POST before sending it again.
+  const recoveryRecheckSeconds = read.integerList('RECOVERY_RECHECK_SECONDS', [30, 60, 120, 240, 480], {
+    min: 0,
+    max: 900,
+  });
   if (compress && chunkBytes > 99_000_000) {
     read.problem(
       `${ENV.chunkBytes} must be at most 99000000 with compression on (gzip can grow incompressible bytes)`,
@@ -40,10 +46,14 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const sender = new OutboundSender({
     s3: clients.s3,
     transfers: new TransferStore(clients.dynamo, runtime.tableName, overrides.now),
-    statusEvents: new SqsEventPublisher(clients.sqs, statusQueueUrl),
-    enqueueContinuation: async (transferId) => {
+    statusEvents: relayedSqsPublisher(clients.sqs, statusQueueUrl, 'transfer', relay),
+    enqueueContinuation: async (transferId, delaySeconds) => {
       await clients.sqs.send(
-        new SendMessageCommand({ QueueUrl: sendQueueUrl, MessageBody: continuationBody(transferId) }),
+        new SendMessageCommand({
+          QueueUrl: sendQueueUrl,
+          MessageBody: continuationBody(transferId),
+          DelaySeconds: delaySeconds,
+        }),
       );
     },
     meshClient: (mailboxId) => runtime.meshClient(mailboxId),
@@ -60,6 +70,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       leaseGraceMs,
       firstTrackingDelayMs,
       maxAttempts,
+      recoveryRecheckSeconds,
     },
     log: runtime.log,
     metrics: runtime.metrics,

@@ -96,6 +96,8 @@ export interface MeshServerAdmin {
   /** Expires every accepted data message whose `expiry_time` has passed by the server clock. */
   expireDue(): Promise<{ expired: string[] }>;
   setFaults(rules: FaultRule[]): Promise<void>;
+  /** Sent messages stay invisible to tracking by local id and to the outbox listing for this long after upload. */
+  setTrackingLag(ms: number): Promise<void>;
   clearFaults(): Promise<void>;
   listFaults(): Promise<FaultRuleState[]>;
   getMessage(messageId: string): Promise<AdminMessageView | undefined>;
@@ -233,6 +235,7 @@ export function createAdmin(state: ServerState): MeshServerAdmin {
       await mailroom.reset();
       faults.clear();
       stats.reset();
+      state.tracking.lagMs = config.trackingLagMs;
     },
     async resetMailbox(mailboxId) {
       const id = mailboxId.toUpperCase();
@@ -330,6 +333,10 @@ export function createAdmin(state: ServerState): MeshServerAdmin {
     },
     async setFaults(rules) {
       faults.set(rules);
+    },
+    async setTrackingLag(ms) {
+      if (!Number.isSafeInteger(ms) || ms < 0) throw new AdminRequestError(400, 'lag must be whole milliseconds');
+      state.tracking.lagMs = ms;
     },
     async clearFaults() {
       faults.clear();

@@ -56,6 +56,12 @@ export interface MeshServerOptions {
   log?: (line: MeshServerLogLine) => void;
   /** Test knobs; the defaults are MESH's own limits. */
   limits?: { maxRequestBytes?: number };
+  /**
+   * `trackingLagMs`: how long a sent message stays invisible to tracking by local id and to the outbox listing
+   * after its upload, as when the real service's tracking lags (admin `setTrackingLag` changes it at run time).
+   * @default 0
+   */
+  trackingLagMs?: number;
 }
 
 /** What the JSON config file holds. */
@@ -79,6 +85,7 @@ export interface ResolvedServerConfig {
   readonly bindCertificateToMailbox: boolean;
   readonly log?: (line: MeshServerLogLine) => void;
   readonly maxRequestBytes: number;
+  readonly trackingLagMs: number;
 }
 
 const MAILBOX_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
@@ -195,6 +202,7 @@ export function resolveServerConfig(opts: MeshServerOptions): ResolvedServerConf
     bindCertificateToMailbox: opts.bindCertificateToMailbox ?? true,
     log: opts.log,
     maxRequestBytes,
+    trackingLagMs: Math.max(0, opts.trackingLagMs ?? 0),
   };
 }
 

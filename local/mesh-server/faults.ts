@@ -14,6 +14,7 @@ export const FAULT_ENDPOINTS = [
   'send',
   'chunk',
   'tracking',
+  'outbox',
   'lookup',
   'workflowsearch',
 ] as const;

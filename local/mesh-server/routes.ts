@@ -77,6 +77,7 @@ const ROUTES: RouteSpec[] = [
   { path: mesh(':mailbox', 'inbox', ':messageId', 'status', 'acknowledged'), methods: { PUT: 'ack' } },
   { path: mesh(':mailbox', 'outbox'), methods: { POST: 'send' } },
   { path: mesh(':mailbox', 'outbox', 'tracking'), methods: { GET: 'tracking' } },
+  { path: mesh(':mailbox', 'outbox', 'rich'), methods: { GET: 'outbox' } },
   { path: mesh(':mailbox', 'outbox', 'tracking', ':localId'), methods: { GET: 'tracking' } },
   { path: mesh(':mailbox', 'outbox', ':messageId', ':chunk'), methods: { POST: 'chunk' } },
 ];

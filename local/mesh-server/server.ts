@@ -31,7 +31,7 @@ import { handshake } from './handlers/handshake.js';
 import { countInbox, listInbox } from './handlers/inbox.js';
 import { endpointLookup, workflowSearch } from './handlers/lookup.js';
 import { sendMessage, uploadChunk } from './handlers/send.js';
-import { track } from './handlers/tracking.js';
+import { listOutbox, track } from './handlers/tracking.js';
 import { header } from './http-input.js';
 import type { MeshServerLogLine, RequestLogLine } from './log.js';
 import { Mailroom } from './mailroom.js';
@@ -71,6 +71,7 @@ const MAILBOX_HANDLERS: Record<AuthenticatedEndpoint, MailboxHandler> = {
   send: sendMessage,
   chunk: uploadChunk,
   tracking: track,
+  outbox: listOutbox,
 };
 
 const isFaultable = (endpoint: Endpoint): endpoint is FaultableEndpoint =>
@@ -327,6 +328,7 @@ export async function startMeshServer(opts: MeshServerOptions): Promise<RunningM
     stats: new StatsRecorder(),
     faults: new FaultBook(),
     replay: new ReplayCache(TOKEN_WINDOW_MS),
+    tracking: { lagMs: config.trackingLagMs },
   };
   const admin = createAdmin(state);
   const server = createServer(config, new RequestHandler(state, admin).listener);

@@ -3,6 +3,7 @@ import { createTrackerFunction } from '../../functions/delivery-tracker/containe
 import { createHealthFunction } from '../../functions/health/container.js';
 import { createDownloadFunction } from '../../functions/inbound-download/container.js';
 import { createPollFunction } from '../../functions/inbound-poll/container.js';
+import { createRelayFunction } from '../../functions/event-relay/container.js';
 import { createSendFunction } from '../../functions/outbound-send/container.js';
 import type { FunctionOverrides } from '../../shared/config/function-runtime.js';
 import type { MailboxConfig } from '../../shared/config/mailboxes.js';
@@ -29,6 +30,7 @@ const FACTORIES: Readonly<
   inboundPoll: createPollFunction,
   inboundDownload: createDownloadFunction,
   deliveryTracker: createTrackerFunction,
+  eventRelay: createRelayFunction,
   health: (env, o) =>
     createHealthFunction(env, {
       log: o.log,
@@ -50,17 +52,23 @@ export interface LocalFunctionOptions {
 }
 
 /**
- * One instance of each function per mailbox, built by the same composition roots that run in Lambda, with the
+ * One instance of each function per mailbox (one of each deployment-wide function), built by the same composition roots that run in Lambda, with the
  * environment the CDK construct gives them (from the same wiring description).
  */
 export function createLocalFunctions(options: LocalFunctionOptions): LocalFunction[] {
   const { resources } = options;
   const functions: LocalFunction[] = [];
+  const specs = Object.entries(FUNCTIONS) as [FunctionName, (typeof FUNCTIONS)[FunctionName]][];
+  // A deployment-wide function (the event relay) runs once, not once per mailbox; its mailbox id is empty.
+  for (const [name, spec] of specs.filter(([, s]) => s.deploymentWide)) {
+    const env: Record<string, string> = { [ENV.tableName]: resources.tableName, ...options.env };
+    const queues = spec.trigger.kind === 'queue' ? [spec.trigger.queue, ...spec.sendsTo] : spec.sendsTo;
+    for (const queue of queues) env[QUEUE_URL_ENV[queue]] = resources.queue(queue, '').url;
+    const built = FACTORIES[name](env, options.overrides);
+    functions.push({ name, mailboxId: '', handler: built.handler, close: built.close });
+  }
   for (const mailbox of options.mailboxes) {
-    for (const [name, spec] of Object.entries(FUNCTIONS) as [
-      FunctionName,
-      (typeof FUNCTIONS)[FunctionName],
-    ][]) {
+    for (const [name, spec] of specs.filter(([, s]) => !s.deploymentWide)) {
       const env: Record<string, string> = {
         [ENV.meshUrl]: options.meshUrl,
         [ENV.mailboxes]: JSON.stringify([mailbox]),

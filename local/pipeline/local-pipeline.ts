@@ -7,7 +7,7 @@ import type { MailboxConfig } from '../../shared/config/mailboxes.js';
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
 import { noMetrics } from '../../shared/observability/ports.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
-import { FUNCTIONS, KEY_LAYOUT, QUEUES, type FunctionName } from '../../shared/wiring/pipeline.js';
+import { EVENT_RELAY, FUNCTIONS, KEY_LAYOUT, QUEUES, type FunctionName } from '../../shared/wiring/pipeline.js';
 import { startLocalAws, type LocalAws } from '../aws/index.js';
 import { DEFAULT_MESH_SERVER_CONFIG } from '../config/default-mesh-server.js';
 import { startMeshServer, type MeshServerOptions, type RunningMeshServer } from '../mesh-server/index.js';
@@ -17,7 +17,7 @@ import { SqsEventSource } from '../runtime/sqs-event-source.js';
 import type { RemoteMailbox } from './config.js';
 import { EventFeed } from './event-feed.js';
 import { createLocalFunctions, type LocalFunction } from './functions.js';
-import { createLocalResources, type LocalResources } from './resources.js';
+import { createLocalResources, scaledSeconds, type LocalResources } from './resources.js';
 import { LocalSchedule } from './scheduler.js';
 
 export interface LocalPipelineOptions {
@@ -184,6 +184,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         TRACKING_BASE_DELAY_MS: '2000',
         MAX_RECEIVE_COUNT: String(options.chaos?.maxReceiveCount ?? QUEUES.download.maxReceiveCount),
         REQUEUE_AFTER_SECONDS: String(Math.ceil(timeoutSeconds * 3)),
+        // The relay's delay keeps its AWS proportion to the function timeout (60 s against 900 s).
+        EVENT_RELAY_DELAY_SECONDS: String(
+          scaledSeconds(EVENT_RELAY.delaySeconds, { functionTimeoutSeconds: timeoutSeconds }),
+        ),
+        // So do the rechecks of a first POST whose outcome is unknown (30 s to 480 s in AWS).
+        RECOVERY_RECHECK_SECONDS: [30, 60, 120, 240, 480]
+          .map((s) => scaledSeconds(s, { functionTimeoutSeconds: timeoutSeconds }))
+          .join(','),
         ...options.env,
       },
     });

@@ -49,7 +49,11 @@ export async function createLocalResources(
     const create = (queueName: string) =>
       createQueue(aws, spec.fifo ? `${queueName}.fifo` : queueName, {
         visibilityTimeoutSeconds:
-          consumerTimeout === undefined ? undefined : localVisibilityTimeout(consumerTimeout, options),
+          spec.visibilityTimeoutSeconds !== undefined
+            ? scaledSeconds(spec.visibilityTimeoutSeconds, options)
+            : consumerTimeout === undefined
+              ? undefined
+              : localVisibilityTimeout(consumerTimeout, options),
         dlq: { maxReceiveCount: options.maxReceiveCount ?? spec.maxReceiveCount },
       });
     if (spec.perMailbox) {
@@ -77,4 +81,14 @@ function localVisibilityTimeout(timeoutSeconds: number, options: LocalResourceOp
   return options.functionTimeoutSeconds === undefined
     ? visibilityTimeoutSeconds(timeoutSeconds)
     : Math.max(1, Math.ceil(timeoutSeconds * 1.5));
+}
+
+/**
+ * A fixed AWS duration (the event relay's visibility timeout) scaled as the local function timeout scales the send
+ * and download functions' 900 s, so its proportion to them holds; whole seconds, at least one, as SQS requires.
+ */
+export function scaledSeconds(awsSeconds: number, options: LocalResourceOptions): number {
+  if (options.functionTimeoutSeconds === undefined) return awsSeconds;
+  const scale = options.functionTimeoutSeconds / FUNCTIONS.outboundSend.timeoutSeconds;
+  return Math.max(1, Math.round(awsSeconds * scale));
 }

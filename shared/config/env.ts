@@ -58,6 +58,24 @@ export class EnvReader {
     return check(parsed, this.problems);
   }
 
+  /** A comma-separated list of whole numbers, each from `min` to `max`; `fallback` when unset. */
+  integerList(
+    name: string,
+    fallback: readonly number[],
+    { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
+  ): readonly number[] {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const values = raw.split(',').map((part) => Number(part.trim()));
+    if (values.some((v) => !Number.isSafeInteger(v) || v < min || v > max)) {
+      this.problems.push(
+        `${name} must be whole numbers from ${min} to ${max} separated by commas, not "${raw}"`,
+      );
+      return fallback;
+    }
+    return values;
+  }
+
   /** Records a problem found by a check of the function's own (e.g. two settings that do not fit together). */
   problem(text: string): void {
     this.problems.push(text);

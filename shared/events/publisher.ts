@@ -4,6 +4,11 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 export interface EventPublisher {
   /** `groupId` orders events that share it (a transfer, a message); `eventId` is stable across repeats. */
   publish(eventId: string, body: string, groupId: string): Promise<void>;
+  /**
+   * Queues a delayed re-check of the record `id` whose pending events are about to be published (see
+   * RelayedEventPublisher). Publishers without a relay leave it out.
+   */
+  scheduleRecheck?(id: string, groupId: string): Promise<void>;
 }
 
 /**

@@ -496,15 +496,30 @@ export class MessageDownloader {
     }
   }
 
-  private async recordFailure(id: string, record: InboundRecord, error: unknown, budget: DownloadBudget) {
+  private async recordFailure(id: string, known: InboundRecord, error: unknown, budget: DownloadBudget) {
     const permanent = error instanceof PermanentDownloadError;
     const lastAttempt = budget.receiveCount >= this.deps.settings.maxAttempts;
+    // The failure may have come after the record was stored (publishing, acknowledging): judge by what is written.
+    const record = (await this.deps.inbound.get(id).catch(() => undefined)) ?? known;
     const keys = { mailbox: record.mailboxId, messageId: record.messageId, attempt: budget.receiveCount };
     const changes: Partial<InboundRecord> = {
       errorCode: permanent ? 'PERMANENT' : failureCode(error),
       errorText: error instanceof Error ? error.message : String(error),
     };
-    if (permanent || lastAttempt) {
+    if (record.status === 'stored') {
+      // Stored and announced: only the acknowledgement remains, however often it fails. Never poisoned, never
+      // downloaded again; the poller queues it again while MESH still lists it, and that task only acknowledges.
+      this.deps.metrics.add(METRICS.inboundAckFailures, 'Count', 1);
+      const fields = { ...keys, ...errorFields(error) };
+      if (lastAttempt) {
+        this.deps.log.error(
+          'message is stored and announced but MESH has not taken its acknowledgement; the poller will queue it again',
+          fields,
+        );
+      } else {
+        this.deps.log.warn('message is stored and announced; its acknowledgement failed and will be retried', fields);
+      }
+    } else if (permanent || lastAttempt) {
       this.deps.metrics.add(METRICS.inboundPoisoned, 'Count', 1);
       this.deps.log.error('message cannot be collected; it stays unacknowledged in MESH', {
         ...keys,

@@ -4,7 +4,15 @@ import { createGunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { AuthTokenGenerator } from './auth.js';
 import { resolveMeshBaseUrl } from './environments.js';
-import { MeshConfigurationError, MeshError, MeshProtocolError, MeshRejectedError } from './errors.js';
+import {
+  MeshAuthenticationError,
+  MeshConfigurationError,
+  MeshError,
+  MeshNotFoundError,
+  MeshOutcomeUnknownError,
+  MeshProtocolError,
+  MeshRejectedError,
+} from './errors.js';
 import { headerValue, parseMessageMetadata, type MessageMetadata } from './metadata.js';
 import {
   API_PREFIX,
@@ -135,6 +143,10 @@ export type LocalIdLookup =
   | { readonly kind: 'found'; readonly tracking: Tracking }
   | { readonly kind: 'none' }
   | { readonly kind: 'ambiguous' };
+
+export type OutboxListing =
+  | { readonly kind: 'listed'; readonly messages: readonly Tracking[]; readonly complete: boolean }
+  | { readonly kind: 'unsupported' };
 
 export interface MailboxMatch {
   readonly mailboxId: string;
@@ -445,21 +457,43 @@ export class MeshClient {
         [202],
       );
     } catch (error) {
-      if (chunkNumber === totalChunks && (await this.finalChunkAlreadyStored(messageId, error))) return;
+      if (chunkNumber === totalChunks && (await this.finalChunkStored(messageId, error))) return;
       throw error;
     }
     await res.body.dump();
   }
 
   /**
-   * MESH answers 423 to a chunk for a message that is no longer uploading. For the final chunk that usually means
-   * an earlier upload of it was stored and finalised the message, but its answer was lost (a retry after a reset,
-   * or a resumed send). Tracking tells: an accepted or acknowledged message needs nothing more.
+   * A refusal of the final chunk does not prove the message was not accepted: an earlier upload of the same chunk
+   * may have been stored, finalising the message, with its answer lost (a retry after a reset, a resumed send), and
+   * MESH then answers 423, or 403/404 after a credentials change. Tracking tells: accepted or acknowledged returns
+   * true (nothing more to send); a message MESH says is still uploading, or failed, lets the refusal stand (false).
+   * When tracking cannot answer, the outcome is unknown (MeshOutcomeUnknownError): retried, never marked failed.
    */
-  private async finalChunkAlreadyStored(messageId: string, error: unknown): Promise<boolean> {
-    if (!(error instanceof MeshRejectedError) || error.status !== 423) return false;
-    const tracking = await this.track(messageId).catch(() => undefined);
-    return tracking?.status === 'accepted' || tracking?.status === 'acknowledged';
+  private async finalChunkStored(messageId: string, error: unknown): Promise<boolean> {
+    const refused =
+      error instanceof MeshRejectedError ||
+      error instanceof MeshAuthenticationError ||
+      error instanceof MeshNotFoundError;
+    if (!refused) return false;
+    let tracking: Tracking;
+    try {
+      tracking = await this.track(messageId);
+    } catch (trackingError) {
+      throw new MeshOutcomeUnknownError(
+        `the final chunk was refused (${error.status ?? 'no status'}) and tracking could not say whether an ` +
+          `earlier upload of it finalised the message: ${(trackingError as Error).message}`,
+        { status: error.status, messageId, operation: 'chunk', cause: trackingError },
+      );
+    }
+    if (tracking.status === 'accepted' || tracking.status === 'acknowledged') return true;
+    if (tracking.status === 'uploading' && error.status === 423) {
+      throw new MeshOutcomeUnknownError(
+        'MESH refused the final chunk as if the message were finalised (423), but tracking says it is still uploading',
+        { status: 423, messageId, operation: 'chunk' },
+      );
+    }
+    return false;
   }
 
   /** The delivery status of a message this mailbox sent. */
@@ -505,6 +539,48 @@ export class MeshClient {
         };
       },
     );
+  }
+
+  /**
+   * The mailbox's sent messages since `since`, newest first, from the outbox listing (`GET outbox/rich`, which NHS's
+   * sandbox serves but MESH's published spec does not list): a second way to find a message whose send outcome is
+   * unknown that does not depend on the deprecated tracking by local id. `unsupported` when the server has no such
+   * listing. At most `maxPages` pages of 100 are read.
+   */
+  async listOutbox(since: Date, maxPages = 20): Promise<OutboxListing> {
+    const messages: Tracking[] = [];
+    let query: Record<string, string> = { start_time: since.toISOString() };
+    for (let page = 0; page < maxPages; page++) {
+      const body = await this.transport.sendAndRead(
+        {
+          method: 'GET',
+          path: `${this.mailboxPath}/outbox/rich`,
+          query,
+          operation: 'outbox-listing',
+          authenticated: true,
+          retry: 'idempotent',
+        },
+        [200, 404, 405, 501],
+        async (res) => {
+          if (res.status !== 200) {
+            await res.body.dump();
+            return undefined;
+          }
+          return readJson<{ messages?: unknown; links?: { next?: unknown } }>(res, 'outbox-listing');
+        },
+      );
+      if (!body) return { kind: 'unsupported' };
+      if (!Array.isArray(body.messages)) throw new MeshProtocolError('outbox listing has no messages array');
+      for (const entry of body.messages as Record<string, unknown>[]) {
+        const tracking = toTracking({ ...entry, upload_timestamp: entry['sent_date'] });
+        if (tracking.messageId) messages.push(tracking);
+      }
+      const next =
+        typeof body.links?.next === 'string' ? new URL(body.links.next, 'https://mesh.invalid') : undefined;
+      if (!next) return { kind: 'listed', messages, complete: true };
+      query = Object.fromEntries(next.searchParams);
+    }
+    return { kind: 'listed', messages, complete: false };
   }
 
   /** Mailboxes registered for an ODS code and workflow. No authentication needed. */

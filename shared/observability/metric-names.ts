@@ -17,6 +17,12 @@ export const METRICS = {
   inboundBytesStored: 'InboundBytesStored',
   inboundReports: 'InboundReports',
   inboundPoisoned: 'InboundPoisoned',
+  /** A stored and announced message whose acknowledgement MESH refused or failed; the poller retries it. */
+  inboundAckFailures: 'InboundAckFailures',
+  /** A first POST sent again after its earlier attempt's outcome was unknown and no message could be found. */
+  unknownOutcomeResends: 'UnknownOutcomeResends',
+  /** Pending events the relay found and published after the invocation that wrote them stopped short. */
+  eventsRelayed: 'EventsRelayed',
   healthCheckFailed: 'HealthCheckFailed',
   healthCheckSucceeded: 'HealthCheckSucceeded',
   certificateDaysToExpiry: 'CertificateDaysToExpiry',
@@ -29,6 +35,9 @@ export const MAILBOX_DIMENSION = 'Mailbox';
  * `Mailbox`), so an alarm watches nothing if a metric moves to another function without this list following it.
  */
 export const METRIC_EMITTERS = {
+  transfersFailed: ['outboundSend'],
+  unknownOutcomeResends: ['outboundSend'],
+  inboundAckFailures: ['inboundDownload'],
   transfersUndeliverable: ['deliveryTracker', 'inboundDownload'],
   inboundMessagesStored: ['inboundDownload'],
   healthCheckFailed: ['health'],

@@ -21,6 +21,7 @@ import { invocationDeadline } from '../runtime/deadline.js';
 import { RecordBusyError } from '../state/leased-store.js';
 import { LeaseLostError, type TransferStore } from '../state/transfer-store.js';
 import { resolveAddress, senderFromKey, type OutboundRoute } from './addressing.js';
+import { lookForSentMessage, RecoveryError } from './unknown-outcome.js';
 import type { ObjectRef, TransferRecord } from './transfer.js';
 
 export interface OutboundSettings {
@@ -50,14 +51,19 @@ export interface OutboundSettings {
   readonly firstTrackingDelayMs: number;
   /** The send queue's maxReceiveCount: on the last attempt a failing transfer is marked `stalled`. */
   readonly maxAttempts: number;
+  /**
+   * After a first POST whose outcome is unknown, MESH is asked again after each of these delays (seconds, each at
+   * most SQS's 900) before the message counts as never created and is sent again: tracking can lag behind a send.
+   */
+  readonly recoveryRecheckSeconds: readonly number[];
 }
 
 export interface OutboundDeps {
   readonly s3: S3Client;
   readonly transfers: TransferStore;
   readonly statusEvents: EventPublisher;
-  /** Puts a message on the send queue that carries the transfer on in a fresh invocation. */
-  readonly enqueueContinuation: (transferId: string) => Promise<void>;
+  /** Puts a message on the send queue that carries the transfer on in a fresh invocation, after a delay if given. */
+  readonly enqueueContinuation: (transferId: string, delaySeconds?: number) => Promise<void>;
   readonly meshClient: (mailboxId: string) => Promise<MeshClient>;
   readonly settings: OutboundSettings;
   readonly log: Log;
@@ -156,8 +162,9 @@ export class OutboundSender {
         log.warn('lost the lease mid-transfer; leaving it to the new holder');
         return 'busy';
       }
-      const final = finalFailure(error);
       const current = (await transfers.get(transferId)) ?? record;
+      const final = await this.provenFinal(current, error);
+      if (final === 'accepted') return this.finishSend(current, budget, undefined);
       if (final) {
         await this.changeStatus(current, budget, {
           status: final.status,
@@ -195,6 +202,35 @@ export class OutboundSender {
       }
       await transfers.releaseLease(transferId, budget.invocationId);
       throw error;
+    }
+  }
+
+  /**
+   * Whether a failure ends the transfer. `failed` needs proof that MESH did not accept the message: a refusal of the
+   * final chunk is settled by the MESH client (tracking); an S3 failure after the final chunk may have gone (a retry
+   * that re-reads a deleted object) is settled here by tracking too. When tracking cannot answer, it is retried.
+   */
+  private async provenFinal(
+    current: TransferRecord,
+    error: unknown,
+  ): Promise<ReturnType<typeof finalFailure> | 'accepted'> {
+    const final = finalFailure(error);
+    const finalChunkMayHaveGone =
+      current.messageId !== undefined &&
+      current.totalChunks !== undefined &&
+      current.chunksSent >= current.totalChunks - 1;
+    if (final?.status !== 'failed' || error instanceof MeshError || !finalChunkMayHaveGone) return final;
+    try {
+      const client = await this.deps.meshClient(current.sender!);
+      const tracking = await client.track(current.messageId!);
+      if (tracking.status === 'accepted' || tracking.status === 'acknowledged') return 'accepted';
+      return tracking.status === 'uploading' || tracking.statusSuccess === false ? final : undefined;
+    } catch (trackingError) {
+      this.withKeys(keysOf(current)).warn(
+        'could not tell from tracking whether the final chunk was stored; retrying',
+        errorFields(trackingError),
+      );
+      return undefined;
     }
   }
 
@@ -255,7 +291,9 @@ export class OutboundSender {
     const client = await this.deps.meshClient(record.sender!);
 
     if (!record.messageId && record.postStartedAt) {
-      record = await this.recoverUnknownPost(record, client, budget);
+      const recovered = await this.recoverUnknownPost(record, client, budget);
+      if (recovered === 'recheck') return 'paused';
+      record = recovered;
     }
     if (record.totalChunks !== undefined && record.chunksSent >= record.totalChunks) {
       return this.finishSend(record, budget, undefined);
@@ -401,45 +439,59 @@ export class OutboundSender {
   }
 
   /**
-   * The first POST started but its message id was never recorded: MESH may hold the message. Look it up by the
-   * local id, which is unique to this transfer, before daring to send again.
+   * The first POST started but its message id was never recorded: MESH may hold the message. It is looked for two
+   * ways, by its local id (unique to this transfer) through MESH's deprecated tracking endpoint and in the outbox
+   * listing, and looked for again after each recheck delay, because tracking can lag behind a send. Only when every
+   * look over that window finds nothing is the message sent again, and that re-send is counted and alarmed.
    */
   private async recoverUnknownPost(
     record: TransferRecord,
     client: MeshClient,
     budget: InvocationBudget,
-  ): Promise<TransferRecord> {
+  ): Promise<TransferRecord | 'recheck'> {
     const log = this.withKeys(keysOf(record));
-    const found = await client.findByLocalId(record.localId!);
-    if (found.kind === 'ambiguous') {
-      throw new RecoveryError(
-        `more than one MESH message carries local id ${record.localId}; check MESH tracking`,
-      );
+    const evidence = await lookForSentMessage(client, record);
+    if (evidence.kind === 'ambiguous') throw new RecoveryError(evidence.reason);
+    if (evidence.kind === 'found') {
+      const t = evidence.tracking;
+      log.warn('recovered the message id of a first POST whose answer was lost', {
+        messageId: t.messageId,
+        foundBy: evidence.foundBy,
+      });
+      this.deps.metrics.add('RecoveredSends', 'Count', 1);
+      return this.deps.transfers.update(record.transferId, budget.invocationId, {
+        messageId: t.messageId,
+        chunksSent: 1,
+        bytesSent: Math.min(record.size, record.chunkBytes ?? record.size),
+        sender: record.sender,
+        localId: record.localId,
+        recoveryChecks: undefined,
+      });
     }
-    const t = found.kind === 'found' ? found.tracking : undefined;
-    // A local id the user chose may have been used before: the message found must also match this transfer's
-    // recipient, workflow and file name, and have been uploaded after this transfer's first POST began.
-    const uploadedAt = t?.uploadTimestamp ? parseMeshTime(t.uploadTimestamp) : undefined;
-    const postStarted = Date.parse(record.postStartedAt!);
-    const sameMessage =
-      t !== undefined &&
-      (!t.localId || t.localId === record.localId) &&
-      (!t.recipient || t.recipient.toUpperCase() === record.recipient?.toUpperCase()) &&
-      (!t.workflowId || t.workflowId === record.workflowId) &&
-      (!t.fileName || t.fileName === record.fileName) &&
-      (uploadedAt === undefined || uploadedAt >= postStarted - CLOCK_SKEW_MS);
-    if (!t || !sameMessage) {
-      log.info('no MESH message from the unfinished first POST; sending again');
-      return this.deps.transfers.update(record.transferId, budget.invocationId, { postStartedAt: undefined });
+    const checks = (record.recoveryChecks ?? 0) + 1;
+    const delays = this.deps.settings.recoveryRecheckSeconds;
+    if (checks <= delays.length) {
+      const delaySeconds = delays[checks - 1]!;
+      await this.deps.transfers.update(record.transferId, budget.invocationId, { recoveryChecks: checks });
+      await this.deps.transfers.releaseLease(record.transferId, budget.invocationId);
+      await this.deps.enqueueContinuation(record.transferId, delaySeconds);
+      log.info('no MESH message yet from the unfinished first POST; looking again later', {
+        check: checks,
+        of: delays.length + 1,
+        delaySeconds,
+        ways: evidence.ways,
+      });
+      return 'recheck';
     }
-    log.warn('recovered the message id of a first POST whose answer was lost', { messageId: t.messageId });
-    this.deps.metrics.add('RecoveredSends', 'Count', 1);
+    this.deps.metrics.add(METRICS.unknownOutcomeResends, 'Count', 1);
+    log.warn('no MESH message from the unfinished first POST after every look; sending it again', {
+      checks,
+      ways: evidence.ways,
+      postStartedAt: record.postStartedAt,
+    });
     return this.deps.transfers.update(record.transferId, budget.invocationId, {
-      messageId: t.messageId,
-      chunksSent: 1,
-      bytesSent: Math.min(record.size, record.chunkBytes ?? record.size),
-      sender: record.sender,
-      localId: record.localId,
+      postStartedAt: undefined,
+      recoveryChecks: undefined,
     });
   }
 
@@ -477,35 +529,6 @@ export class OutboundSender {
   }
 }
 
-/** How far MESH's clock and ours may disagree when matching a recovered message's upload time. */
-const CLOCK_SKEW_MS = 5 * 60_000;
-
-/** MESH times are ISO 8601 or `yyyyMMddHHmmss` (UTC); undefined when neither. */
-export function parseMeshTime(value: string): number | undefined {
-  const compact = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
-  if (compact) {
-    const [y, mo, d, h, mi, se] = compact.slice(1).map(Number) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    return Date.UTC(y, mo - 1, d, h, mi, se);
-  }
-  const parsed = Date.parse(value);
-  return Number.isNaN(parsed) ? undefined : parsed;
-}
-
-/** Recovery found something it cannot resolve safely; a person must look. */
-export class RecoveryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RecoveryError';
-  }
-}
-
 function keysOf(r: TransferRecord): Record<string, unknown> {
   // No S3 key: keys can carry patient details. The transfer id leads to the key in the transfer record.
   return {
@@ -528,7 +551,6 @@ function finalFailure(
   ) {
     return { status: 'failed', code: error.code, text: error.description ?? error.message };
   }
-  if (error instanceof RecoveryError) return { status: 'failed', text: error.message };
   const gone = objectGone(error);
   if (gone === 'deleted')
     return { status: 'failed', text: 'the S3 object was deleted before it could be sent' };

@@ -53,6 +53,8 @@ export interface TransferRecord extends ObjectRef {
   readonly hashProgress?: HashProgress;
   /** Set just before the first POST: if the message id is missing later, the POST's outcome is unknown. */
   readonly postStartedAt?: string;
+  /** Looks for the message of an unknown first POST so far (tracking by local id and the outbox listing). */
+  readonly recoveryChecks?: number;
   readonly attempts: number;
   readonly errorCode?: string;
   readonly errorText?: string;

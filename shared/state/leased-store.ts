@@ -64,6 +64,12 @@ export abstract class LeasedStore<R extends LeasedRecord> {
   protected abstract derived(id: string, changes: Partial<R>): DerivedAttributes;
   /** Statuses in which there is still work for a lease holder. */
   protected abstract readonly workableStatuses: readonly string[];
+  /**
+   * How far along each status is. A lease holder's status change is written only from a status no further along
+   * than the new one, so a record never moves backwards (stored is never poisoned again), whatever a stale or
+   * failing invocation tries. Statuses without a rank may follow any status.
+   */
+  protected readonly statusRanks: Readonly<Record<string, number>> = {};
 
   async get(id: string): Promise<R | undefined> {
     const { Item } = await this.db.send(
@@ -130,13 +136,18 @@ export abstract class LeasedStore<R extends LeasedRecord> {
   }
 
   /**
-   * Applies changes while `owner` holds the lease and the record still has work to do. A status change carries its event in `pendingEvents` in the
-   * same write, so the event cannot be lost between the two.
+   * Applies changes while `owner` holds the lease and the record still has work to do. A status change carries its
+   * event in `pendingEvents` in the same write, so the event cannot be lost between the two, and is refused (as a
+   * lost lease) if it would move the record backwards.
    */
   async update(id: string, owner: string, changes: Partial<R>, event?: [string, string]): Promise<R> {
     // Fenced by status too: a record moved to a final state from outside the lease (a delivery report) is not
     // overwritten by the lease holder, which learns it has lost the record.
-    const statuses = Object.fromEntries(this.workableStatuses.map((s, i) => [`:w${i}`, s]));
+    const target = changes.status === undefined ? undefined : this.statusRanks[changes.status];
+    const from = this.workableStatuses.filter(
+      (s) => target === undefined || (this.statusRanks[s] ?? 0) <= target,
+    );
+    const statuses = Object.fromEntries(from.map((s, i) => [`:w${i}`, s]));
     try {
       return await this.write(
         id,

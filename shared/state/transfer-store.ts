@@ -19,6 +19,15 @@ const RETENTION_SECONDS = 366 * 24 * 3600;
 /** Outbound transfers: one item per S3 object version, findable by MESH message id and by local id. */
 export class TransferStore extends LeasedStore<TransferRecord> {
   protected readonly workableStatuses: readonly string[] = SENDABLE_STATUSES;
+  /** A transfer never goes back to `received` once sending, nor leaves a final status. */
+  protected override readonly statusRanks = {
+    received: 0,
+    sending: 1,
+    stalled: 1,
+    accepted: 2,
+    rejected: 2,
+    failed: 2,
+  };
 
   protected key(transferId: string) {
     return { pk: `TRANSFER#${transferId}`, sk: SK };

@@ -6,8 +6,14 @@
  * own secret and key prefix, and one busy mailbox cannot starve another.
  */
 
-export type QueueName = 'send' | 'download' | 'inboundEvents' | 'outboundStatus';
-export type FunctionName = 'outboundSend' | 'inboundPoll' | 'inboundDownload' | 'deliveryTracker' | 'health';
+export type QueueName = 'send' | 'download' | 'inboundEvents' | 'outboundStatus' | 'eventRelay';
+export type FunctionName =
+  | 'outboundSend'
+  | 'inboundPoll'
+  | 'inboundDownload'
+  | 'deliveryTracker'
+  | 'health'
+  | 'eventRelay';
 
 export interface QueueSpec {
   /** One queue per mailbox, or one for the whole deployment. */
@@ -21,6 +27,8 @@ export interface QueueSpec {
   readonly maxReceiveCount: number;
   /** The function that consumes it, when the pipeline does; event queues are for the user's own consumers. */
   readonly consumer?: FunctionName;
+  /** A fixed visibility timeout; without one it follows from the consumer's timeout (visibilityTimeoutSeconds). */
+  readonly visibilityTimeoutSeconds?: number;
 }
 
 export interface QueueTrigger {
@@ -52,6 +60,39 @@ export interface FunctionSpec {
   readonly writesInboundBucket?: boolean;
   /** Reads and writes the pipeline's DynamoDB table (transfer records, checkpoints, dedupe, inbound messages). */
   readonly usesTable?: boolean;
+  /** One function for the whole deployment instead of one per mailbox; it talks to neither MESH nor a bucket. */
+  readonly deploymentWide?: boolean;
+}
+
+/**
+ * The event relay: every publish of a pending event is preceded by a delayed "re-check" message on the relay queue,
+ * so that a crash between publishing an event and clearing it is retried inside the FIFO queues' five-minute
+ * deduplication window, not after the crashed function's own visibility timeout (up to 1,020 s). The relay's own
+ * retries must land inside that window too: its last receive comes at
+ * delaySeconds + (maxReceiveCount - 1) x visibilityTimeoutSeconds, plus one invocation, after the first publish.
+ */
+export const EVENT_RELAY = {
+  /** How long after a publish begins the relay looks for it still pending. */
+  delaySeconds: 60,
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 5,
+  functionTimeoutSeconds: 20,
+  /** SQS FIFO deduplication window: a repeat with the same id inside it is dropped. */
+  deduplicationWindowSeconds: 300,
+} as const;
+
+/** Seconds after a publish began by which the relay's last attempt has finished. */
+export function relayLastAttemptSeconds(relay: {
+  delaySeconds: number;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+  functionTimeoutSeconds: number;
+}): number {
+  return (
+    relay.delaySeconds +
+    (relay.maxReceiveCount - 1) * relay.visibilityTimeoutSeconds +
+    relay.functionTimeoutSeconds
+  );
 }
 
 export const QUEUES: Readonly<Record<QueueName, QueueSpec>> = {
@@ -59,6 +100,13 @@ export const QUEUES: Readonly<Record<QueueName, QueueSpec>> = {
   download: { perMailbox: true, fifo: false, maxReceiveCount: 8, consumer: 'inboundDownload' },
   inboundEvents: { perMailbox: false, fifo: true, maxReceiveCount: 5 },
   outboundStatus: { perMailbox: false, fifo: true, maxReceiveCount: 5 },
+  eventRelay: {
+    perMailbox: false,
+    fifo: false,
+    maxReceiveCount: EVENT_RELAY.maxReceiveCount,
+    consumer: 'eventRelay',
+    visibilityTimeoutSeconds: EVENT_RELAY.visibilityTimeoutSeconds,
+  },
 };
 
 export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
@@ -69,7 +117,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 2 },
-    sendsTo: ['send', 'outboundStatus'],
+    sendsTo: ['send', 'outboundStatus', 'eventRelay'],
     readsOutboundBucket: true,
     usesTable: true,
   },
@@ -90,7 +138,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 900,
     memoryMb: 512,
     trigger: { kind: 'queue', queue: 'download', batchSize: 1, maxConcurrency: 2 },
-    sendsTo: ['download', 'inboundEvents', 'outboundStatus'],
+    sendsTo: ['download', 'inboundEvents', 'outboundStatus', 'eventRelay'],
     writesInboundBucket: true,
     usesTable: true,
   },
@@ -101,7 +149,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 300,
     memoryMb: 256,
     trigger: { kind: 'schedule', everyMinutes: 15 },
-    sendsTo: ['outboundStatus'],
+    sendsTo: ['outboundStatus', 'eventRelay'],
     usesTable: true,
   },
   health: {
@@ -112,6 +160,17 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 256,
     trigger: { kind: 'schedule', everyMinutes: 24 * 60 },
     sendsTo: [],
+  },
+  eventRelay: {
+    entry: 'functions/event-relay/index.ts',
+    serviceName: 'event-relay',
+    description: 'Publishes status and inbound events left pending by an interrupted invocation, inside the FIFO deduplication window',
+    timeoutSeconds: EVENT_RELAY.functionTimeoutSeconds,
+    memoryMb: 256,
+    trigger: { kind: 'queue', queue: 'eventRelay', batchSize: 10, maxConcurrency: 2 },
+    sendsTo: ['inboundEvents', 'outboundStatus'],
+    usesTable: true,
+    deploymentWide: true,
   },
 };
 
@@ -130,6 +189,7 @@ export const ENV = {
   downloadQueueUrl: 'DOWNLOAD_QUEUE_URL',
   inboundEventsQueueUrl: 'INBOUND_EVENTS_QUEUE_URL',
   outboundStatusQueueUrl: 'OUTBOUND_STATUS_QUEUE_URL',
+  eventRelayQueueUrl: 'EVENT_RELAY_QUEUE_URL',
   chunkBytes: 'CHUNK_BYTES',
 } as const;
 
@@ -139,6 +199,7 @@ export const QUEUE_URL_ENV: Readonly<Record<QueueName, string>> = {
   download: ENV.downloadQueueUrl,
   inboundEvents: ENV.inboundEventsQueueUrl,
   outboundStatus: ENV.outboundStatusQueueUrl,
+  eventRelay: ENV.eventRelayQueueUrl,
 };
 
 /** Where files go in the buckets. */

@@ -9,6 +9,7 @@ import { createAwsClients, type AwsClients } from '../../shared/aws/clients.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
+import { EVENT_RELAY } from '../../shared/wiring/pipeline.js';
 import {
   createBucket,
   createQueue,
@@ -44,6 +45,8 @@ export interface PipelineHarness {
   readonly statusQueue: LocalQueue;
   readonly downloadQueue: LocalQueue;
   readonly inboundEventsQueue: LocalQueue;
+  /** The event relay's queue: a delayed re-check precedes every publish of pending events. */
+  readonly relayQueue: LocalQueue;
   readonly transfers: TransferStore;
   /** Every line the functions logged, as structured objects. */
   readonly logs: CapturedLog[];
@@ -103,6 +106,10 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     dlq: { maxReceiveCount: options.maxReceiveCount ?? 5 },
   });
   const inboundEventsQueue = await createQueue(aws, 'mesh-inbound-events.fifo');
+  const relayQueue = await createQueue(aws, 'mesh-event-relay', {
+    visibilityTimeoutSeconds: 1,
+    dlq: { maxReceiveCount: EVENT_RELAY.maxReceiveCount },
+  });
   const mailboxes = options.mailboxes ?? ['X26ABC1', 'X26ABC2', 'X26ABC3'];
   for (const id of mailboxes) {
     const credentials: MeshCredentials = {
@@ -143,6 +150,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     statusQueue,
     downloadQueue,
     inboundEventsQueue,
+    relayQueue,
     transfers: new TransferStore(clients.dynamo, tableName),
     logs,
     log,
@@ -155,6 +163,9 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
       OUTBOUND_STATUS_QUEUE_URL: statusQueue.url,
       DOWNLOAD_QUEUE_URL: downloadQueue.url,
       INBOUND_EVENTS_QUEUE_URL: inboundEventsQueue.url,
+      EVENT_RELAY_QUEUE_URL: relayQueue.url,
+      EVENT_RELAY_DELAY_SECONDS: '1',
+      RECOVERY_RECHECK_SECONDS: '0,0',
       MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? 5),
       PART_BYTES: String(5 * 1024 * 1024),
       OUTBOUND_BUCKET: outboundBucket,

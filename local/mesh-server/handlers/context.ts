@@ -14,6 +14,8 @@ export interface ServerState {
   readonly stats: StatsRecorder;
   readonly faults: FaultBook;
   readonly replay: ReplayCache;
+  /** Milliseconds after upload before a message shows in tracking by local id and in the outbox listing. */
+  readonly tracking: { lagMs: number };
 }
 
 export interface MeshRequest {

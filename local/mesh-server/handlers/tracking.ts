@@ -77,11 +77,64 @@ function trackingV1(record: MessageRecord, state: ServerState): Record<string, u
   };
 }
 
+/** Messages the mailbox sent that its tracking indexes show yet (the configured lag after upload). */
+function visibleSentBy(state: ServerState, mailboxId: string): MessageRecord[] {
+  const cutoff = state.config.now().getTime() - state.tracking.lagMs;
+  return state.mailroom
+    .sentBy(mailboxId)
+    .filter((r) => state.tracking.lagMs === 0 || Date.parse(r.createdAt) <= cutoff);
+}
+
+const OUTBOX_PAGE = 100;
+
+/**
+ * GET outbox/rich?start_time=: the sandbox's outbox listing (newest first, from `start_time`, default the past 30
+ * days, pages of 100 with `links.next`). Not in MESH's published spec; the pipeline uses it as a second way, beside
+ * the deprecated tracking by local id, to look for a message whose send outcome is unknown.
+ */
+export async function listOutbox(request: MeshRequest, mailbox: Readonly<LocalMailbox>): Promise<Reply> {
+  const { state, url } = request;
+  const startParam = url.searchParams.get('start_time');
+  const start = startParam ? Date.parse(startParam) : state.config.now().getTime() - 30 * 24 * 3600_000;
+  if (Number.isNaN(start))
+    throw validationError([
+      { loc: ['query', 'start_time'], msg: 'invalid datetime', type: 'value_error.datetime' },
+    ]);
+  const offset = Number(url.searchParams.get('continue_from') ?? '0');
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw validationError([
+      { loc: ['query', 'continue_from'], msg: 'invalid continue_from', type: 'value_error' },
+    ]);
+  }
+  const all = visibleSentBy(state, mailbox.id)
+    .filter((r) => r.messageType === 'DATA' && Date.parse(r.createdAt) >= start)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const page = all.slice(offset, offset + OUTBOX_PAGE);
+  const self = `/messageexchange/${mailbox.id}/outbox/rich?start_time=${encodeURIComponent(new Date(start).toISOString())}`;
+  const links: Record<string, string> = { self };
+  if (offset + OUTBOX_PAGE < all.length) links['next'] = `${self}&continue_from=${offset + OUTBOX_PAGE}`;
+  return jsonReply(200, {
+    valid_at: state.config.now().toISOString(),
+    messages: page.map((r) => ({
+      message_id: r.messageId,
+      local_id: r.localId ?? '',
+      message_type: r.messageType,
+      recipient: r.recipient,
+      sender: r.sender ?? '',
+      sent_date: r.createdAt,
+      status: r.status.charAt(0).toUpperCase() + r.status.slice(1),
+      status_code: r.outcome?.code ?? '',
+      workflow_id: r.workflowId,
+    })),
+    links,
+  });
+}
+
 /** GET outbox/tracking?messageID=, or the deprecated outbox/tracking/{local_id}. Only the sender may track. */
 export async function track(request: MeshRequest, mailbox: Readonly<LocalMailbox>): Promise<Reply> {
   const { state, url, params } = request;
   if (params.localId !== undefined) {
-    const matches = state.mailroom.sentBy(mailbox.id).filter((r) => r.localId === params.localId);
+    const matches = visibleSentBy(state, mailbox.id).filter((r) => r.localId === params.localId);
     if (matches.length === 0) throw MeshErrors.messageDoesNotExist();
     if (matches.length > 1) throw MeshErrors.multipleLocalIdMatches();
     return jsonReply(200, trackingV1(matches[0]!, state));

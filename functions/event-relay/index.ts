@@ -1,0 +1,3 @@
+import { createRelayFunction } from './container.js';
+
+export const handler = createRelayFunction(process.env).handler;
