@@ -45,6 +45,8 @@ export interface DownloaderSettings {
   readonly leaseGraceMs: number;
   /** The download queue's maxReceiveCount: on the last attempt a failing message is marked poisoned. */
   readonly maxAttempts: number;
+  /** Parts whose checkpoint fits one DynamoDB item; a message needing more cannot be stored by this deployment. */
+  readonly maxParts: number;
 }
 
 export interface DownloaderDeps {
@@ -227,6 +229,14 @@ export class MessageDownloader {
       record.partBytes ?? settings.partBytes,
       record.parts ?? [],
       async (checkpoint) => {
+        if (checkpoint.parts.length > settings.maxParts) {
+          // Refused at once, with what to change: retrying (hourly, until MESH expires it) could never succeed.
+          const partBytes = record.partBytes ?? settings.partBytes;
+          throw new PermanentDownloadError(
+            `message is larger than this deployment can store (${settings.maxParts} parts of ${partBytes} bytes, ` +
+              `${settings.maxParts * partBytes} bytes); raise PART_BYTES (up to 64 MiB) and redrive it`,
+          );
+        }
         record = await inbound.update(this.idOf(record), budget.invocationId, {
           parts: checkpoint.parts,
           nextChunk: checkpoint.resumeAt.chunk,

@@ -54,16 +54,30 @@ export class DeliveryTracker {
         summary[outcome]++;
       } catch (error) {
         summary.errors++;
-        this.deps.log.warn('delivery check failed; it will be tried again next run', {
+        this.deps.log.warn('delivery check failed; it will be tried again later', {
           transferId: transfer.transferId,
           messageId: transfer.messageId,
           ...errorFields(error),
         });
+        await this.postpone(transfer, now()).catch(() => undefined);
       }
     }
     this.deps.metrics.add('DeliveryChecks', 'Count', summary.checked);
     this.deps.log.info('delivery tracking run done', { ...summary });
     return summary;
+  }
+
+  /**
+   * A check that failed goes to the back of the queue with the same backoff as a pending one: left due, it would
+   * stay at the head of every run and, with enough of them, starve the checks behind it.
+   */
+  private async postpone(transfer: TransferRecord, now: number): Promise<void> {
+    const checks = (transfer.trackingChecks ?? 0) + 1;
+    await this.deps.transfers.transition(transfer.transferId, ['accepted'], {
+      sender: transfer.sender,
+      trackingChecks: checks,
+      nextTrackingAt: now + nextCheckDelayMs(checks, this.deps.baseDelayMs),
+    });
   }
 
   private async check(
@@ -92,12 +106,7 @@ export class DeliveryTracker {
       await this.deps.outcomes.undeliverable(transfer, tracking.statusCode, text);
       return 'undeliverable';
     }
-    const checks = (transfer.trackingChecks ?? 0) + 1;
-    await this.deps.transfers.transition(transfer.transferId, ['accepted'], {
-      sender: transfer.sender,
-      trackingChecks: checks,
-      nextTrackingAt: now + nextCheckDelayMs(checks, this.deps.baseDelayMs),
-    });
+    await this.postpone(transfer, now);
     return 'pending';
   }
 }

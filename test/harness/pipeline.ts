@@ -206,12 +206,17 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
         const { Attributes } = await clients.sqs.send(
           new GetQueueAttributesCommand({
             QueueUrl: queue.url,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+            AttributeNames: [
+              'ApproximateNumberOfMessages',
+              'ApproximateNumberOfMessagesNotVisible',
+              'ApproximateNumberOfMessagesDelayed',
+            ],
           }),
         );
         const waiting =
           Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-          Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+          Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+          Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
         if (waiting === 0) quiet++;
         else await new Promise((resolve) => setTimeout(resolve, 100));
       }

@@ -345,6 +345,69 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     );
   });
 
+  test('a message too large for the checkpoint item fails at once with what to change, and is not retried hourly', async () => {
+    const payload = randomBytes(12 * 1024 * 1024);
+    const sent = await sendChunked(
+      h.mesh.client('X26ABC1'),
+      bufferByteSource(payload),
+      { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: 'too-big.bin' },
+      { chunkBytes: 3 * 1024 * 1024, allowSmallChunks: true },
+    );
+
+    await poll();
+    await downloadAll(30_000, { MAX_CHECKPOINTED_PARTS: '1' });
+
+    const record = await new InboundStore(h.clients.dynamo, h.tableName).get(
+      InboundStore.idOf('X26ABC2', sent.messageId),
+    );
+    assert.equal(record?.status, 'poisoned');
+    assert.equal(record?.errorCode, 'PERMANENT');
+    assert.match(record?.errorText ?? '', /raise PART_BYTES/);
+    const stats = await h.mesh.server.admin.stats();
+    assert.ok(stats.counters.chunkDownloads <= 4, 'downloaded once, not on every receive');
+    assert.equal(stats.counters.acknowledgements, 0);
+    assert.deepEqual(await inboundKeys(`inbound/X26ABC2/TEST_WORKFLOW/${sent.messageId}/`), []);
+    assert.deepEqual(await h.takeMessages(h.inboundEventsQueue), []);
+    const [again] = await poll();
+    assert.equal(again?.poisoned, 1);
+    assert.equal(again?.queued, 0);
+  });
+
+  test('a delivery check that errors goes to the back of the queue instead of blocking the checks behind it', async () => {
+    const first = await sendThroughPipeline('outbound/X26ABC1/tracked-first.txt', 'first');
+    const second = await sendThroughPipeline('outbound/X26ABC1/tracked-second.txt', 'second');
+    await h.takeMessages(h.statusQueue);
+    // One check per run, and MESH refuses the first tracking call it gets (the first transfer's, due first).
+    const runTracker = async () => {
+      const fn = createTrackerFunction(
+        env({
+          MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]),
+          MAX_TRACKING_CHECKS: '1',
+        }),
+        { clients: h.clients, log: h.log, metrics: h.metrics, now: () => new Date(Date.now() + 10 * 60_000) },
+      );
+      const [summary] = await fn.handler({}, createLambdaContext('tracker', 60_000));
+      await fn.close();
+      return summary!;
+    };
+    await h.mesh.server.admin.setFaults([
+      { endpoint: 'tracking', times: 1, action: { type: 'status', status: 403 } },
+    ]);
+
+    const failed = await runTracker();
+    const next = await runTracker();
+
+    assert.equal(failed.errors, 1);
+    assert.equal(next.errors, 0);
+    assert.equal(next.pending, 1);
+    assert.equal((await h.transfers.get(second))?.trackingChecks, 1, 'the second transfer got its check');
+    assert.equal(
+      (await h.transfers.get(first))?.trackingChecks,
+      1,
+      'the first was postponed, not checked again',
+    );
+  });
+
   test('carries a file from mailbox A outbound bucket to mailbox B inbound bucket', async () => {
     const payload = randomBytes(2 * 1024 * 1024 + 9);
     await sendThroughPipeline('outbound/X26ABC1/a-to-b.bin', payload, { 'mex-filename': 'a-to-b.bin' });
