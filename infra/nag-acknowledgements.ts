@@ -70,16 +70,15 @@ export function nagAcknowledgements(stack: Stack, pipeline: MeshPipeline): NagAc
     add(bucket, 'HIPAA.Security-S3BucketReplicationEnabled', REASONS.replication);
   }
 
-  for (const mailbox of pipeline.mailboxFunctions) {
-    for (const f of mailbox.functions.values()) {
-      add(f.fn, 'HIPAA.Security-LambdaDLQ', REASONS.lambdaDeadLetterQueue);
-      if (pipeline.securityGroup) add(f.role, VPC_POLICY, REASONS.lambdaVpcManagedPolicy);
-      else add(f.fn, 'HIPAA.Security-LambdaInsideVPC', REASONS.lambdaOutsideVpc);
-      // Only the wildcards the wiring calls for are accepted; any other stays a failing finding.
-      const expected = new Set(expectedWildcards(pipeline, mailbox.mailboxId, FUNCTIONS[f.name]));
-      for (const finding of wildcardFindings(f.policy.node.defaultChild)) {
-        if (expected.has(finding)) add(f.policy, `AwsSolutions-IAM5[${finding}]`, REASONS.prefixWildcard);
-      }
+  // The event relay, one for the deployment, is a queue consumer like the others and has the same findings.
+  for (const f of pipeline.allFunctions()) {
+    add(f.fn, 'HIPAA.Security-LambdaDLQ', REASONS.lambdaDeadLetterQueue);
+    if (pipeline.securityGroup) add(f.role, VPC_POLICY, REASONS.lambdaVpcManagedPolicy);
+    else add(f.fn, 'HIPAA.Security-LambdaInsideVPC', REASONS.lambdaOutsideVpc);
+    // Only the wildcards the wiring calls for are accepted; any other stays a failing finding.
+    const expected = new Set(expectedWildcards(pipeline, f.mailboxId, FUNCTIONS[f.name]));
+    for (const finding of wildcardFindings(f.policy.node.defaultChild)) {
+      if (expected.has(finding)) add(f.policy, `AwsSolutions-IAM5[${finding}]`, REASONS.prefixWildcard);
     }
   }
   return acks;
@@ -96,7 +95,13 @@ function wildcardFindings(resource: IConstruct | undefined): string[] {
  * The findings that the mailbox's own prefixes produce, in cdk-nag's own words: a scratch policy holding only them
  * is checked by the same rule, so nothing here depends on how cdk-nag prints a CloudFormation reference.
  */
-function expectedWildcards(pipeline: MeshPipeline, mailboxId: string, spec: FunctionSpec): string[] {
+function expectedWildcards(
+  pipeline: MeshPipeline,
+  mailboxId: string | undefined,
+  spec: FunctionSpec,
+): string[] {
+  // A function of the whole deployment has no mailbox prefix, so no wildcard of its own is acceptable.
+  if (mailboxId === undefined) return [];
   const arns: string[] = [];
   if (spec.readsOutboundBucket) {
     arns.push(pipeline.storage.objectsArn('outbound', `${KEY_LAYOUT.outboundPrefix(mailboxId)}*`));

@@ -8,7 +8,12 @@ import { Construct } from 'constructs';
 import { DEFAULTS, type MeshPipelineProps } from './props.js';
 import { PipelineAlarms } from './runtime/alarms.js';
 import { PipelineDashboard } from './runtime/dashboard.js';
-import { MailboxFunctions } from './runtime/mailbox-functions.js';
+import {
+  DeploymentFunctions,
+  MailboxFunctions,
+  type PipelineFunction,
+  type PipelineFunctionsProps,
+} from './runtime/mailbox-functions.js';
 import type { MeshFunctionNetwork } from './runtime/mesh-function.js';
 import { MeshPipelineStorage } from './storage/pipeline-storage.js';
 import { assertValidMeshPipelineProps } from './validate.js';
@@ -23,6 +28,8 @@ import { assertValidMeshPipelineProps } from './validate.js';
 export class MeshPipeline extends Construct {
   readonly storage: MeshPipelineStorage;
   readonly mailboxFunctions: readonly MailboxFunctions[];
+  /** The functions the whole deployment has one of: the event relay. */
+  readonly deploymentFunctions: DeploymentFunctions;
   readonly alarmTopic: ITopic;
   readonly alarms: PipelineAlarms;
   readonly dashboard: PipelineDashboard;
@@ -55,19 +62,19 @@ export class MeshPipeline extends Construct {
       network = { vpc: props.vpc.vpc, subnets: props.vpc.subnets, securityGroup: this.securityGroup };
     }
 
+    const functionProps: PipelineFunctionsProps = {
+      storage: this.storage,
+      meshEnvironment: props.meshEnvironment,
+      chunkBytes: props.chunkBytes ?? DEFAULTS.chunkBytes,
+      reserveConcurrency: props.reserveConcurrency ?? true,
+      logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      logRemovalPolicy: removalPolicy,
+      network,
+    };
     this.mailboxFunctions = props.mailboxes.map(
-      (mailbox) =>
-        new MailboxFunctions(this, `Mailbox${mailbox.id}`, {
-          mailbox,
-          storage: this.storage,
-          meshEnvironment: props.meshEnvironment,
-          chunkBytes: props.chunkBytes ?? DEFAULTS.chunkBytes,
-          reserveConcurrency: props.reserveConcurrency ?? true,
-          logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
-          logRemovalPolicy: removalPolicy,
-          network,
-        }),
+      (mailbox) => new MailboxFunctions(this, `Mailbox${mailbox.id}`, { ...functionProps, mailbox }),
     );
+    this.deploymentFunctions = new DeploymentFunctions(this, 'Deployment', functionProps);
 
     this.alarmTopic = props.alarms?.topic ?? this.createAlarmTopic();
     if (props.alarms?.email) this.alarmTopic.addSubscription(new EmailSubscription(props.alarms.email));
@@ -78,14 +85,24 @@ export class MeshPipeline extends Construct {
         props: mailbox,
         functions: this.mailboxFunctions[i]!,
       })),
+      deploymentFunctions: this.deploymentFunctions,
       workQueueAgeMinutes: props.workQueueAgeAlarmMinutes ?? DEFAULTS.workQueueAgeAlarmMinutes,
       eventQueueAgeMinutes: props.eventQueueAgeAlarmMinutes ?? DEFAULTS.eventQueueAgeAlarmMinutes,
     });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       storage: this.storage,
       mailboxes: this.mailboxFunctions,
+      deploymentFunctions: this.deploymentFunctions,
       alarms: this.alarms.alarms,
     });
+  }
+
+  /** Every function of the pipeline: each mailbox's, then the deployment's own. */
+  allFunctions(): PipelineFunction[] {
+    return [
+      ...this.mailboxFunctions.flatMap((m) => [...m.functions.values()]),
+      ...this.deploymentFunctions.functions.values(),
+    ];
   }
 
   private createAlarmTopic(): Topic {

@@ -56,6 +56,15 @@ export class SinglePassMultipartStore extends FilesystemStore {
   /** In-place writes in progress, by upload directory and part number (the emulator is one process). */
   private readonly writingInPlace = new Map<string, Map<number, Promise<unknown>>>();
 
+  /** Whether the bucket exists; `bucket` must already be a valid bucket name (it is joined into a path). */
+  async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      return (await stat(dirname(this.getResourcePath(bucket, 'probe', 'object')))).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
   override async putPart(
     bucket: string,
     uploadId: string,

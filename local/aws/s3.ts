@@ -19,26 +19,42 @@ export interface S3Emulator {
   close(): Promise<void>;
 }
 
+/**
+ * How a GET or HEAD of a key (or version) that does not exist is answered.
+ *
+ * - `'access-denied'`: 403 AccessDenied, as AWS answers a caller without an effective `s3:ListBucket` on the bucket,
+ *   which is every role of the pipeline (their ListBucket, where they have one, is conditioned on `s3:prefix`, a key
+ *   GetObject and HeadObject requests do not carry). Code that must tell "missing" from "refused" asks
+ *   ListObjectsV2 (shared/aws/s3-missing.ts), which the emulator answers as usual.
+ * - `'not-found'`: 404 NoSuchKey (HEAD: 404, no body), as AWS answers a caller with an unconditioned ListBucket.
+ */
+export type MissingObjectAnswer = 'access-denied' | 'not-found';
+
 export interface S3EmulatorOptions {
   port: number;
   region: string;
   /** Where s3rver keeps objects. A fresh temporary directory, removed on close, when absent. */
   directory?: string;
+  /** @default 'access-denied': what AWS answers the pipeline's own roles */
+  missingObject?: MissingObjectAnswer;
 }
 
 /**
  * S3 on s3rver, which streams objects to disk (a 200 MB upload costs the process almost no memory) and emits S3
  * event records. A thin front handler adds what the pipeline relies on and s3rver lacks: `If-None-Match: *` on
- * writes, AbortMultipartUpload, NoSuchUpload, and the real event name for a completed multipart upload; its store
- * is replaced by one that checks and joins multipart uploads as S3 does, at a fraction of the cost.
+ * writes, AbortMultipartUpload, NoSuchUpload, the real event name for a completed multipart upload, and (by
+ * default) AWS's 403 for a read of a missing key by a caller without ListBucket; its store is replaced by one that
+ * checks and joins multipart uploads as S3 does, at a fraction of the cost.
  */
 export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
+  const missingObject = options.missingObject ?? 'access-denied';
   const ownsDirectory = options.directory === undefined;
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'mesh-local-s3-')));
   await mkdir(directory, { recursive: true });
 
   const s3rver = new S3rver({ directory, silent: true, vhostBuckets: false });
-  s3rver.store = s3rver.context.store = new SinglePassMultipartStore(directory);
+  const store = new SinglePassMultipartStore(directory);
+  s3rver.store = s3rver.context.store = store;
   const requestKind = new AsyncLocalStorage<S3RequestKind | undefined>();
   const listeners = new Set<S3EventListener>();
   const nextSequencer = createSequencer();
@@ -74,6 +90,10 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
       sendError(res, refusal.status, refusal.code, refusal.message);
       return;
     }
+    if (missingObject === 'access-denied' && (await deniedAsMissing(store, request, req))) {
+      sendAccessDenied(req, res);
+      return;
+    }
     if (request.abortUploadId !== undefined) {
       // checkRequest has already refused an unknown or malformed upload id.
       const directory = uploadDirectory(s3rver.store, request.bucket, request.abortUploadId);
@@ -101,6 +121,8 @@ export async function startS3(options: S3EmulatorOptions): Promise<S3Emulator> {
 
 interface ParsedRequest {
   bucket: string;
+  /** A plain GetObject or HeadObject (a version, a range, a part or response overrides allowed; no subresource). */
+  readsObject: boolean;
   /** A bucket `?versioning` request, which s3rver 3.7.1 mistakes for CreateBucket / ListObjects. */
   versioning: boolean;
   key: string;
@@ -120,7 +142,11 @@ function parseRequest(req: IncomingMessage): ParsedRequest {
   // A DELETE with an uploadId aborts an upload: it removes no object and S3 sends no event for it.
   const kind = abortUploadId === undefined ? requestKindOf(req, url, isObject, uploadId) : undefined;
   const versioning = !isObject && url.searchParams.has('versioning');
-  return { bucket: decodeURIComponent(bucket), versioning, key, kind, uploadId, abortUploadId };
+  const readsObject =
+    isObject &&
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    ![...url.searchParams.keys()].some((name) => READ_SUBRESOURCES.includes(name));
+  return { bucket: decodeURIComponent(bucket), readsObject, versioning, key, kind, uploadId, abortUploadId };
 }
 
 function requestKindOf(
@@ -151,6 +177,35 @@ const OBJECT_SUBRESOURCES = [
   'partNumber',
   'uploadId',
 ];
+
+/** Query parameters that turn a GET or HEAD on a key into something other than GetObject / HeadObject. */
+const READ_SUBRESOURCES = ['acl', 'tagging', 'legal-hold', 'retention', 'torrent', 'uploadId', 'attributes'];
+
+/**
+ * Whether a read is of a key that does not exist, in a bucket that does. AWS answers it with 403 AccessDenied
+ * unless the caller has an effective s3:ListBucket; a missing bucket is still NoSuchBucket (404), from s3rver.
+ * s3rver keeps no versions, so a read of a missing version of an existing key cannot be modelled here.
+ *
+ * Checked before s3rver reads: an object deleted between the two is answered 404, as the `not-found` mode would.
+ */
+async function deniedAsMissing(
+  store: SinglePassMultipartStore,
+  request: ParsedRequest,
+  req: IncomingMessage,
+): Promise<boolean> {
+  if (!request.readsObject || isAwsChunked(req) || !isBucketName(request.bucket)) return false;
+  if (!(await store.bucketExists(request.bucket))) return false;
+  return !(await store.existsObject(request.bucket, request.key));
+}
+
+/** S3's answer to a caller that may not learn whether the key exists: an XML error, or for HEAD no body at all. */
+function sendAccessDenied(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method === 'HEAD') {
+    res.writeHead(403, { 'content-length': 0 }).end();
+    return;
+  }
+  sendError(res, 403, 'AccessDenied', 'Access Denied');
+}
 
 interface Refusal {
   status: number;
@@ -227,9 +282,14 @@ function uploadDirectory(
   bucket: string,
   uploadId: string,
 ): string | undefined {
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) return undefined;
+  if (!isBucketName(bucket)) return undefined;
   if (!/^[0-9a-f]{32}$/.test(uploadId)) return undefined;
   return join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+}
+
+/** A plain S3 bucket name: safe to join into a path. */
+function isBucketName(bucket: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..');
 }
 
 async function pathExists(path: string): Promise<boolean> {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
 import { resumableSha256 } from '../aws/resumable-sha256.js';
+import { isObjectMissing } from '../aws/s3-missing.js';
 import type { S3ObjectVersion } from '../aws/s3-byte-source.js';
 import { inboundEvent } from '../events/inbound.js';
 import { publishPendingEvents } from '../events/pending.js';
@@ -339,7 +340,12 @@ export class MessageDownloader {
     } catch (error) {
       // Completed by an invocation that died before recording it: the object is there and is this message's.
       if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
-      const head = await s3.send(new HeadObjectCommand(target));
+      const head = await s3.send(new HeadObjectCommand(target)).catch(async (headError: unknown) => {
+        // No object either (S3 says 403 to a role without bucket-wide ListBucket): the upload was aborted, not
+        // completed. NoSuchUpload makes the next attempt start the download again.
+        if (await isObjectMissing(s3, { bucket: target.Bucket, key: target.Key }, headError)) throw error;
+        throw headError;
+      });
       if (head.Metadata?.['mex-messageid'] !== encodeURIComponent(record.messageId)) throw error;
       versionId = head.VersionId;
     }

@@ -2,6 +2,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { resumableSha256 } from '../aws/resumable-sha256.js';
 import { quoteETag, s3ByteSource } from '../aws/s3-byte-source.js';
+import { isObjectMissing } from '../aws/s3-missing.js';
 import { outboundStatusEvent } from '../events/outbound-status.js';
 import { publishPendingEvents } from '../events/pending.js';
 import type { EventPublisher } from '../events/publisher.js';
@@ -214,7 +215,11 @@ export class OutboundSender {
     current: TransferRecord,
     error: unknown,
   ): Promise<ReturnType<typeof finalFailure> | 'accepted'> {
-    const final = finalFailure(error);
+    const final =
+      finalFailure(error) ??
+      ((await isObjectMissing(this.deps.s3, current, error))
+        ? { status: 'failed' as const, text: 'the S3 object was deleted before it could be sent' }
+        : undefined);
     const finalChunkMayHaveGone =
       current.messageId !== undefined &&
       current.totalChunks !== undefined &&

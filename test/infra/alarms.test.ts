@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { FUNCTIONS } from '../../shared/wiring/pipeline.js';
+import { METRIC_EMITTERS } from '../../shared/observability/metric-names.js';
+import { FUNCTIONS, QUEUES } from '../../shared/wiring/pipeline.js';
 import { logicalId, createTestApp, sampleConfig, synthesize } from './app.js';
 import { flatten, type Outputs } from './template-values.js';
 
@@ -76,6 +77,7 @@ describe('alarms', () => {
       const description = flatten(props.AlarmDescription, outputs);
       assert.match(description, /^WHAT IT MEANS: .+ WHAT TO DO: .+/, name);
       assert.ok(description.length <= 1024, `${name} description fits CloudWatch`);
+      assert.ok(!description.endsWith('...'), `${name} description is not cut short`);
     }
   });
 
@@ -88,35 +90,118 @@ describe('alarms', () => {
       assert.equal(props.Threshold, 1);
       assert.equal(props.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
     }
+  });
+
+  test('on the send DLQ say the transfer stalled part-sent, and to redrive it, never to upload again', () => {
+    const text = flatten(alarm('X26ABC1-send-dead-letters').AlarmDescription, outputs);
+    // A transfer stalls after some chunks went as well as before any: "has not reached MESH" would be untrue.
+    assert.doesNotMatch(text, /has NOT reached MESH/i);
+    assert.match(text, /some of its chunks may already have reached MESH/);
+    assert.match(text, /"stalled"/);
+    assert.match(text, /errorText/);
+    assert.match(text, /redrive the DLQ: aws sqs start-message-move-task --source-arn <.+\.Arn>/);
     assert.match(
-      flatten(alarm('X26ABC1-send-dead-letters').AlarmDescription, outputs),
-      /has NOT reached MESH.*aws sqs start-message-move-task --source-arn <.+\.Arn>/,
+      text,
+      /Never upload the file again: a new upload is a new transfer and would send the message twice/,
     );
   });
 
+  test('on the event-relay DLQ say events may be waiting, to redrive it, and that consumers drop repeats', () => {
+    const props = alarm('shared-eventRelay-dead-letters');
+    assert.equal(props.MetricName, 'ApproximateNumberOfMessagesVisible');
+    assert.deepEqual(dimensions(props), {
+      QueueName: `<${logicalId(s.pipeline.storage.sharedQueue('eventRelay').deadLetterQueue)}.QueueName>`,
+    });
+    assert.equal(props.Threshold, 1);
+    assert.equal(props.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    const text = flatten(props.AlarmDescription, outputs);
+    assert.match(text, /events may be waiting/);
+    assert.match(text, /redrive the relay DLQ: aws sqs start-message-move-task --source-arn <.+\.Arn>/);
+    assert.match(text, /more than five minutes .* may repeat an event/);
+    assert.match(text, /consumers drop repeats by eventId/);
+  });
+
   test('fire when the oldest message of a queue is too old: 30 minutes for work, a day for events', () => {
+    assert.ok(QUEUES.eventRelay.consumer, 'the relay queue is work the pipeline consumes');
     for (const q of s.pipeline.storage.allQueues()) {
       const props = alarm(`${q.mailboxId ?? 'shared'}-${q.name}-oldest-message`);
       assert.equal(props.MetricName, 'ApproximateAgeOfOldestMessage');
       assert.deepEqual(dimensions(props), { QueueName: `<${logicalId(q.pair.queue)}.QueueName>` });
-      assert.equal(props.Threshold, q.mailboxId ? 30 * 60 : 24 * 3600);
+      // The pipeline's own work (send, download, relay re-checks) alarms sooner than events for your consumers.
+      assert.equal(props.Threshold, QUEUES[q.name].consumer ? 30 * 60 : 24 * 3600, q.name);
     }
   });
 
-  test('fire on errors and throttles of every function', () => {
-    for (const m of s.pipeline.mailboxFunctions) {
-      for (const f of m.functions.values()) {
-        const service = FUNCTIONS[f.name].serviceName;
-        for (const [kind, metric] of [
-          ['errors', 'Errors'],
-          ['throttles', 'Throttles'],
-        ]) {
-          const props = alarm(`${m.mailboxId}-${service}-${kind}`);
-          assert.equal(props.MetricName, metric);
-          assert.deepEqual(dimensions(props), { FunctionName: `<${logicalId(f.fn)}>` });
-          assert.equal(props.Threshold, 1);
-        }
+  test('fire on errors and throttles of every function, the event relay included', () => {
+    const all = s.pipeline.allFunctions();
+    assert.ok(all.some((f) => f.name === 'eventRelay'));
+    for (const f of all) {
+      const service = FUNCTIONS[f.name].serviceName;
+      for (const [kind, metric] of [
+        ['errors', 'Errors'],
+        ['throttles', 'Throttles'],
+      ]) {
+        const props = alarm(`${f.mailboxId ?? 'shared'}-${service}-${kind}`);
+        assert.equal(props.MetricName, metric);
+        assert.deepEqual(dimensions(props), { FunctionName: `<${logicalId(f.fn)}>` });
+        assert.equal(props.Threshold, 1);
       }
+    }
+  });
+
+  test('fire on any failed transfer of a mailbox, from the function that emits it, and say a re-upload is safe', () => {
+    for (const m of ['X26ABC1', 'X26ABC2']) {
+      const props = alarm(`${m}-transfers-failed`);
+      assert.deepEqual(METRIC_EMITTERS.transfersFailed, ['outboundSend']);
+      assert.equal(props.Namespace, 'NhsMeshPipeline');
+      assert.equal(props.MetricName, 'TransfersFailed');
+      assert.deepEqual(dimensions(props), { service: 'outbound-send', Mailbox: m });
+      assert.equal(props.Statistic, 'Sum');
+      assert.equal(props.Period, 300);
+      assert.equal(props.Threshold, 1);
+      assert.equal(props.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+      assert.equal(props.EvaluationPeriods, 1);
+      assert.equal(props.TreatMissingData, 'notBreaching');
+      const text = flatten(props.AlarmDescription, outputs);
+      assert.match(text, /NOT accepted/);
+      assert.match(text, /password rotation/);
+      assert.match(text, /upload each failed file again: that is safe/);
+    }
+  });
+
+  test('fire on any resend after an unknown outcome, and say to check MESH tracking by local id', () => {
+    for (const m of ['X26ABC1', 'X26ABC2']) {
+      const props = alarm(`${m}-unknown-outcome-resends`);
+      assert.deepEqual(METRIC_EMITTERS.unknownOutcomeResends, ['outboundSend']);
+      assert.equal(props.MetricName, 'UnknownOutcomeResends');
+      assert.deepEqual(dimensions(props), { service: 'outbound-send', Mailbox: m });
+      assert.equal(props.Statistic, 'Sum');
+      assert.equal(props.Threshold, 1);
+      assert.equal(props.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+      assert.equal(props.TreatMissingData, 'notBreaching');
+      const text = flatten(props.AlarmDescription, outputs);
+      assert.match(text, /MESH tracking for that local id/);
+      assert.match(text, /tell the recipient/);
+    }
+  });
+
+  test('fire when acknowledgements keep failing for three five-minute periods in a row', () => {
+    for (const m of ['X26ABC1', 'X26ABC2']) {
+      const props = alarm(`${m}-inbound-ack-failures`);
+      assert.deepEqual(METRIC_EMITTERS.inboundAckFailures, ['inboundDownload']);
+      assert.equal(props.MetricName, 'InboundAckFailures');
+      assert.deepEqual(dimensions(props), { service: 'inbound-download', Mailbox: m });
+      assert.equal(props.Statistic, 'Sum');
+      assert.equal(props.Period, 300);
+      assert.equal(props.Threshold, 1);
+      assert.equal(props.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+      assert.equal(props.EvaluationPeriods, 3);
+      assert.equal(props.DatapointsToAlarm, 3);
+      assert.equal(props.TreatMissingData, 'notBreaching');
+      const text = flatten(props.AlarmDescription, outputs);
+      assert.match(text, /already stored in the inbound bucket and announced/);
+      assert.match(text, /poller/);
+      assert.match(text, /credentials/);
     }
   });
 
@@ -190,8 +275,12 @@ describe('alarms', () => {
     assert.ok(!Object.keys(alarms).some((name) => name.startsWith('X26ABC2-no-inbound')));
   });
 
-  test('come to one per queue, two per function and four or five per mailbox', () => {
-    assert.equal(Object.keys(alarms).length, 6 * 2 + 10 * 2 + 4 * 2 + 1);
+  test('come to two per queue, two per function and seven or eight per mailbox', () => {
+    const queues = s.pipeline.storage.allQueues().length;
+    const functions = s.pipeline.allFunctions().length;
+    assert.equal(queues, 7);
+    assert.equal(functions, 11);
+    assert.equal(Object.keys(alarms).length, queues * 2 + functions * 2 + 7 * 2 + 1);
   });
 });
 

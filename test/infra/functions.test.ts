@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENV, FUNCTIONS, QUEUE_URL_ENV, type FunctionName } from '../../shared/wiring/pipeline.js';
+import {
+  ENV,
+  EVENT_RELAY,
+  FUNCTIONS,
+  QUEUE_URL_ENV,
+  QUEUES,
+  relayLastAttemptSeconds,
+  type FunctionName,
+} from '../../shared/wiring/pipeline.js';
+import { MAILBOX_FUNCTION_NAMES } from '../../infra/constructs/runtime/mailbox-functions.js';
 import { logicalId, synthesize } from './app.js';
 import { flatten, type Outputs } from './template-values.js';
 
@@ -11,20 +20,28 @@ const resourceList: { Type: string; Properties: Record<string, unknown> }[] = Ob
 const outputs = s.data.toJSON().Outputs as Outputs;
 const storage = s.pipeline.storage;
 const mailboxes = s.pipeline.mailboxFunctions;
-const all = mailboxes.flatMap((m) =>
-  [...m.functions.values()].map((f) => ({ mailboxId: m.mailboxId, ...f })),
-);
+const all = s.pipeline.allFunctions();
+const relay = s.pipeline.deploymentFunctions.functions.get('eventRelay')!;
+const dataResources = s.data.toJSON().Resources;
 const propsOf = (construct: Parameters<typeof logicalId>[0]) => resources[logicalId(construct)].Properties;
 const dataRef = (construct: Parameters<typeof logicalId>[0], attribute?: string) =>
   attribute ? `<${logicalId(construct)}.${attribute}>` : `<${logicalId(construct)}>`;
 
 describe('functions', () => {
-  test('every mailbox has its own copy of each of the five functions', () => {
+  test('every mailbox has its own copy of each of the five mailbox functions, and the relay is one for all', () => {
+    assert.deepEqual(MAILBOX_FUNCTION_NAMES, [
+      'outboundSend',
+      'inboundPoll',
+      'inboundDownload',
+      'deliveryTracker',
+      'health',
+    ]);
     assert.deepEqual(
       mailboxes.map((m) => [m.mailboxId, [...m.functions.keys()]]),
-      ['X26ABC1', 'X26ABC2'].map((id) => [id, Object.keys(FUNCTIONS)]),
+      ['X26ABC1', 'X26ABC2'].map((id) => [id, MAILBOX_FUNCTION_NAMES]),
     );
-    s.functions.resourceCountIs('AWS::Lambda::Function', 10);
+    assert.deepEqual([...s.pipeline.deploymentFunctions.functions.keys()], ['eventRelay']);
+    s.functions.resourceCountIs('AWS::Lambda::Function', 2 * 5 + 1);
   });
 
   test('run on Node.js 24 on arm64, sized from the wiring, with source maps', () => {
@@ -60,12 +77,12 @@ describe('functions', () => {
 });
 
 describe('environment', () => {
-  const env = (mailboxId: string, name: FunctionName) =>
+  const env = (mailboxId: string | undefined, name: FunctionName) =>
     propsOf(all.find((f) => f.mailboxId === mailboxId && f.name === name)!.fn).Environment
       .Variables as Record<string, unknown>;
 
   test('tells each function the MESH environment and only its own mailbox, secret and routes', () => {
-    for (const f of all) {
+    for (const f of s.pipeline.mailboxFunctions.flatMap((m) => [...m.functions.values()])) {
       const variables = env(f.mailboxId, f.name);
       assert.equal(variables[ENV.meshUrl], 'integration');
       const mailboxesJson = JSON.parse(flatten(variables[ENV.mailboxes], outputs)) as unknown[];
@@ -88,6 +105,41 @@ describe('environment', () => {
     }
   });
 
+  test('tells the event relay its table and the two event queues, and no MESH, mailbox or bucket', () => {
+    const variables = env(undefined, 'eventRelay');
+    assert.deepEqual(Object.keys(variables).sort(), [
+      ENV.inboundEventsQueueUrl,
+      'NODE_OPTIONS',
+      ENV.outboundStatusQueueUrl,
+      ENV.tableName,
+    ]);
+    assert.equal(flatten(variables[ENV.tableName], outputs), dataRef(storage.table));
+    assert.equal(
+      flatten(variables[ENV.inboundEventsQueueUrl], outputs),
+      dataRef(storage.sharedQueue('inboundEvents').queue),
+    );
+    assert.equal(
+      flatten(variables[ENV.outboundStatusQueueUrl], outputs),
+      dataRef(storage.sharedQueue('outboundStatus').queue),
+    );
+  });
+
+  test('tells every function that hands events to the relay the relay queue URL', () => {
+    const senders = all.filter((f) => FUNCTIONS[f.name].sendsTo.includes('eventRelay'));
+    assert.deepEqual([...new Set(senders.map((f) => f.name))].sort(), [
+      'deliveryTracker',
+      'inboundDownload',
+      'outboundSend',
+    ]);
+    for (const f of senders) {
+      assert.equal(
+        flatten(env(f.mailboxId, f.name)[ENV.eventRelayQueueUrl], outputs),
+        dataRef(storage.sharedQueue('eventRelay').queue),
+        `${f.mailboxId} ${f.name}`,
+      );
+    }
+  });
+
   test('gives each function the queue URLs it sends to, its own mailbox queues for per-mailbox ones', () => {
     for (const f of all) {
       const variables = env(f.mailboxId, f.name);
@@ -105,6 +157,8 @@ describe('environment', () => {
     for (const f of all) {
       const variables = env(f.mailboxId, f.name);
       const spec = FUNCTIONS[f.name];
+      assert.equal(ENV.meshUrl in variables, f.mailboxId !== undefined, `${f.name} MESH`);
+      assert.equal(ENV.mailboxes in variables, f.mailboxId !== undefined, `${f.name} mailboxes`);
       assert.equal(ENV.outboundBucket in variables, spec.readsOutboundBucket === true, `${f.name} outbound`);
       assert.equal(ENV.inboundBucket in variables, spec.writesInboundBucket === true, `${f.name} inbound`);
       assert.equal(ENV.tableName in variables, spec.usesTable === true, `${f.name} table`);
@@ -119,7 +173,7 @@ describe('environment', () => {
 });
 
 describe('triggers', () => {
-  test('feed each queue consumer from its own mailbox queue, reporting failed records one by one', () => {
+  test('feed each queue consumer from its own mailbox queue (the relay from its shared one), failures one by one', () => {
     const mappings = resourceList.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
     const consumers = all.filter((f) => FUNCTIONS[f.name].trigger.kind === 'queue');
     assert.equal(mappings.length, consumers.length);
@@ -158,7 +212,7 @@ describe('triggers', () => {
       },
     };
     for (const f of all)
-      assert.equal(scheduleOf(f), expected[f.mailboxId]![f.name], `${f.mailboxId} ${f.name}`);
+      assert.equal(scheduleOf(f), expected[f.mailboxId ?? 'shared']?.[f.name], `${f.mailboxId} ${f.name}`);
     assert.equal(rules.length, 6);
   });
 
@@ -170,6 +224,55 @@ describe('triggers', () => {
         MaximumRetryAttempts: 2,
       });
     }
+  });
+});
+
+describe('event relay timing', () => {
+  const queue = storage.sharedQueue('eventRelay');
+  const queueProps = dataResources[logicalId(queue.queue)].Properties;
+  const synthesized = {
+    delaySeconds: queueProps.DelaySeconds as number,
+    visibilityTimeoutSeconds: queueProps.VisibilityTimeout as number,
+    maxReceiveCount: queueProps.RedrivePolicy.maxReceiveCount as number,
+    functionTimeoutSeconds: propsOf(relay.fn).Timeout as number,
+  };
+
+  test('synthesizes the timings of the wiring', () => {
+    assert.deepEqual(synthesized, {
+      delaySeconds: EVENT_RELAY.delaySeconds,
+      visibilityTimeoutSeconds: EVENT_RELAY.visibilityTimeoutSeconds,
+      maxReceiveCount: QUEUES.eventRelay.maxReceiveCount,
+      functionTimeoutSeconds: EVENT_RELAY.functionTimeoutSeconds,
+    });
+    // Hidden for longer than the relay can run, so two relays never re-check one record at once.
+    assert.ok(synthesized.visibilityTimeoutSeconds > synthesized.functionTimeoutSeconds);
+  });
+
+  test('finishes its last attempt inside the FIFO deduplication window, as deployed', () => {
+    const last = relayLastAttemptSeconds(synthesized);
+    assert.ok(
+      last < EVENT_RELAY.deduplicationWindowSeconds,
+      `last relay attempt ends ${last} s after the publish; FIFO deduplication lasts ${EVENT_RELAY.deduplicationWindowSeconds} s`,
+    );
+  });
+
+  test('uses the queue delay: no sender overrides the delay the wiring sets', () => {
+    // The senders delay each re-check by EVENT_RELAY_DELAY_SECONDS, default EVENT_RELAY.delaySeconds.
+    for (const f of all) {
+      const variables = propsOf(f.fn).Environment.Variables as Record<string, unknown>;
+      assert.ok(!('EVENT_RELAY_DELAY_SECONDS' in variables), `${f.mailboxId} ${f.name}`);
+    }
+  });
+
+  test('runs one batch of re-checks at a time per slot, with its own dead-letter queue', () => {
+    const trigger = FUNCTIONS.eventRelay.trigger;
+    assert.equal(trigger.kind, 'queue');
+    assert.equal(trigger.kind === 'queue' && trigger.queue, 'eventRelay');
+    assert.equal(QUEUES.eventRelay.fifo, false);
+    assert.equal(queueProps.FifoQueue, undefined);
+    assert.deepEqual(queueProps.RedrivePolicy.deadLetterTargetArn, {
+      'Fn::GetAtt': [logicalId(queue.deadLetterQueue), 'Arn'],
+    });
   });
 });
 

@@ -17,6 +17,8 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   UploadPartCommand: 's3:PutObject',
   CompleteMultipartUploadCommand: 's3:PutObject',
   AbortMultipartUploadCommand: 's3:AbortMultipartUpload',
+  // Granted only under the function's own prefix (s3:prefix); shared/aws/s3-missing.ts lists exactly one key.
+  ListObjectsV2Command: 's3:ListBucket',
   GetCommand: 'dynamodb:GetItem',
   PutCommand: 'dynamodb:PutItem',
   UpdateCommand: 'dynamodb:UpdateItem',
@@ -36,14 +38,12 @@ function sourceFiles(dir: string): string[] {
 test('every AWS SDK command the functions use is allowed to the functions that may need it', () => {
   const { pipeline, statelessStack } = createTestApp();
   const granted = new Set(
-    pipeline.mailboxFunctions.flatMap((m) =>
-      [...m.functions.values()].flatMap((f) => {
-        const document = statelessStack.resolve(f.policy.document.toJSON()) as {
-          Statement: { Action: string | string[] }[];
-        };
-        return document.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-      }),
-    ),
+    pipeline.allFunctions().flatMap((f) => {
+      const document = statelessStack.resolve(f.policy.document.toJSON()) as {
+        Statement: { Action: string | string[] }[];
+      };
+      return document.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    }),
   );
   const used = ['functions', 'shared'].flatMap((dir) =>
     sourceFiles(join(PROJECT_ROOT, dir)).flatMap((file) =>

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../../shared/state/table.js';
-import { FUNCTIONS, KEY_LAYOUT, QUEUES, visibilityTimeoutSeconds } from '../../shared/wiring/pipeline.js';
+import {
+  EVENT_RELAY,
+  FUNCTIONS,
+  KEY_LAYOUT,
+  QUEUES,
+  visibilityTimeoutSeconds,
+} from '../../shared/wiring/pipeline.js';
 import { logicalId, synthesize } from './app.js';
 import { flatten } from './template-values.js';
 
@@ -156,17 +162,71 @@ describe('outbound notifications', () => {
     }
   });
 
-  test('let S3 encrypt notifications with the key of the queue', () => {
-    s.data.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 's3.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          }),
-        ]),
-      },
-    });
+  test('let S3 encrypt notifications with the key of the queue, for the outbound bucket of this account only', () => {
+    const s3 = keyStatements().find((st) => flatten(st.Principal.Service) === 's3.amazonaws.com');
+    assert.deepEqual(s3?.Action, ['kms:Decrypt', 'kms:GenerateDataKey']);
+    assert.deepEqual(s3?.Condition?.StringEquals, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    assert.equal(
+      flatten(s3?.Condition?.ArnLike?.['aws:SourceArn']),
+      `arn:<AWS::Partition>:s3:::${resolveData(storage.bucketNames.outbound)}`,
+    );
+  });
+});
+
+interface KeyStatement {
+  Sid?: string;
+  Principal: { Service?: unknown; AWS?: unknown };
+  Action: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+function keyStatements(): KeyStatement[] {
+  const key = s.data.toJSON().Resources[logicalId(storage.key)];
+  return key.Properties.KeyPolicy.Statement as KeyStatement[];
+}
+
+describe('key policy', () => {
+  const services = keyStatements().filter((st) => st.Principal.Service !== undefined);
+
+  test('grants the key to the services that act for the pipeline, and to no other', () => {
+    assert.deepEqual(services.map((st) => flatten(st.Principal.Service)).sort(), [
+      'cloudwatch.amazonaws.com',
+      'logs.<AWS::Region>.amazonaws.com',
+      's3.amazonaws.com',
+    ]);
+  });
+
+  test('binds every service grant to this account (aws:SourceAccount)', () => {
+    for (const st of services) {
+      assert.deepEqual(
+        st.Condition?.StringEquals?.['aws:SourceAccount'],
+        { Ref: 'AWS::AccountId' },
+        `${st.Sid} names the source account`,
+      );
+    }
+  });
+
+  test('binds every service grant to the pipeline own resources of this account and region', () => {
+    const source = (service: string) => {
+      const st = services.find((x) => flatten(x.Principal.Service) === service)!;
+      return st.Condition?.ArnLike ?? {};
+    };
+    assert.deepEqual(Object.keys(source('s3.amazonaws.com')), ['aws:SourceArn']);
+    assert.equal(
+      flatten(source('cloudwatch.amazonaws.com')['aws:SourceArn']),
+      'arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*',
+    );
+    // CloudWatch Logs names the log group in the encryption context of each call: its aws:SourceArn.
+    assert.equal(
+      flatten(source('logs.<AWS::Region>.amazonaws.com')['kms:EncryptionContext:aws:logs:arn']),
+      'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*',
+    );
+  });
+
+  test('gives the account its IAM policies and nothing else: no principal outside it', () => {
+    for (const st of keyStatements().filter((x) => x.Principal.AWS !== undefined)) {
+      assert.equal(flatten(st.Principal.AWS), 'arn:aws:iam::<AWS::AccountId>:root', st.Sid);
+    }
   });
 });
 
@@ -178,6 +238,7 @@ describe('queues', () => {
       'X26ABC1:send',
       'X26ABC2:download',
       'X26ABC2:send',
+      'shared:eventRelay',
       'shared:inboundEvents',
       'shared:outboundStatus',
     ]);
@@ -222,14 +283,35 @@ describe('queues', () => {
     }
   });
 
-  test('hide a message for longer than its consumer can run', () => {
+  test('hide a message for longer than its consumer can run, or for the time the wiring fixes', () => {
     for (const { name, pair } of allQueues) {
-      const consumer = QUEUES[name].consumer;
+      const { consumer, visibilityTimeoutSeconds: fixed } = QUEUES[name];
       const queue = s.data.toJSON().Resources[logicalId(pair.queue)].Properties;
       if (consumer) {
-        assert.equal(queue.VisibilityTimeout, visibilityTimeoutSeconds(FUNCTIONS[consumer].timeoutSeconds));
-        assert.ok(queue.VisibilityTimeout > FUNCTIONS[consumer].timeoutSeconds);
+        const timeout = FUNCTIONS[consumer].timeoutSeconds;
+        assert.equal(queue.VisibilityTimeout, fixed ?? visibilityTimeoutSeconds(timeout), name);
+        assert.ok(queue.VisibilityTimeout > timeout, name);
+      } else {
+        assert.equal(queue.VisibilityTimeout, undefined, name);
       }
+    }
+    assert.equal(
+      s.data.toJSON().Resources[logicalId(storage.sharedQueue('eventRelay').queue)].Properties
+        .VisibilityTimeout,
+      EVENT_RELAY.visibilityTimeoutSeconds,
+    );
+  });
+
+  test('delay only the event relay re-checks, by the delay of the wiring', () => {
+    for (const { name, pair } of allQueues) {
+      const resources = s.data.toJSON().Resources;
+      const delay = resources[logicalId(pair.queue)].Properties.DelaySeconds;
+      assert.equal(delay, name === 'eventRelay' ? EVENT_RELAY.delaySeconds : undefined, name);
+      assert.equal(
+        resources[logicalId(pair.deadLetterQueue)].Properties.DelaySeconds,
+        undefined,
+        `${name} DLQ`,
+      );
     }
   });
 

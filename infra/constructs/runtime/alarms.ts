@@ -21,17 +21,24 @@ import {
   DEAD_LETTER_TODO,
   ERRORS_TODO,
   FUNCTION_IMPACT,
+  INBOUND_ACK_FAILURES_MEANS,
+  INBOUND_ACK_FAILURES_TODO,
   QUEUE_AGE_MEANS,
   QUEUE_AGE_TODO,
   THROTTLES_TODO,
+  TRANSFERS_FAILED_MEANS,
+  TRANSFERS_FAILED_TODO,
+  UNKNOWN_OUTCOME_RESENDS_MEANS,
+  UNKNOWN_OUTCOME_RESENDS_TODO,
   describeAlarm,
 } from './alarm-texts.js';
-import type { MailboxFunction, MailboxFunctions } from './mailbox-functions.js';
+import type { DeploymentFunctions, MailboxFunctions, PipelineFunction } from './mailbox-functions.js';
 
 export interface PipelineAlarmsProps {
   readonly topic: ITopic;
   readonly storage: MeshPipelineStorage;
   readonly mailboxes: readonly { readonly props: MeshMailboxProps; readonly functions: MailboxFunctions }[];
+  readonly deploymentFunctions: DeploymentFunctions;
   readonly workQueueAgeMinutes: number;
   readonly eventQueueAgeMinutes: number;
 }
@@ -54,6 +61,11 @@ const HOUR = Duration.hours(1);
 const HEALTH_SILENCE_HOURS = 26;
 /** A scheduled function is alarmed on throttles only when runs keep overlapping for this many periods. */
 const SCHEDULED_THROTTLE_PERIODS = 3;
+/**
+ * Acknowledgement failures alarm only when they last this many five-minute periods: one failure is retried at
+ * once, and the message is already stored and announced.
+ */
+const ACK_FAILURE_PERIODS = 3;
 
 /** Every alarm of the pipeline, each sent to the topic with a description an on-call engineer can act on. */
 export class PipelineAlarms extends Construct {
@@ -67,9 +79,10 @@ export class PipelineAlarms extends Construct {
     this.prefix = Stack.of(this).stackName;
     for (const queue of props.storage.allQueues()) this.queueAlarms(queue, props);
     for (const mailbox of props.mailboxes) {
-      for (const fn of mailbox.functions.functions.values()) this.functionAlarms(mailbox.props.id, fn);
+      for (const fn of mailbox.functions.functions.values()) this.functionAlarms(fn);
       this.mailboxAlarms(mailbox.props, mailbox.functions);
     }
+    for (const fn of props.deploymentFunctions.functions.values()) this.functionAlarms(fn);
   }
 
   private queueAlarms(queue: PipelineQueue, props: PipelineAlarmsProps): void {
@@ -101,16 +114,17 @@ export class PipelineAlarms extends Construct {
     });
   }
 
-  private functionAlarms(mailboxId: string, f: MailboxFunction): void {
+  private functionAlarms(f: PipelineFunction): void {
     const service = FUNCTIONS[f.name].serviceName;
-    const label = `${mailboxId}-${service}`;
+    const label = `${f.mailboxId ?? 'shared'}-${service}`;
+    const whose = f.mailboxId ? `of mailbox ${f.mailboxId}` : 'of the whole deployment';
     this.add(`${label}-errors`, {
       name: `${label}-errors`,
       metric: f.fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
       threshold: 1,
       comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       missing: TreatMissingData.NOT_BREACHING,
-      means: `The ${service} function of mailbox ${mailboxId} failed (an unhandled error or a timeout). ${FUNCTION_IMPACT[f.name]}`,
+      means: `The ${service} function ${whose} failed (an unhandled error or a timeout). ${FUNCTION_IMPACT[f.name]}`,
       todo: ERRORS_TODO,
     });
     const scheduled = f.everyMinutes !== undefined;
@@ -125,7 +139,7 @@ export class PipelineAlarms extends Construct {
       missing: TreatMissingData.NOT_BREACHING,
       evaluationPeriods: scheduled ? SCHEDULED_THROTTLE_PERIODS : 1,
       means:
-        `Lambda refused to run the ${service} function of mailbox ${mailboxId}` +
+        `Lambda refused to run the ${service} function ${whose}` +
         (scheduled ? ' for 45 minutes in a row.' : '.') +
         ` ${FUNCTION_IMPACT[f.name]}`,
       todo: THROTTLES_TODO,
@@ -153,6 +167,35 @@ export class PipelineAlarms extends Construct {
       todo:
         'Find the outbound-status event with status "undeliverable" (or the transfer record) for its code and ' +
         'text; contact the recipient organisation or correct the address, then upload the file again to resend.',
+    });
+    this.add(`${m}-transfers-failed`, {
+      name: `${m}-transfers-failed`,
+      metric: emitted('transfersFailed', m, FIVE_MINUTES),
+      threshold: 1,
+      comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      missing: TreatMissingData.NOT_BREACHING,
+      means: TRANSFERS_FAILED_MEANS(m),
+      todo: TRANSFERS_FAILED_TODO,
+    });
+    this.add(`${m}-unknown-outcome-resends`, {
+      name: `${m}-unknown-outcome-resends`,
+      metric: emitted('unknownOutcomeResends', m, FIVE_MINUTES),
+      threshold: 1,
+      comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      missing: TreatMissingData.NOT_BREACHING,
+      means: UNKNOWN_OUTCOME_RESENDS_MEANS(m),
+      todo: UNKNOWN_OUTCOME_RESENDS_TODO,
+    });
+    this.add(`${m}-inbound-ack-failures`, {
+      name: `${m}-inbound-ack-failures`,
+      metric: emitted('inboundAckFailures', m, FIVE_MINUTES),
+      threshold: 1,
+      comparison: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // A period without failures breaks the run: the alarm is for acknowledgements that keep failing.
+      missing: TreatMissingData.NOT_BREACHING,
+      evaluationPeriods: ACK_FAILURE_PERIODS,
+      means: INBOUND_ACK_FAILURES_MEANS(m, ACK_FAILURE_PERIODS * FIVE_MINUTES.toMinutes()),
+      todo: INBOUND_ACK_FAILURES_TODO,
     });
     this.add(`${m}-certificate-expiry`, {
       name: `${m}-certificate-expires-soon`,
@@ -237,6 +280,16 @@ export class PipelineAlarms extends Construct {
 }
 
 type Emitter = keyof typeof FUNCTIONS;
+
+/**
+ * A per-mailbox count as the functions METRIC_EMITTERS names emit it: the metric itself when one function emits
+ * it, their sum when several do.
+ */
+function emitted(metric: keyof typeof METRIC_EMITTERS, mailboxId: string, period: Duration): IMetric {
+  const emitters: readonly Emitter[] = METRIC_EMITTERS[metric];
+  if (emitters.length === 1) return mailboxMetric(METRICS[metric], emitters[0]!, mailboxId, period, 'Sum');
+  return sumOver(METRICS[metric], emitters, mailboxId, period);
+}
 
 /** A metric as Powertools writes it for one mailbox: both the `service` and the `Mailbox` dimension. */
 export function mailboxMetric(

@@ -13,11 +13,12 @@ import { MAILBOX_DIMENSION, METRICS } from '../../../shared/observability/metric
 import { METRICS_NAMESPACE } from '../../../shared/observability/powertools.js';
 import type { MeshPipelineStorage } from '../storage/pipeline-storage.js';
 import { mailboxMetric } from './alarms.js';
-import type { MailboxFunctions } from './mailbox-functions.js';
+import type { DeploymentFunctions, MailboxFunctions } from './mailbox-functions.js';
 
 export interface PipelineDashboardProps {
   readonly storage: MeshPipelineStorage;
   readonly mailboxes: readonly MailboxFunctions[];
+  readonly deploymentFunctions: DeploymentFunctions;
   readonly alarms: readonly IAlarm[];
 }
 
@@ -28,8 +29,14 @@ const OUTBOUND = [
   METRICS.transfersRejected,
   METRICS.transfersFailed,
   METRICS.transfersUndeliverable,
+  METRICS.unknownOutcomeResends,
 ];
-const INBOUND = [METRICS.inboundMessagesStored, METRICS.inboundReports, METRICS.inboundPoisoned];
+const INBOUND = [
+  METRICS.inboundMessagesStored,
+  METRICS.inboundReports,
+  METRICS.inboundPoisoned,
+  METRICS.inboundAckFailures,
+];
 
 /** One page for the on-call engineer: alarm states first, then each mailbox's traffic and health, then plumbing. */
 export class PipelineDashboard extends Construct {
@@ -86,9 +93,15 @@ export class PipelineDashboard extends Construct {
         width: 8,
       }),
     );
-    const functions = props.mailboxes.flatMap((mb) =>
-      [...mb.functions.values()].map((f) => ({ label: `${mb.mailboxId} ${f.name}`, fn: f.fn })),
-    );
+    const functions = [
+      ...props.mailboxes.flatMap((mb) =>
+        [...mb.functions.values()].map((f) => ({ label: `${mb.mailboxId} ${f.name}`, fn: f.fn })),
+      ),
+      ...[...props.deploymentFunctions.functions.values()].map((f) => ({
+        label: `shared ${f.name}`,
+        fn: f.fn,
+      })),
+    ];
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Function errors',
@@ -104,6 +117,22 @@ export class PipelineDashboard extends Construct {
         title: 'Function duration p99 (ms)',
         left: functions.map((f) => f.fn.metricDuration({ period: PERIOD, statistic: 'p99', label: f.label })),
         width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Events published by the relay (an invocation stopped between publishing and clearing)',
+        left: [
+          new MathExpression({
+            expression:
+              `SEARCH('{${METRICS_NAMESPACE},${MAILBOX_DIMENSION},service} ` +
+              `MetricName="${METRICS.eventsRelayed}"', 'Sum', ${PERIOD.toSeconds()})`,
+            usingMetrics: {},
+            label: METRICS.eventsRelayed,
+            period: PERIOD,
+          }),
+        ],
+        width: 24,
       }),
     );
   }

@@ -7,7 +7,8 @@ import { FUNCTIONS, KEY_LAYOUT, type FunctionName, type QueueName } from '../../
 import type { MeshPipelineStorage } from '../storage/pipeline-storage.js';
 
 export interface FunctionResources {
-  readonly mailboxId: string;
+  /** The mailbox the function serves; absent for a function of the whole deployment, which gets no secret. */
+  readonly mailboxId: string | undefined;
   readonly storage: MeshPipelineStorage;
   readonly logGroup: ILogGroup;
 }
@@ -15,10 +16,11 @@ export interface FunctionResources {
 type KmsService = 'sqs' | 's3' | 'secretsmanager' | 'dynamodb';
 
 /**
- * Exactly what one function of one mailbox may do, derived from its FunctionSpec: its own secret, its own key
- * prefix, the queues the wiring names, the table if it uses it, and the key only through those services. Written
- * out rather than built with CDK's `grant*` helpers, which cannot scope S3 to a prefix or KMS to a service, so that
- * a reviewer reads every permission here.
+ * Exactly what one function may do, derived from its FunctionSpec: its own mailbox's secret and key prefix, the
+ * queues the wiring names, the table if it uses it, and the key only through those services. A function of the
+ * whole deployment (the event relay) has no mailbox, so no secret and no bucket. Written out rather than built with
+ * CDK's `grant*` helpers, which cannot scope S3 to a prefix or KMS to a service, so that a reviewer reads every
+ * permission here.
  */
 export function functionStatements(
   scope: Construct,
@@ -37,9 +39,16 @@ export function functionStatements(
 
   statements.push(
     allow('WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [r.logGroup.logGroupArn]),
-    allow('ReadOwnMailboxSecret', ['secretsmanager:GetSecretValue'], [secretOf(storage, mailboxId)]),
   );
-  useKey('secretsmanager', 'kms:Decrypt');
+  if (Boolean(spec.deploymentWide) !== (mailboxId === undefined)) {
+    throw new Error(`${name}: a mailbox is named exactly when the function is built per mailbox`);
+  }
+  if (mailboxId !== undefined) {
+    statements.push(
+      allow('ReadOwnMailboxSecret', ['secretsmanager:GetSecretValue'], [secretOf(storage, mailboxId)]),
+    );
+    useKey('secretsmanager', 'kms:Decrypt');
+  }
 
   if (spec.trigger.kind === 'queue') {
     const queue = storage.queue(spec.trigger.queue, mailboxId).queue;
@@ -58,23 +67,27 @@ export function functionStatements(
     useKey('sqs', 'kms:GenerateDataKey', 'kms:Decrypt');
   }
   if (spec.readsOutboundBucket) {
+    const prefix = KEY_LAYOUT.outboundPrefix(ownMailbox(name, mailboxId));
     statements.push(
       allow(
         'ReadOwnOutboundObjects',
         ['s3:GetObject', 's3:GetObjectVersion'],
-        [storage.objectsArn('outbound', `${KEY_LAYOUT.outboundPrefix(mailboxId)}*`)],
+        [storage.objectsArn('outbound', `${prefix}*`)],
       ),
+      listOwnPrefix('ListOwnOutboundPrefix', storage.bucketArn('outbound'), prefix),
     );
     useKey('s3', 'kms:Decrypt');
   }
   if (spec.writesInboundBucket) {
+    const prefix = KEY_LAYOUT.inboundPrefix(ownMailbox(name, mailboxId));
     // Reading back is limited to what it wrote itself: it checks a completed upload and hashes the stored object.
     statements.push(
       allow(
         'WriteOwnInboundObjects',
         ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion'],
-        [storage.objectsArn('inbound', `${KEY_LAYOUT.inboundPrefix(mailboxId)}*`)],
+        [storage.objectsArn('inbound', `${prefix}*`)],
       ),
+      listOwnPrefix('ListOwnInboundPrefix', storage.bucketArn('inbound'), prefix),
     );
     // Multipart uploads to an SSE-KMS bucket need Decrypt as well as GenerateDataKey.
     useKey('s3', 'kms:GenerateDataKey', 'kms:Decrypt');
@@ -105,6 +118,26 @@ export function functionStatements(
     );
   }
   return statements;
+}
+
+/**
+ * ListBucket limited to listings under the mailbox's own prefix, so a 403 on a read can be told apart from a missing
+ * key (shared/aws/s3-missing.ts). The condition makes S3 keep answering reads of missing keys with 403 rather than
+ * 404 (GetObject and HeadObject carry no s3:prefix), and lets the function list nothing outside its own prefix.
+ */
+function listOwnPrefix(sid: string, bucketArn: string, prefix: string): PolicyStatement {
+  return new PolicyStatement({
+    sid,
+    effect: Effect.ALLOW,
+    actions: ['s3:ListBucket'],
+    resources: [bucketArn],
+    conditions: { StringLike: { 's3:prefix': `${prefix}*` } },
+  });
+}
+
+function ownMailbox(name: FunctionName, mailboxId: string | undefined): string {
+  if (mailboxId === undefined) throw new Error(`${name} uses a mailbox prefix but serves no mailbox`);
+  return mailboxId;
 }
 
 function allow(sid: string, actions: string[], resources: string[]): PolicyStatement {

@@ -3,20 +3,30 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 
+export interface DataKeyProps {
+  readonly removalPolicy: RemovalPolicy;
+  /** Buckets whose event notifications S3 sends to the pipeline's encrypted queues. */
+  readonly notifyingBucketArns: readonly string[];
+}
+
 /**
  * The pipeline's one customer-managed key: buckets, queues, table, secrets, logs and the alarm topic. Principals in
- * the account get access only through their IAM policies (the default key policy); the services below act on the
- * pipeline's behalf and so need the key policy itself. Their statements carry no source conditions, as in AWS's own
- * examples: the services can use the key only for calls that the queue and topic policies already restrict.
+ * the account get access only through their IAM policies (the default key policy); the AWS services below act on
+ * the pipeline's behalf and so need the key policy itself.
+ *
+ * Every service grant is bound to this account and to the pipeline's own resources (aws:SourceAccount, and
+ * aws:SourceArn or, for CloudWatch Logs, the log group ARN in the encryption context): without them a service
+ * principal could be made to use the key for another account's bucket, alarm or log group (the confused deputy).
  */
-export function createDataKey(scope: Construct, id: string, removalPolicy: RemovalPolicy): Key {
+export function createDataKey(scope: Construct, id: string, props: DataKeyProps): Key {
   const key = new Key(scope, id, {
     description: 'Encrypts NHS MESH pipeline messages, records, credentials and logs at rest',
     enableKeyRotation: true,
-    removalPolicy,
+    removalPolicy: props.removalPolicy,
     // The longest window in which a scheduled deletion can be cancelled: losing the key loses every message.
     pendingWindow: Duration.days(30),
   });
+  const thisAccount = { 'aws:SourceAccount': Aws.ACCOUNT_ID };
   // S3 encrypts each event notification it sends to a send queue with the queue's key.
   key.addToResourcePolicy(
     new PolicyStatement({
@@ -24,6 +34,10 @@ export function createDataKey(scope: Construct, id: string, removalPolicy: Remov
       principals: [new ServicePrincipal('s3.amazonaws.com')],
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: ['*'],
+      conditions: {
+        StringEquals: thisAccount,
+        ArnLike: { 'aws:SourceArn': [...props.notifyingBucketArns] },
+      },
     }),
   );
   // CloudWatch publishes alarm notifications to the encrypted alarm topic.
@@ -33,9 +47,16 @@ export function createDataKey(scope: Construct, id: string, removalPolicy: Remov
       principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: ['*'],
+      conditions: {
+        StringEquals: thisAccount,
+        ArnLike: {
+          'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+        },
+      },
     }),
   );
-  // CloudWatch Logs encrypts the functions' log groups, and only log groups of this account and region.
+  // CloudWatch Logs encrypts the functions' log groups, and only log groups of this account and region. Logs names
+  // the log group in the encryption context of every call, which is what binds the grant to a source here.
   key.addToResourcePolicy(
     new PolicyStatement({
       sid: 'CloudWatchLogsEncryptsLogGroups',
@@ -43,6 +64,7 @@ export function createDataKey(scope: Construct, id: string, removalPolicy: Remov
       actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
       resources: ['*'],
       conditions: {
+        StringEquals: thisAccount,
         ArnLike: {
           'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
         },

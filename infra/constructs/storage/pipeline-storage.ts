@@ -6,11 +6,13 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../../../shared/state/table.js';
 import {
+  EVENT_RELAY,
   FUNCTIONS,
   KEY_LAYOUT,
   QUEUES,
   visibilityTimeoutSeconds,
   type QueueName,
+  type QueueSpec,
 } from '../../../shared/wiring/pipeline.js';
 import { createAccessLogsBucket, createDataBucket } from './buckets.js';
 import { createDataKey } from './data-key.js';
@@ -58,12 +60,16 @@ export class MeshPipelineStorage extends Construct {
   constructor(scope: Construct, id: string, props: MeshPipelineStorageProps) {
     super(scope, id);
     const { removalPolicy } = props;
-    this.key = createDataKey(this, 'Key', removalPolicy);
-    this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogsBucket', removalPolicy);
     this.bucketNames = {
       outbound: this.fixedBucketName('outbound'),
       inbound: this.fixedBucketName('inbound'),
     };
+    // S3 uses the key on the pipeline's behalf only for the outbound bucket's notifications to the send queues.
+    this.key = createDataKey(this, 'Key', {
+      removalPolicy,
+      notifyingBucketArns: [this.bucketArn('outbound')],
+    });
+    this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogsBucket', removalPolicy);
     this.outboundBucket = createDataBucket(this, 'OutboundBucket', {
       key: this.key,
       accessLogs: this.accessLogsBucket,
@@ -110,20 +116,29 @@ export class MeshPipelineStorage extends Construct {
     );
   }
 
+  /** ARN of a data bucket, with no reference to this stack. */
+  bucketArn(bucket: keyof MeshPipelineStorage['bucketNames']): string {
+    return `arn:${Aws.PARTITION}:s3:::${this.bucketNames[bucket]}`;
+  }
+
   /** ARN of objects in a data bucket matching `keyPattern`, with no reference to this stack. */
   objectsArn(bucket: keyof MeshPipelineStorage['bucketNames'], keyPattern: string): string {
     return `arn:${Aws.PARTITION}:s3:::${this.bucketNames[bucket]}/${keyPattern}`;
   }
 
-  /** The queue a function of `mailboxId` uses under this name: the mailbox's own, or the shared one. */
-  queue(name: QueueName, mailboxId: string): QueueWithDeadLetter {
+  /**
+   * The queue a function of `mailboxId` uses under this name: the mailbox's own, or the shared one. A function of
+   * the whole deployment (no mailbox) can use only shared queues.
+   */
+  queue(name: QueueName, mailboxId: string | undefined): QueueWithDeadLetter {
     if (!QUEUES[name].perMailbox) return this.sharedQueue(name);
+    if (mailboxId === undefined) throw new Error(`${name} is a per-mailbox queue: name the mailbox`);
     const pair = this.mailboxes.get(mailboxId)?.queues.get(name);
     if (!pair) throw new Error(`no ${name} queue for mailbox ${mailboxId}`);
     return pair;
   }
 
-  /** A queue the whole deployment shares (the event queues). */
+  /** A queue the whole deployment shares (the event queues and the event relay's queue). */
   sharedQueue(name: QueueName): QueueWithDeadLetter {
     const pair = this.sharedQueues.get(name);
     if (!pair) throw new Error(`${name} is not a shared queue`);
@@ -145,10 +160,9 @@ export class MeshPipelineStorage extends Construct {
       key: this.key,
       fifo: spec.fifo,
       maxReceiveCount: spec.maxReceiveCount,
-      // A message must stay hidden for longer than its consumer can run, or it would be processed twice at once.
-      visibilityTimeout: spec.consumer
-        ? Duration.seconds(visibilityTimeoutSeconds(FUNCTIONS[spec.consumer].timeoutSeconds))
-        : undefined,
+      visibilityTimeout: queueVisibilityTimeout(spec),
+      // The relay's re-check waits this long by default; the senders set the same delay on each message.
+      deliveryDelay: name === 'eventRelay' ? Duration.seconds(EVENT_RELAY.delaySeconds) : undefined,
       removalPolicy,
     });
   }
@@ -200,6 +214,18 @@ export class MeshPipelineStorage extends Construct {
     const base = Names.uniqueResourceName(this, { maxLength: 24, separator: '-' }).toLowerCase();
     return `${base}-${role}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
   }
+}
+
+/**
+ * How long a received message stays hidden: the wiring's fixed value where it sets one (the event relay, whose
+ * retries must land inside the FIFO deduplication window), otherwise longer than the consumer can run plus its lease
+ * grace, or a message would be processed twice at once. SQS's default for queues the pipeline does not consume.
+ */
+export function queueVisibilityTimeout(spec: QueueSpec): Duration | undefined {
+  if (spec.visibilityTimeoutSeconds !== undefined) return Duration.seconds(spec.visibilityTimeoutSeconds);
+  if (spec.consumer)
+    return Duration.seconds(visibilityTimeoutSeconds(FUNCTIONS[spec.consumer].timeoutSeconds));
+  return undefined;
 }
 
 function queueEntries(): [QueueName, (typeof QUEUES)[QueueName]][] {

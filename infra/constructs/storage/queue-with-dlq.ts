@@ -13,6 +13,8 @@ export interface QueueWithDeadLetterProps {
   readonly maxReceiveCount: number;
   /** @default SQS's 30 seconds: right for queues the pipeline does not consume itself */
   readonly visibilityTimeout?: Duration;
+  /** @default none: a message can be received as soon as it is sent */
+  readonly deliveryDelay?: Duration;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -37,6 +39,7 @@ export class QueueWithDeadLetter extends Construct {
     this.queue = new Queue(this, 'Queue', {
       ...common,
       visibilityTimeout: props.visibilityTimeout,
+      deliveryDelay: props.deliveryDelay,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
   }

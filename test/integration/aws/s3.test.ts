@@ -7,8 +7,10 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetBucketVersioningCommand,
+  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -19,6 +21,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { S3EventRecord } from 'aws-lambda';
 import { createBucket, startLocalAws } from '../../../local/aws/index.js';
 import type { LocalAws } from '../../../local/aws/index.js';
+import { startS3 } from '../../../local/aws/s3.js';
 
 const MiB = 1024 * 1024;
 
@@ -91,6 +94,52 @@ test('stores an object with user metadata that HeadObject returns', async () => 
   assert.equal(head.ContentType, 'application/octet-stream');
   assert.equal(head.ETag, put.ETag);
   assert.equal(head.ETag, `"${createHash('md5').update(body).digest('hex')}"`);
+});
+
+test('answers a read of a missing key 403 AccessDenied, as AWS answers a caller without ListBucket', async () => {
+  const key = 'outbound/X26ABC1/missing.csv';
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${key}.later`, Body: 'not this one' }));
+
+  const get = await s3ErrorOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+  const version = await s3ErrorOf(
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: 'v1', Range: 'bytes=0-1' })),
+  );
+  const head = await s3ErrorOf(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+  const noBucket = await s3ErrorOf(s3.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: key })));
+  const listing = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 2 }));
+
+  assert.deepEqual(
+    [get.name, get.$metadata.httpStatusCode, get.message],
+    ['AccessDenied', 403, 'Access Denied'],
+  );
+  assert.deepEqual([version.name, version.$metadata.httpStatusCode], ['AccessDenied', 403]);
+  // HEAD carries no body, so the SDK cannot name the error: only the status says it was refused.
+  assert.equal(head.$metadata.httpStatusCode, 403);
+  assert.deepEqual([noBucket.name, noBucket.$metadata.httpStatusCode], ['NoSuchBucket', 404]);
+  assert.deepEqual(
+    listing.Contents?.map((o) => o.Key),
+    [`${key}.later`],
+  );
+});
+
+test('answers a read of a missing key 404 NoSuchKey when asked to model an unconditioned ListBucket', async () => {
+  const emulator = await startS3({ port: 0, region: localAws.region, missingObject: 'not-found' });
+  const client = new S3Client({ ...localAws.clientConfig('s3'), endpoint: emulator.endpoint });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: 'listable' }));
+    await client.send(new PutObjectCommand({ Bucket: 'listable', Key: 'there', Body: 'x' }));
+
+    const get = await s3ErrorOf(client.send(new GetObjectCommand({ Bucket: 'listable', Key: 'missing' })));
+    const head = await s3ErrorOf(client.send(new HeadObjectCommand({ Bucket: 'listable', Key: 'missing' })));
+    const there = await client.send(new HeadObjectCommand({ Bucket: 'listable', Key: 'there' }));
+
+    assert.deepEqual([get.name, get.$metadata.httpStatusCode], ['NoSuchKey', 404]);
+    assert.deepEqual([head.name, head.$metadata.httpStatusCode], ['NotFound', 404]);
+    assert.equal(there.ContentLength, 1);
+  } finally {
+    client.destroy();
+    await emulator.close();
+  }
 });
 
 test('returns the requested byte range with a 206 Content-Range', async () => {
@@ -275,7 +324,8 @@ test('refuses parts listed out of order, and a part other than the last under 5 
   assert.equal(disorder.name, 'InvalidPartOrder');
   assert.equal(tooSmall.name, 'EntityTooSmall');
   const head = await s3ErrorOf(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
-  assert.equal(head.$metadata.httpStatusCode, 404, 'a refused completion must create no object');
+  // 403, not 404: a missing key, as AWS answers a caller without ListBucket.
+  assert.equal(head.$metadata.httpStatusCode, 403, 'a refused completion must create no object');
 });
 
 test('completes an upload of a single part under 5 MiB', async () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { buffer } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
@@ -237,6 +242,43 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
         assert.equal((await h.mesh.server.admin.getMessage(messageId))?.status, 'acknowledged');
       }
     }
+  });
+
+  test('a multipart upload aborted before completion (S3 answering 403 for the missing object) restarts the download', async () => {
+    const payload = randomBytes(6 * 1024 * 1024 + 5);
+    const injector = new CrashInjector();
+    injector.instrumentAwsClient(h.clients.s3, 's3');
+    const sent = await sendChunked(
+      h.mesh.client('X26ABC1'),
+      bufferByteSource(payload),
+      { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: 'aborted.bin' },
+      { chunkBytes: 2 * 1024 * 1024, allowSmallChunks: true },
+    );
+    await poll();
+    let crashed = false;
+    const crashBeforeCompletion = (point: string) =>
+      !crashed && point === 's3:CompleteMultipartUpload' && (crashed = true);
+    const first = downloader({ injector, plan: () => ({ before: crashBeforeCompletion }) });
+    await h.eventSource(h.downloadQueue, first.handler, { timeoutMs: 20_000 }).pollOnce(0);
+    await first.close();
+    assert.ok(crashed, 'the first attempt died before completing its upload');
+    const store = new InboundStore(h.clients.dynamo, h.tableName);
+    const halfway = await store.get(InboundStore.idOf('X26ABC2', sent.messageId));
+    // The bucket's lifecycle rule aborts the incomplete upload while the task waits for its retry.
+    await h.clients.s3.send(
+      new AbortMultipartUploadCommand({
+        Bucket: h.inboundBucket,
+        Key: halfway!.key!,
+        UploadId: halfway!.uploadId!,
+      }),
+    );
+
+    await downloadAll();
+
+    const [event] = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
+    assert.equal(event?.messageId, sent.messageId);
+    assert.equal(sha256(await readObject(event!.key)), sha256(payload));
+    assert.equal((await h.mesh.server.admin.getMessage(sent.messageId))?.status, 'acknowledged');
   });
 
   test('stores a file whose name tries path traversal and control characters under a safe name', async () => {

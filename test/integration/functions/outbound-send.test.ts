@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { buffer } from 'node:stream/consumers';
@@ -155,6 +155,25 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     assert.equal(record?.hashProgress, undefined);
     const [message] = await inbox();
     assert.equal(sha256(message!.body), sha256(payload));
+  });
+
+  test('fails a transfer whose object was deleted before it was read, although S3 answers 403 rather than 404', async () => {
+    const key = 'outbound/X26ABC1/deleted-first.csv';
+    const payload = Buffer.from('a,b\n');
+    const put = await h.putObject(key, payload, ADDRESS);
+    const transferId = transferOf(key, payload.length, put);
+    await h.clients.s3.send(new DeleteObjectCommand({ Bucket: h.outboundBucket, Key: key }));
+    const head = await h.clients.s3
+      .send(new HeadObjectCommand({ Bucket: h.outboundBucket, Key: key }))
+      .catch((error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode);
+    assert.equal(head, 403, 'the local S3 answers a missing key as S3 does to a role without ListBucket');
+
+    await run();
+
+    const record = await h.transfers.get(transferId);
+    assert.equal(record?.status, 'failed');
+    assert.match(record?.errorText ?? '', /deleted/);
+    assert.deepEqual(await inbox(), []);
   });
 
   test('sends one MESH message for duplicate S3 events', async () => {

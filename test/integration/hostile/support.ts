@@ -1,4 +1,5 @@
 /** Helpers shared by the hostile-input corpus: running the real functions and reading what they left behind. */
+import { isObjectMissing } from '../../../shared/aws/s3-missing.js';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { buffer } from 'node:stream/consumers';
@@ -95,7 +96,7 @@ export async function objectExists(h: PipelineHarness, bucket: string, key: stri
     await h.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return true;
   } catch (error) {
-    if ((error as { name?: string }).name === 'NotFound') return false;
+    if (await isObjectMissing(h.clients.s3, { bucket, key }, error)) return false;
     throw error;
   }
 }

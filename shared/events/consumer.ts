@@ -1,0 +1,42 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+
+/** Any event the pipeline publishes: its `eventId` is the same every time the same event is published. */
+export interface PipelineEvent {
+  readonly eventId: string;
+}
+
+export interface DropRepeatsOptions {
+  /** A DynamoDB table with a string partition key `id` (Powertools idempotency's layout), TTL on `expiration`. */
+  readonly tableName: string;
+  /**
+   * How long an event id is remembered. A repeat can come as late as a DLQ redrive (SQS keeps DLQ messages up to
+   * 14 days), so the default is 15 days.
+   */
+  readonly rememberSeconds?: number;
+  /** For tests and local emulators; the Lambda default client otherwise. */
+  readonly dynamoDbClient?: DynamoDBClient;
+}
+
+/**
+ * For consumers of the pipeline's event queues: wraps the function that handles one event so that an event whose
+ * id was already handled is not handled again (its first result is returned instead). The pipeline's FIFO queues
+ * drop repeats within five minutes; RELIABILITY.md names the rare later repeats this catches. Built on Powertools
+ * idempotency (DynamoDB persistence), keyed by `eventId` alone.
+ */
+export function dropRepeatedEvents<E extends PipelineEvent, R>(
+  handle: (event: E) => Promise<R>,
+  options: DropRepeatsOptions,
+): (event: E) => Promise<R> {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.tableName,
+    awsSdkV3Client: options.dynamoDbClient,
+  });
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'eventId',
+    expiresAfterSeconds: options.rememberSeconds ?? 15 * 24 * 3600,
+    throwOnNoIdempotencyKey: true,
+  });
+  return makeIdempotent(handle, { persistenceStore, config });
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dropRepeatedEvents } from '../../../../shared/events/consumer.js';
+import { startLocalAws, type LocalAws } from '../../../../local/aws/index.js';
+
+let aws: LocalAws;
+let dynamodb: DynamoDBClient;
+
+before(async () => {
+  aws = await startLocalAws();
+  dynamodb = new DynamoDBClient(aws.clientConfig('dynamodb'));
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: 'seen-events',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
+});
+after(async () => {
+  dynamodb.destroy();
+  await aws.close();
+});
+
+test('a consumer wrapped with dropRepeatedEvents handles each eventId once, however often it arrives', async () => {
+  const handled: string[] = [];
+  const consume = dropRepeatedEvents(
+    async (event: { eventId: string; status: string }) => {
+      handled.push(event.eventId);
+      return `handled ${event.status}`;
+    },
+    { tableName: 'seen-events', dynamoDbClient: dynamodb },
+  );
+  const received = { eventId: 'T1:received:0', status: 'received' };
+  const accepted = { eventId: 'T1:accepted:2', status: 'accepted' };
+
+  const results = [await consume(received), await consume(accepted), await consume({ ...received })];
+
+  assert.deepEqual(handled, ['T1:received:0', 'T1:accepted:2']);
+  assert.deepEqual(results, ['handled received', 'handled accepted', 'handled received']);
+});
+
+test('an event without an eventId is refused rather than handled unguarded', async () => {
+  const consume = dropRepeatedEvents(async () => 'handled', {
+    tableName: 'seen-events',
+    dynamoDbClient: dynamodb,
+  });
+  await assert.rejects(consume({} as { eventId: string }));
+});
