@@ -138,6 +138,8 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
     });
     const statusQueue = await createQueue(aws, 'mesh-bench-outbound-status.fifo');
     const inboundEventsQueue = await createQueue(aws, 'mesh-bench-inbound-events.fifo');
+    // The event relay's queue: every publish is preceded by a delayed re-check there; nothing consumes it here.
+    const relayQueue = await createQueue(aws, 'mesh-bench-event-relay');
 
     const credentials = (mailboxId: string): MeshCredentials => ({
       password: PASSWORD,
@@ -189,6 +191,7 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
         [ENV.downloadQueueUrl]: downloadQueue.url,
         [ENV.outboundStatusQueueUrl]: statusQueue.url,
         [ENV.inboundEventsQueueUrl]: inboundEventsQueue.url,
+        [ENV.eventRelayQueueUrl]: relayQueue.url,
         ...extra,
       }),
       close,

@@ -28,8 +28,13 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 describe('inbound: poll, download to S3, announce, acknowledge', () => {
   let h: PipelineHarness;
+  /** Crash points on the harness's AWS clients (added once: a client takes one such middleware). */
+  const injector = new CrashInjector();
   before(async () => {
     h = await startPipelineHarness();
+    injector.instrumentAwsClient(h.clients.s3, 's3');
+    injector.instrumentAwsClient(h.clients.sqs, 'sqs');
+    injector.instrumentAwsClient(h.clients.dynamo, 'dynamodb');
   });
   after(async () => {
     await h.close();
@@ -188,10 +193,6 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
 
   test('after a crash before or after any external call: one object, one event, one acknowledgement', async () => {
     const payload = randomBytes(6 * 1024 * 1024 + 11);
-    const injector = new CrashInjector();
-    injector.instrumentAwsClient(h.clients.s3, 's3');
-    injector.instrumentAwsClient(h.clients.sqs, 'sqs');
-    injector.instrumentAwsClient(h.clients.dynamo, 'dynamodb');
     const sendOne = async (name: string) => {
       const sent = await sendChunked(
         h.mesh.client('X26ABC1'),
@@ -246,8 +247,6 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
 
   test('a multipart upload aborted before completion (S3 answering 403 for the missing object) restarts the download', async () => {
     const payload = randomBytes(6 * 1024 * 1024 + 5);
-    const injector = new CrashInjector();
-    injector.instrumentAwsClient(h.clients.s3, 's3');
     const sent = await sendChunked(
       h.mesh.client('X26ABC1'),
       bufferByteSource(payload),
@@ -259,7 +258,8 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     const crashBeforeCompletion = (point: string) =>
       !crashed && point === 's3:CompleteMultipartUpload' && (crashed = true);
     const first = downloader({ injector, plan: () => ({ before: crashBeforeCompletion }) });
-    await h.eventSource(h.downloadQueue, first.handler, { timeoutMs: 20_000 }).pollOnce(0);
+    // A short budget, so the dead invocation's lease lapses as soon as its task comes back.
+    await h.eventSource(h.downloadQueue, first.handler, { timeoutMs: 2_000 }).pollOnce(0);
     await first.close();
     assert.ok(crashed, 'the first attempt died before completing its upload');
     const store = new InboundStore(h.clients.dynamo, h.tableName);

@@ -36,6 +36,7 @@ describe('function configuration at cold start', () => {
       DOWNLOAD_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/download',
       INBOUND_EVENTS_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/inbound-events.fifo',
       OUTBOUND_STATUS_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/status.fifo',
+      EVENT_RELAY_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/event-relay',
       PART_BYTES: String(partBytes),
     });
     const warningsAt = async (partBytes: number) => {
