@@ -42,7 +42,10 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   });
   const leaseGraceMs = read.integer('LEASE_GRACE_MS', 60_000, { min: 0 });
   const maxAttempts = read.integer('MAX_RECEIVE_COUNT', QUEUES.download.maxReceiveCount, { min: 1 });
-  const maxParts = read.integer('MAX_CHECKPOINTED_PARTS', CHECKPOINTED_PARTS, { min: 1, max: CHECKPOINTED_PARTS });
+  const maxParts = read.integer('MAX_CHECKPOINTED_PARTS', CHECKPOINTED_PARTS, {
+    min: 1,
+    max: CHECKPOINTED_PARTS,
+  });
   read.done();
   if (partBytes * maxParts < MESH_LARGEST_MESSAGE_BYTES) {
     log.warn('PART_BYTES is too small for the largest MESH messages; bigger ones will fail and be poisoned', {

@@ -335,7 +335,8 @@ export function createAdmin(state: ServerState): MeshServerAdmin {
       faults.set(rules);
     },
     async setTrackingLag(ms) {
-      if (!Number.isSafeInteger(ms) || ms < 0) throw new AdminRequestError(400, 'lag must be whole milliseconds');
+      if (!Number.isSafeInteger(ms) || ms < 0)
+        throw new AdminRequestError(400, 'lag must be whole milliseconds');
       state.tracking.lagMs = ms;
     },
     async clearFaults() {

@@ -533,7 +533,10 @@ export class MessageDownloader {
           fields,
         );
       } else {
-        this.deps.log.warn('message is stored and announced; its acknowledgement failed and will be retried', fields);
+        this.deps.log.warn(
+          'message is stored and announced; its acknowledgement failed and will be retried',
+          fields,
+        );
       }
     } else if (permanent || lastAttempt) {
       this.deps.metrics.add(METRICS.inboundPoisoned, 'Count', 1);

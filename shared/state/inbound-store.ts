@@ -12,7 +12,13 @@ const RETENTION_SECONDS = 30 * 24 * 3600;
 export class InboundStore extends LeasedStore<InboundRecord> {
   protected readonly workableStatuses = ['queued', 'downloading', 'stored', 'poisoned'];
   /** Once stored and announced, only the acknowledgement remains: a stored message is never poisoned or re-downloaded. */
-  protected override readonly statusRanks = { queued: 0, downloading: 0, poisoned: 0, stored: 1, acknowledged: 2 };
+  protected override readonly statusRanks = {
+    queued: 0,
+    downloading: 0,
+    poisoned: 0,
+    stored: 1,
+    acknowledged: 2,
+  };
 
   static idOf(mailboxId: string, messageId: string): string {
     return `${mailboxId}#${messageId}`;

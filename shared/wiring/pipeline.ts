@@ -8,12 +8,7 @@
 
 export type QueueName = 'send' | 'download' | 'inboundEvents' | 'outboundStatus' | 'eventRelay';
 export type FunctionName =
-  | 'outboundSend'
-  | 'inboundPoll'
-  | 'inboundDownload'
-  | 'deliveryTracker'
-  | 'health'
-  | 'eventRelay';
+  'outboundSend' | 'inboundPoll' | 'inboundDownload' | 'deliveryTracker' | 'health' | 'eventRelay';
 
 export interface QueueSpec {
   /** One queue per mailbox, or one for the whole deployment. */
@@ -164,7 +159,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   eventRelay: {
     entry: 'functions/event-relay/index.ts',
     serviceName: 'event-relay',
-    description: 'Publishes status and inbound events left pending by an interrupted invocation, inside the FIFO deduplication window',
+    description:
+      'Publishes status and inbound events left pending by an interrupted invocation, inside the FIFO deduplication window',
     timeoutSeconds: EVENT_RELAY.functionTimeoutSeconds,
     memoryMb: 256,
     trigger: { kind: 'queue', queue: 'eventRelay', batchSize: 10, maxConcurrency: 2 },
