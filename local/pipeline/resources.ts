@@ -54,7 +54,11 @@ export async function createLocalResources(
             : consumerTimeout === undefined
               ? undefined
               : localVisibilityTimeout(consumerTimeout, options),
-        dlq: { maxReceiveCount: options.maxReceiveCount ?? spec.maxReceiveCount },
+        // The relay's receive count is part of its timing proof (it must finish inside the deduplication window).
+        dlq: {
+          maxReceiveCount:
+            name === 'eventRelay' ? spec.maxReceiveCount : (options.maxReceiveCount ?? spec.maxReceiveCount),
+        },
       });
     if (spec.perMailbox) {
       for (const mailboxId of mailboxIds)

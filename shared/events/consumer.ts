@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 
@@ -23,12 +24,12 @@ export interface DropRepeatsOptions {
  * For consumers of the pipeline's event queues: wraps the function that handles one event so that an event whose
  * id was already handled is not handled again (its first result is returned instead). The pipeline's FIFO queues
  * drop repeats within five minutes; RELIABILITY.md names the rare later repeats this catches. Built on Powertools
- * idempotency (DynamoDB persistence), keyed by `eventId` alone.
+ * idempotency (DynamoDB persistence), keyed by `eventId` alone. Pass the Lambda context with each event.
  */
 export function dropRepeatedEvents<E extends PipelineEvent, R>(
   handle: (event: E) => Promise<R>,
   options: DropRepeatsOptions,
-): (event: E) => Promise<R> {
+): (event: E, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<R> {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: options.tableName,
     awsSdkV3Client: options.dynamoDbClient,
@@ -38,5 +39,11 @@ export function dropRepeatedEvents<E extends PipelineEvent, R>(
     expiresAfterSeconds: options.rememberSeconds ?? 15 * 24 * 3600,
     throwOnNoIdempotencyKey: true,
   });
-  return makeIdempotent(handle, { persistenceStore, config });
+  const once = makeIdempotent(handle, { persistenceStore, config });
+  return (event, context) => {
+    // With the invocation's deadline known, an event whose handling died with its invocation (a timeout, a crash)
+    // is free to be handled again once that deadline passes, not only when the record expires days later.
+    if (context) config.registerLambdaContext(context as Context);
+    return once(event);
+  };
 }

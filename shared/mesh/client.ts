@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { AuthTokenGenerator } from './auth.js';
 import { resolveMeshBaseUrl } from './environments.js';
 import {
+  describeErrorBody,
   MeshAuthenticationError,
   MeshConfigurationError,
   MeshError,
@@ -17,6 +18,7 @@ import { headerValue, parseMessageMetadata, type MessageMetadata } from './metad
 import {
   API_PREFIX,
   H,
+  MESH_CODES,
   parseChunkRange,
   type InboxPageBody,
   type LookupBody,
@@ -141,7 +143,11 @@ export interface Tracking {
 
 export type LocalIdLookup =
   | { readonly kind: 'found'; readonly tracking: Tracking }
-  | { readonly kind: 'none' }
+  /**
+   * No message with that local id. `proven` when MESH said so with its own "message does not exist" error (code
+   * 20): a bare 404 could also be a gateway's, or an endpoint NHS has retired.
+   */
+  | { readonly kind: 'none'; readonly proven: boolean }
   | { readonly kind: 'ambiguous' };
 
 export type OutboxListing =
@@ -529,9 +535,13 @@ export class MeshClient {
       },
       [200, 300, 404],
       async (res): Promise<LocalIdLookup> => {
-        if (res.status === 404 || res.status === 300) {
+        if (res.status === 300) {
           await res.body.dump();
-          return res.status === 404 ? { kind: 'none' } : { kind: 'ambiguous' };
+          return { kind: 'ambiguous' };
+        }
+        if (res.status === 404) {
+          const body = await readJson<unknown>(res, 'tracking-by-local-id').catch(() => undefined);
+          return { kind: 'none', proven: describeErrorBody(body).code === MESH_CODES.messageDoesNotExist };
         }
         return {
           kind: 'found',

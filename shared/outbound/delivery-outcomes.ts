@@ -68,6 +68,9 @@ export class DeliveryOutcomes {
       { ...transfer, ...changes } as TransferRecord,
       this.now().toISOString(),
     );
+    // The record is final once this write lands, and nothing picks a final record up again: the relay's re-check is
+    // queued first, so an event the write leaves pending is published even if this invocation dies right after it.
+    await this.deps.statusEvents.scheduleRecheck?.(transfer.transferId, transfer.transferId);
     const updated = await this.deps.transfers.transition(
       transfer.transferId,
       AWAITING_DELIVERY,

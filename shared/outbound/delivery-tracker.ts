@@ -32,6 +32,9 @@ export function nextCheckDelayMs(checksSoFar: number, baseMs = 60_000): number {
   return Math.min(6 * 3600_000, baseMs * 2 ** Math.min(checksSoFar, 20));
 }
 
+/** How long after acceptance a tracking 404 is taken for lag rather than for a message MESH no longer knows. */
+const TRACKING_LAG_GRACE_MS = 3600_000;
+
 /** MESH statuses that mean the recipient will never collect the message. */
 const NOT_DELIVERABLE = new Set(['undeliverable', 'error', 'expired', 'rejected', 'failed']);
 
@@ -90,6 +93,12 @@ export class DeliveryTracker {
       tracking = await client.track(transfer.messageId!);
     } catch (error) {
       if (!(error instanceof MeshNotFoundError)) throw error;
+      const acceptedAt = transfer.acceptedAt ? Date.parse(transfer.acceptedAt) : 0;
+      if (now - acceptedAt < TRACKING_LAG_GRACE_MS) {
+        // Tracking can lag behind a send: soon after acceptance a 404 says nothing yet.
+        await this.postpone(transfer, now);
+        return 'pending';
+      }
       await this.deps.outcomes.undeliverable(
         transfer,
         error.code,

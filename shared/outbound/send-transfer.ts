@@ -165,8 +165,11 @@ export class OutboundSender {
       }
       const current = (await transfers.get(transferId)) ?? record;
       const final = await this.provenFinal(current, error);
-      if (final === 'accepted') return this.finishSend(current, budget, undefined);
-      if (final) {
+      if (final === 'accepted') {
+        const finished = await this.finishSend(current, budget, undefined).catch(() => undefined);
+        if (finished) return finished;
+      }
+      if (final && final !== 'accepted') {
         await this.changeStatus(current, budget, {
           status: final.status,
           errorCode: final.code,
@@ -446,8 +449,10 @@ export class OutboundSender {
   /**
    * The first POST started but its message id was never recorded: MESH may hold the message. It is looked for two
    * ways, by its local id (unique to this transfer) through MESH's deprecated tracking endpoint and in the outbox
-   * listing, and looked for again after each recheck delay, because tracking can lag behind a send. Only when every
-   * look over that window finds nothing is the message sent again, and that re-send is counted and alarmed.
+   * listing, and looked for again after each recheck delay, because tracking can lag behind a send. The window is
+   * measured by the clock from the first look; a delivery that arrives before the next look is due does nothing.
+   * Only when the window has passed, every look found nothing and one of them can prove absence is the message
+   * sent again; that re-send is counted and alarmed, and bounded, so an outcome that stays unknown cannot loop.
    */
   private async recoverUnknownPost(
     record: TransferRecord,
@@ -455,6 +460,14 @@ export class OutboundSender {
     budget: InvocationBudget,
   ): Promise<TransferRecord | 'recheck'> {
     const log = this.withKeys(keysOf(record));
+    const { transfers, settings } = this.deps;
+    const now = this.now().getTime();
+    if (record.nextRecheckAt !== undefined && now < record.nextRecheckAt) {
+      // A duplicate notification or a redelivery inside the window: the scheduled look carries on, not this one.
+      await transfers.releaseLease(record.transferId, budget.invocationId);
+      log.info('the next look for the unfinished first POST is not due yet', { dueAt: record.nextRecheckAt });
+      return 'recheck';
+    }
     const evidence = await lookForSentMessage(client, record);
     if (evidence.kind === 'ambiguous') throw new RecoveryError(evidence.reason);
     if (evidence.kind === 'found') {
@@ -464,29 +477,51 @@ export class OutboundSender {
         foundBy: evidence.foundBy,
       });
       this.deps.metrics.add('RecoveredSends', 'Count', 1);
-      return this.deps.transfers.update(record.transferId, budget.invocationId, {
+      return transfers.update(record.transferId, budget.invocationId, {
         messageId: t.messageId,
         chunksSent: 1,
         bytesSent: Math.min(record.size, record.chunkBytes ?? record.size),
         sender: record.sender,
         localId: record.localId,
-        recoveryChecks: undefined,
+        ...CLEAR_RECOVERY,
       });
     }
+    const delays = settings.recoveryRecheckSeconds;
     const checks = (record.recoveryChecks ?? 0) + 1;
-    const delays = this.deps.settings.recoveryRecheckSeconds;
-    if (checks <= delays.length) {
-      const delaySeconds = delays[checks - 1]!;
-      await this.deps.transfers.update(record.transferId, budget.invocationId, { recoveryChecks: checks });
-      await this.deps.transfers.releaseLease(record.transferId, budget.invocationId);
+    const startedAt = record.recoveryStartedAt ? Date.parse(record.recoveryStartedAt) : now;
+    const windowEnds = startedAt + delays.reduce((a, b) => a + b, 0) * 1000;
+    if (checks <= delays.length || now < windowEnds) {
+      const delaySeconds = Math.min(
+        900,
+        checks <= delays.length ? delays[checks - 1]! : Math.ceil((windowEnds - now) / 1000),
+      );
+      await transfers.update(record.transferId, budget.invocationId, {
+        recoveryChecks: checks,
+        recoveryStartedAt: new Date(startedAt).toISOString(),
+        nextRecheckAt: now + delaySeconds * 1000,
+      });
+      await transfers.releaseLease(record.transferId, budget.invocationId);
       await this.deps.enqueueContinuation(record.transferId, delaySeconds);
       log.info('no MESH message yet from the unfinished first POST; looking again later', {
         check: checks,
-        of: delays.length + 1,
         delaySeconds,
         ways: evidence.ways,
       });
       return 'recheck';
+    }
+    if (!evidence.proven) {
+      throw new RecoveryError(
+        `no MESH message was found for local id ${record.localId} over the recheck window, but no look could ` +
+          `prove there is none (${evidence.ways.join(', ') || 'no way answered'}); check MESH tracking before ` +
+          'anything is sent again',
+      );
+    }
+    const resends = record.unknownResends ?? 0;
+    if (resends >= MAX_UNKNOWN_OUTCOME_RESENDS) {
+      throw new RecoveryError(
+        `the first POST's outcome was unknown ${resends + 1} times; check MESH tracking for local id ` +
+          `${record.localId} before anything is sent again`,
+      );
     }
     this.deps.metrics.add(METRICS.unknownOutcomeResends, 'Count', 1);
     log.warn('no MESH message from the unfinished first POST after every look; sending it again', {
@@ -494,9 +529,10 @@ export class OutboundSender {
       ways: evidence.ways,
       postStartedAt: record.postStartedAt,
     });
-    return this.deps.transfers.update(record.transferId, budget.invocationId, {
+    return transfers.update(record.transferId, budget.invocationId, {
       postStartedAt: undefined,
-      recoveryChecks: undefined,
+      unknownResends: resends + 1,
+      ...CLEAR_RECOVERY,
     });
   }
 
@@ -543,6 +579,15 @@ function keysOf(r: TransferRecord): Record<string, unknown> {
     localId: r.localId,
   };
 }
+
+/** Re-sends after an unknown first-POST outcome one transfer may make before a person must look. */
+const MAX_UNKNOWN_OUTCOME_RESENDS = 3;
+
+const CLEAR_RECOVERY = {
+  recoveryChecks: undefined,
+  recoveryStartedAt: undefined,
+  nextRecheckAt: undefined,
+} as const;
 
 /** Failures that retrying cannot fix end the transfer; everything else is retried by the queue. */
 function finalFailure(

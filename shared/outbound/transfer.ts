@@ -55,6 +55,12 @@ export interface TransferRecord extends ObjectRef {
   readonly postStartedAt?: string;
   /** Looks for the message of an unknown first POST so far (tracking by local id and the outbox listing). */
   readonly recoveryChecks?: number;
+  /** When the first of those looks was made: the recheck window is measured from it, by the clock. */
+  readonly recoveryStartedAt?: string;
+  /** Epoch ms before which a look is not due: an extra delivery inside the window does nothing. */
+  readonly nextRecheckAt?: number;
+  /** First POSTs sent again after an unknown outcome; bounded, so an outcome that stays unknown cannot loop. */
+  readonly unknownResends?: number;
   readonly attempts: number;
   readonly errorCode?: string;
   readonly errorText?: string;

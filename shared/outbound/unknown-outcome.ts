@@ -1,4 +1,4 @@
-import type { MeshClient, Tracking } from '../mesh/index.js';
+import { MeshOutcomeUnknownError, type MeshClient, type MeshError, type Tracking } from '../mesh/index.js';
 import type { TransferRecord } from './transfer.js';
 
 /** Recovery found something it cannot resolve safely (two messages could be this one); a person must look. */
@@ -12,8 +12,11 @@ export class RecoveryError extends Error {
 export type SentMessageEvidence =
   | { readonly kind: 'found'; readonly tracking: Tracking; readonly foundBy: string }
   | { readonly kind: 'ambiguous'; readonly reason: string }
-  /** Nothing found; `ways` says which looks could answer (a server without the outbox listing has one way). */
-  | { readonly kind: 'none'; readonly ways: readonly string[] };
+  /**
+   * Nothing found. `proven` when at least one look can prove absence: a complete outbox listing, or MESH's own
+   * "message does not exist" for the local id. `ways` names the looks that answered.
+   */
+  | { readonly kind: 'none'; readonly proven: boolean; readonly ways: readonly string[] };
 
 /** How far MESH's clock and ours may disagree when matching a recovered message's upload time. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -21,13 +24,26 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 /**
  * Looks for the MESH message an unfinished first POST may have created, two ways: MESH's tracking by local id
  * (deprecated in the published spec, and its index can lag), and the mailbox's outbox listing since the POST began.
- * A failure of either look throws: the caller retries rather than concluding from half the evidence.
+ * A look that fails, whatever MESH answered (403, 400, 5xx), proves nothing about the message: it is raised as an
+ * unknown outcome, so the send is retried and never marked failed on its account.
  */
 export async function lookForSentMessage(
   client: MeshClient,
   record: TransferRecord,
 ): Promise<SentMessageEvidence> {
+  try {
+    return await look(client, record);
+  } catch (error) {
+    throw new MeshOutcomeUnknownError(
+      `could not look for the message of a first POST whose outcome is unknown: ${(error as Error).message}`,
+      { operation: 'recovery', status: (error as MeshError).status, cause: error },
+    );
+  }
+}
+
+async function look(client: MeshClient, record: TransferRecord): Promise<SentMessageEvidence> {
   const ways: string[] = [];
+  let proven = false;
   const byLocalId = await client.findByLocalId(record.localId!);
   if (byLocalId.kind === 'ambiguous') {
     return {
@@ -39,6 +55,7 @@ export async function lookForSentMessage(
   if (byLocalId.kind === 'found' && isThisTransfersMessage(byLocalId.tracking, record)) {
     return { kind: 'found', tracking: byLocalId.tracking, foundBy: 'tracking-by-local-id' };
   }
+  if (byLocalId.kind === 'none' && byLocalId.proven) proven = true;
   const since = new Date(Date.parse(record.postStartedAt!) - CLOCK_SKEW_MS);
   const listing = await client.listOutbox(since);
   if (listing.kind === 'listed') {
@@ -52,10 +69,11 @@ export async function lookForSentMessage(
       };
     }
     if (matches.length === 1) return { kind: 'found', tracking: matches[0]!, foundBy: 'outbox-listing' };
+    ways.push('outbox-listing');
     // A listing cut short by its page limit proves nothing about the messages it did not show.
-    if (listing.complete) ways.push('outbox-listing');
+    if (listing.complete) proven = true;
   }
-  return { kind: 'none', ways };
+  return { kind: 'none', proven, ways };
 }
 
 /**

@@ -49,9 +49,9 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
   const env = (extra: Record<string, string> = {}) =>
     h.env({ LEASE_GRACE_MS: '0', CHUNK_BYTES: String(1024 * 1024), ...extra });
 
-  async function poll(mailbox = 'X26ABC2') {
+  async function poll(mailbox = 'X26ABC2', extra: Record<string, string> = {}) {
     const fn = createPollFunction(
-      env({ MAILBOXES: JSON.stringify([{ id: mailbox, secretId: `mesh/${mailbox}` }]) }),
+      env({ ...extra, MAILBOXES: JSON.stringify([{ id: mailbox, secretId: `mesh/${mailbox}` }]) }),
       {
         clients: h.clients,
         log: h.log,
@@ -410,9 +410,39 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     assert.equal(stats.counters.acknowledgements, 0);
     assert.deepEqual(await inboundKeys(`inbound/X26ABC2/TEST_WORKFLOW/${sent.messageId}/`), []);
     assert.deepEqual(await h.takeMessages(h.inboundEventsQueue), []);
-    const [again] = await poll();
+    // However long it has waited, a message that can never be stored is not queued again.
+    const [again] = await poll('X26ABC2', { REQUEUE_AFTER_SECONDS: '0' });
     assert.equal(again?.poisoned, 1);
     assert.equal(again?.queued, 0);
+  });
+
+  test('a tracking 404 soon after acceptance is taken for lag; only an hour on does it mean undeliverable', async () => {
+    const transferId = await sendThroughPipeline('outbound/X26ABC1/tracking-lag.txt', 'lagging');
+    await h.takeMessages(h.statusQueue);
+    const runTrackerAt = async (offsetMs: number) => {
+      const fn = createTrackerFunction(
+        env({ MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]) }),
+        { clients: h.clients, log: h.log, metrics: h.metrics, now: () => new Date(Date.now() + offsetMs) },
+      );
+      const [summary] = await fn.handler({}, createLambdaContext('tracker', 60_000));
+      await fn.close();
+      return summary!;
+    };
+    const notFound = {
+      endpoint: 'tracking' as const,
+      times: 1,
+      action: { type: 'status' as const, status: 404 },
+    };
+
+    await h.mesh.server.admin.setFaults([notFound]);
+    const soon = await runTrackerAt(10 * 60_000);
+    assert.equal(soon.pending, 1);
+    assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
+
+    await h.mesh.server.admin.setFaults([notFound]);
+    const late = await runTrackerAt(3 * 3600_000);
+    assert.equal(late.undeliverable, 1);
+    assert.equal((await h.transfers.get(transferId))?.status, 'undeliverable');
   });
 
   test('a delivery check that errors goes to the back of the queue instead of blocking the checks behind it', async () => {

@@ -4,6 +4,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createSendFunction } from '../../../functions/outbound-send/container.js';
 import type { OutboundStatusEventV1 } from '../../../shared/events/outbound-status.js';
+import { continuationBody } from '../../../shared/outbound/send-task.js';
 import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
 import { QUEUES } from '../../../shared/wiring/pipeline.js';
 import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
@@ -133,5 +134,71 @@ describe('outbound: sends whose outcome is unknown', () => {
     assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
     assert.equal(await messagesSent(), 1);
     assert.equal(h.metrics.totals.get('UnknownOutcomeResends'), 1);
+  });
+
+  test('a look for the message that MESH refuses (403) proves nothing: the send is retried and never failed', async () => {
+    const key = 'outbound/X26ABC1/refused-lookup.csv';
+    const payload = Buffer.from('a,b\n5,6\n');
+    const put = await h.putObject(key, payload, ADDRESS);
+    const transferId = transferIdFor({ bucket: h.outboundBucket, key, size: payload.length, ...put });
+    await h.mesh.server.admin.setFaults([
+      { endpoint: 'send', times: 1, action: { type: 'reset', phase: 'response', afterBytes: 0 } },
+      { endpoint: 'tracking', times: 1, action: { type: 'status', status: 403 } },
+    ]);
+
+    await run({ RECOVERY_RECHECK_SECONDS: '1' });
+
+    assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
+    assert.equal(await messagesSent(), 1);
+    const statuses = (await h.takeMessages<OutboundStatusEventV1>(h.statusQueue)).map((e) => e.status);
+    assert.ok(!statuses.includes('failed'), `status events: ${statuses.join(', ')}`);
+  });
+
+  test('extra deliveries inside the recheck window neither shorten it nor cause a second message', async () => {
+    const key = 'outbound/X26ABC1/extra-deliveries.csv';
+    const payload = Buffer.from('a,b\n7,8\n');
+    const put = await h.putObject(key, payload, ADDRESS);
+    const transferId = transferIdFor({ bucket: h.outboundBucket, key, size: payload.length, ...put });
+    await h.mesh.server.admin.setTrackingLag(5_000);
+    await h.mesh.server.admin.setFaults([
+      { endpoint: 'send', times: 1, action: { type: 'reset', phase: 'response', afterBytes: 0 } },
+    ]);
+    // Duplicate deliveries for the same transfer arrive while it is looking for its message.
+    const extra = setInterval(() => {
+      void h.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: h.sendQueue.url, MessageBody: continuationBody(transferId) }),
+      );
+    }, 700);
+
+    try {
+      await run({ RECOVERY_RECHECK_SECONDS: '2,2,2,2' });
+    } finally {
+      clearInterval(extra);
+    }
+    await run({ RECOVERY_RECHECK_SECONDS: '2,2,2,2' });
+
+    assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
+    assert.equal(await messagesSent(), 1, 'MESH holds one message for the file, not two');
+    assert.equal(h.metrics.totals.get('UnknownOutcomeResends') ?? 0, 0);
+  });
+
+  test('an outcome that stays unknown is sent again a bounded number of times, then stalls for a person', async () => {
+    const key = 'outbound/X26ABC1/always-unknown.csv';
+    const payload = Buffer.from('a,b\n9,0\n');
+    const put = await h.putObject(key, payload, ADDRESS);
+    const transferId = transferIdFor({ bucket: h.outboundBucket, key, size: payload.length, ...put });
+    // Every reply is lost and tracking never catches up within the window: the worst case for duplicates.
+    await h.mesh.server.admin.setTrackingLag(600_000);
+    await h.mesh.server.admin.setFaults([
+      { endpoint: 'send', times: 'always', action: { type: 'reset', phase: 'response', afterBytes: 0 } },
+    ]);
+
+    await run({ RECOVERY_RECHECK_SECONDS: '0' });
+
+    const record = await h.transfers.get(transferId);
+    assert.equal(record?.status, 'stalled');
+    assert.match(record?.errorText ?? '', /check MESH tracking/);
+    assert.equal(await messagesSent(), 4, 'the first POST and three counted re-sends, then no more');
+    assert.equal(h.metrics.totals.get('UnknownOutcomeResends'), 3);
   });
 });

@@ -49,3 +49,26 @@ test('an event without an eventId is refused rather than handled unguarded', asy
   });
   await assert.rejects(consume({} as { eventId: string }));
 });
+
+test('an event whose handling died with its invocation is handled again once that deadline has passed', async () => {
+  const handled: string[] = [];
+  let hang = true;
+  const consume = dropRepeatedEvents(
+    async (event: { eventId: string }) => {
+      handled.push(event.eventId);
+      // The first invocation never finishes: it timed out or its process died.
+      if (hang) await new Promise(() => undefined);
+      return 'handled';
+    },
+    { tableName: 'seen-events', dynamoDbClient: dynamodb },
+  );
+  const event = { eventId: 'T2:accepted:2' };
+
+  void consume(event, { getRemainingTimeInMillis: () => 1_000 });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  hang = false;
+  const result = await consume(event, { getRemainingTimeInMillis: () => 10_000 });
+
+  assert.equal(result, 'handled');
+  assert.deepEqual(handled, ['T2:accepted:2', 'T2:accepted:2']);
+});

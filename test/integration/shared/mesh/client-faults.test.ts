@@ -188,7 +188,7 @@ describe('MESH client under injected faults', () => {
         assert.equal(retries.length, 0);
         assert.deepEqual(await fired(), [1]);
         // An injected status answers without doing the work, so the lookup shows it is safe to send again.
-        assert.deepEqual(await sender.findByLocalId(`status-${status}`), { kind: 'none' });
+        assert.deepEqual(await sender.findByLocalId(`status-${status}`), { kind: 'none', proven: true });
       });
     }
 
@@ -233,7 +233,7 @@ describe('MESH client under injected faults', () => {
 
       assert.equal(retries.length, 0);
       assert.deepEqual(await fired(), [1]);
-      assert.deepEqual(await sender.findByLocalId('request-reset'), { kind: 'none' });
+      assert.deepEqual(await sender.findByLocalId('request-reset'), { kind: 'none', proven: true });
       assert.equal((await stats()).counters.sendsAccepted, 0);
     });
   });
