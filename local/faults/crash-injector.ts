@@ -8,10 +8,13 @@ export class InjectedCrash extends Error {
   }
 }
 
-/** Decides, per external call, whether the invocation dies just before or just after it. */
+/**
+ * Decides, per external call, whether the invocation dies just before or just after it. `target` says what the
+ * call was aimed at, where the injector knows: an AWS call's QueueUrl, TableName or Bucket.
+ */
 export interface CrashPlan {
-  before?(point: string): boolean;
-  after?(point: string): boolean;
+  before?(point: string, target?: string): boolean;
+  after?(point: string, target?: string): boolean;
 }
 
 interface InvocationState {
@@ -33,16 +36,16 @@ export class CrashInjector {
   }
 
   /** Wraps one external call named `point` (e.g. `dynamodb:UpdateItem`, `mesh:sendMessage`). */
-  async around<T>(point: string, call: () => Promise<T>): Promise<T> {
+  async around<T>(point: string, call: () => Promise<T>, target?: string): Promise<T> {
     const state = this.storage.getStore();
     if (!state) return call();
     if (state.dead) throw new InjectedCrash(`${point} (after crash at ${state.dead})`);
-    if (state.plan.before?.(point)) {
+    if (state.plan.before?.(point, target)) {
       state.dead = `before ${point}`;
       throw new InjectedCrash(state.dead);
     }
     const result = await call();
-    if (state.plan.after?.(point)) {
+    if (state.plan.after?.(point, target)) {
       state.dead = `after ${point}`;
       throw new InjectedCrash(state.dead);
     }
@@ -53,8 +56,10 @@ export class CrashInjector {
   instrumentAwsClient(client: AwsClientWithMiddleware, service: string): void {
     const middleware =
       (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) =>
-        this.around(`${service}:${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`, () =>
-          next(args),
+        this.around(
+          `${service}:${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`,
+          () => next(args),
+          targetOf(args),
         );
     const add = client.middlewareStack.add as (m: unknown, o: { step: string; name: string }) => void;
     add.call(client.middlewareStack, middleware, { step: 'initialize', name: 'crashInjector' });
@@ -74,6 +79,13 @@ export class CrashInjector {
       },
     });
   }
+}
+
+/** What an AWS call is aimed at: its queue, table or bucket. */
+function targetOf(args: unknown): string | undefined {
+  const input = (args as { input?: Record<string, unknown> } | undefined)?.input;
+  const target = input?.QueueUrl ?? input?.TableName ?? input?.Bucket;
+  return typeof target === 'string' ? target : undefined;
 }
 
 /** The part of an AWS SDK v3 client the injector needs. */

@@ -7,8 +7,15 @@ import type { MailboxConfig } from '../../shared/config/mailboxes.js';
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
 import { noMetrics } from '../../shared/observability/ports.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
-import { EVENT_RELAY, FUNCTIONS, KEY_LAYOUT, QUEUES, type FunctionName } from '../../shared/wiring/pipeline.js';
+import {
+  EVENT_RELAY,
+  FUNCTIONS,
+  KEY_LAYOUT,
+  QUEUES,
+  type FunctionName,
+} from '../../shared/wiring/pipeline.js';
 import { startLocalAws, type LocalAws } from '../aws/index.js';
+import { configureLocalSqs } from '../aws/sqs.js';
 import { DEFAULT_MESH_SERVER_CONFIG } from '../config/default-mesh-server.js';
 import { startMeshServer, type MeshServerOptions, type RunningMeshServer } from '../mesh-server/index.js';
 import { loadOrCreateTestPki } from '../pki.js';
@@ -31,6 +38,15 @@ export interface LocalPipelineOptions {
   readonly meshPort?: number;
   /** The time budget of each local invocation; visibility timeouts and leases follow from it. */
   readonly functionTimeoutSeconds?: number;
+  /**
+   * Runs AWS's timings at this fraction of their deployed length, all in proportion (the chaos run: 1/30), instead
+   * of `functionTimeoutSeconds`. Queues are created exactly as deployed (visibility timeouts, receive counts) and
+   * the SQS emulator's clock runs 1/timeScale times as fast (its FIFO deduplication window with it). Each
+   * queue-triggered function's time budget is its deployed timeout times timeScale. The functions' own timings (lease
+   * grace, safety margin, tracking delays, relay delay, unknown-outcome rechecks, poisoned-message retry) are their
+   * defaults times timeScale, in real time; the delays they put on their own messages are not scaled again.
+   */
+  readonly timeScale?: number;
   readonly pollEveryMs?: number;
   readonly trackEveryMs?: number;
   readonly log: Log;
@@ -48,12 +64,21 @@ export interface LocalPipelineOptions {
   readonly chaos?: {
     readonly duplicateNotification: () => boolean;
     readonly skipDelete: () => boolean;
-    readonly maxReceiveCount: number;
+    /** Receives before dead-lettering, for every queue; the wiring's (as deployed) when absent. */
+    readonly maxReceiveCount?: number;
     /** Adds fault middleware to the functions' AWS clients. */
     readonly instrumentClients: (clients: AwsClients) => void;
     /** Wraps every invocation (the crash injector runs each one under its plan). */
-    readonly wrapInvocation: <T>(invoke: () => Promise<T>) => Promise<T>;
+    readonly wrapInvocation: <T>(invoke: () => Promise<T>, invocation: LocalInvocation) => Promise<T>;
   };
+}
+
+/** Which function an invocation is of, and the event it was given (an SQS event for queue-triggered ones). */
+export interface LocalInvocation {
+  readonly functionName: FunctionName;
+  /** Empty for a deployment-wide function. */
+  readonly mailboxId: string;
+  readonly event: unknown;
 }
 
 export interface LocalPipeline {
@@ -139,11 +164,27 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // The functions get their own clients, so faults added to them never touch the harness's own calls.
     const functionClients = options.chaos ? createAwsClients(localClientConfigs(aws)) : clients;
     options.chaos?.instrumentClients(functionClients);
+    const timeScale = options.timeScale;
+    // Delays a function puts on its own messages are real seconds: it reads them, scaled, from its environment.
+    if (timeScale !== undefined) configureLocalSqs(aws.endpoints.sqs, { timeScale, messageDelays: 'real' });
     const timeoutSeconds = options.functionTimeoutSeconds ?? 60;
+    /**
+     * A function's time budget: the one local timeout or, with a time scale, a queue-triggered function's deployed
+     * timeout scaled (it sets the queue's visibility timeout, so the two scale together). Scheduled functions keep
+     * their deployed timeout: nothing in SQS depends on it, and the poller needs 10 s of it to list an inbox.
+     */
+    const functionTimeoutMs = (name: FunctionName) =>
+      timeScale === undefined
+        ? timeoutSeconds * 1000
+        : FUNCTIONS[name].timeoutSeconds * 1000 * (FUNCTIONS[name].trigger.kind === 'queue' ? timeScale : 1);
     const resources = await createLocalResources(
       aws,
       credentials.map((c) => c.id),
-      { functionTimeoutSeconds: timeoutSeconds, maxReceiveCount: options.chaos?.maxReceiveCount },
+      {
+        // With a time scale, queues are as deployed and the SQS clock does the scaling.
+        functionTimeoutSeconds: timeScale === undefined ? timeoutSeconds : undefined,
+        maxReceiveCount: options.chaos?.maxReceiveCount,
+      },
     );
     for (const c of credentials) aws.secrets.put(`mesh/${c.id}`, JSON.stringify(c.credentials));
     const mailboxes: MailboxConfig[] = credentials.map((c) => ({
@@ -192,6 +233,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         RECOVERY_RECHECK_SECONDS: [30, 60, 120, 240, 480]
           .map((s) => scaledSeconds(s, { functionTimeoutSeconds: timeoutSeconds }))
           .join(','),
+        ...(timeScale === undefined ? {} : scaledFunctionEnv(timeScale, options.chaos?.maxReceiveCount)),
         ...options.env,
       },
     });
@@ -202,7 +244,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const wrap = options.chaos?.wrapInvocation;
     for (const f of functions) {
       const original = f.handler;
-      if (wrap) f.handler = (event, context) => wrap(() => original(event, context));
+      if (wrap)
+        f.handler = (event, context) =>
+          wrap(() => original(event, context), { functionName: f.name, mailboxId: f.mailboxId, event });
     }
     const report = (f: LocalFunction) => (error: unknown) =>
       options.onFunctionError?.(f.name, f.mailboxId, error);
@@ -218,7 +262,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           functionName: `${f.name}-${f.mailboxId}`,
           handler: f.handler,
           batchSize: spec.trigger.batchSize,
-          timeoutMs: timeoutSeconds * 1000,
+          timeoutMs: functionTimeoutMs(f.name),
           concurrency: options.concurrency ?? spec.trigger.maxConcurrency,
           waitSeconds: 1,
           onInvocationError: report(f),
@@ -236,7 +280,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         const schedule = new LocalSchedule({
           functionName: `${f.name}-${f.mailboxId}`,
           everyMs,
-          timeoutMs: timeoutSeconds * 1000,
+          timeoutMs: functionTimeoutMs(f.name),
           handler: f.handler,
           onError: report(f),
         });
@@ -272,6 +316,27 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The functions' own timings at their defaults (AWS's) times the scale, in real time, whole seconds where SQS or
+ * the function takes seconds: these include the delays the functions put on the messages they send (the relay's
+ * re-check, the unknown-outcome rechecks), which the emulator leaves unscaled because the functions also compare
+ * them with their clock. What is configured on the queues stays as deployed, on the emulator's scaled clock.
+ */
+function scaledFunctionEnv(timeScale: number, maxReceiveCount: number | undefined): Record<string, string> {
+  const ms = (awsMs: number) => String(Math.max(1, Math.round(awsMs * timeScale)));
+  const seconds = (awsSeconds: number) => Math.max(1, Math.round(awsSeconds * timeScale));
+  return {
+    LEASE_GRACE_MS: ms(60_000),
+    SAFETY_MARGIN_MS: ms(60_000),
+    TRACKING_FIRST_DELAY_MS: ms(60_000),
+    TRACKING_BASE_DELAY_MS: ms(60_000),
+    REQUEUE_AFTER_SECONDS: String(seconds(3600)),
+    RECOVERY_RECHECK_SECONDS: [30, 60, 120, 240, 480].map(seconds).join(','),
+    EVENT_RELAY_DELAY_SECONDS: String(seconds(EVENT_RELAY.delaySeconds)),
+    MAX_RECEIVE_COUNT: String(maxReceiveCount ?? QUEUES.download.maxReceiveCount),
+  };
 }
 
 function localClientConfigs(aws: LocalAws) {

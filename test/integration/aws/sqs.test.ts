@@ -11,6 +11,7 @@ import {
 import type { Message } from '@aws-sdk/client-sqs';
 import { createQueue, startLocalAws } from '../../../local/aws/index.js';
 import type { LocalAws } from '../../../local/aws/index.js';
+import { configureLocalSqs, type SqsTiming } from '../../../local/aws/sqs.js';
 
 let localAws: LocalAws;
 let sqs: SQSClient;
@@ -130,3 +131,135 @@ test('creates a FIFO queue with a FIFO DLQ', async () => {
   assert.equal(queue.dlq?.name, 'ordered-dlq.fifo');
   assert.equal(message?.Body, 'first');
 });
+
+/** Its own emulator, so the timing it sets touches no other test. */
+async function withTimedSqs(
+  timing: SqsTiming,
+  body: (aws: LocalAws, client: SQSClient) => Promise<void>,
+): Promise<void> {
+  const aws = await startLocalAws();
+  const client = new SQSClient(aws.clientConfig('sqs'));
+  try {
+    configureLocalSqs(aws.endpoints.sqs, timing);
+    await body(aws, client);
+  } finally {
+    client.destroy();
+    await aws.close();
+  }
+}
+
+async function sendFifo(client: SQSClient, queueUrl: string, body: string, deduplicationId: string) {
+  return client.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageGroupId: 'g',
+      MessageDeduplicationId: deduplicationId,
+    }),
+  );
+}
+
+async function drain(client: SQSClient, queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (!Messages?.length) return bodies;
+    for (const m of Messages) {
+      bodies.push(m.Body!);
+      await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+}
+
+test('a FIFO queue drops a repeated deduplication id inside its window (configurable) and accepts it after', async () => {
+  await withTimedSqs({ deduplicationWindowSeconds: 1 }, async (aws, client) => {
+    const queue = await createQueue(aws, 'window.fifo');
+
+    const first = await sendFifo(client, queue.url, 'first', 'same-id');
+    const repeat = await sendFifo(client, queue.url, 'repeat', 'same-id');
+    const inside = await drain(client, queue.url);
+    await sleep(1_100);
+    const after = await sendFifo(client, queue.url, 'after the window', 'same-id');
+    const outside = await drain(client, queue.url);
+
+    assert.equal(repeat.MessageId, first.MessageId, 'a repeat inside the window is answered as the original');
+    assert.deepEqual(inside, ['first']);
+    assert.notEqual(after.MessageId, first.MessageId);
+    assert.deepEqual(outside, ['after the window']);
+  });
+});
+
+test('the default FIFO deduplication window is SQS five minutes', async () => {
+  await withTimedSqs({}, async (aws, client) => {
+    const queue = await createQueue(aws, 'default-window.fifo');
+    await sendFifo(client, queue.url, 'first', 'id');
+    await sleep(1_100);
+    await sendFifo(client, queue.url, 'repeat a second later', 'id');
+
+    assert.deepEqual(await drain(client, queue.url), ['first']);
+  });
+});
+
+test('a scaled SQS clock shortens visibility timeouts, delays and the deduplication window in proportion', async () => {
+  // 1/200: a 200 s visibility timeout lasts 1 s, a 100 s delay 0.5 s, SQS's 300 s window 1.5 s.
+  await withTimedSqs({ timeScale: 1 / 200 }, async (aws, client) => {
+    const standard = await createQueue(aws, 'scaled', { visibilityTimeoutSeconds: 200 });
+    const fifo = await createQueue(aws, 'scaled.fifo');
+
+    await client.send(new SendMessageCommand({ QueueUrl: standard.url, MessageBody: 'work' }));
+    const [first] = await drainOnce(client, standard.url);
+    const hidden = await drainOnce(client, standard.url);
+    await sleep(1_100);
+    const [again] = await drainOnce(client, standard.url);
+
+    await client.send(
+      new SendMessageCommand({ QueueUrl: standard.url, MessageBody: 'later', DelaySeconds: 100 }),
+    );
+    const delayed = await drainOnce(client, standard.url);
+    await sleep(600);
+    const [ready] = await drainOnce(client, standard.url);
+
+    await sendFifo(client, fifo.url, 'first', 'id');
+    await sleep(1_000);
+    await sendFifo(client, fifo.url, 'inside 1.5 s', 'id');
+    await sleep(700);
+    await sendFifo(client, fifo.url, 'after 1.5 s', 'id');
+
+    assert.equal(first?.Body, 'work');
+    assert.equal(hidden.length, 0);
+    assert.equal(again?.MessageId, first?.MessageId);
+    assert.equal(delayed.length, 0);
+    assert.equal(ready?.Body, 'later');
+    assert.deepEqual(await drain(client, fifo.url), ['first', 'after 1.5 s']);
+  });
+});
+
+test("with real message delays, a scaled SQS clock leaves a message's own DelaySeconds in real seconds", async () => {
+  await withTimedSqs({ timeScale: 1 / 200, messageDelays: 'real' }, async (aws, client) => {
+    const queue = await createQueue(aws, 'real-delays', { visibilityTimeoutSeconds: 200 });
+
+    await client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'later', DelaySeconds: 1 }));
+    const early = await drainOnce(client, queue.url);
+    await sleep(600);
+    const stillEarly = await drainOnce(client, queue.url);
+    await sleep(600);
+    const [ready] = await drainOnce(client, queue.url);
+    const hidden = await drainOnce(client, queue.url);
+    await sleep(1_100);
+    const [again] = await drainOnce(client, queue.url);
+
+    assert.equal(early.length + stillEarly.length, 0, 'a 1 s delay lasts a real second');
+    assert.equal(ready?.Body, 'later');
+    assert.equal(hidden.length, 0);
+    assert.equal(again?.MessageId, ready?.MessageId, 'the 200 s visibility timeout still lasts 1 s');
+  });
+});
+
+async function drainOnce(client: SQSClient, queueUrl: string): Promise<Message[]> {
+  const { Messages } = await client.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
+  return Messages ?? [];
+}
