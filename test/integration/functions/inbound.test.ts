@@ -231,7 +231,10 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
 
         const label = `crash ${when} ${point} (#${index})`;
         const events = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
-        assert.ok(fired, `${label} fired`);
+        // A consistent read (GetItem) happens only on paths that timing picks (a lease found held, a failure being
+        // recorded), so its n-th occurrence may not come in a run that went the other way; every other point must fire.
+        // Either way the invariants below hold.
+        if (!point.endsWith(':GetItem')) assert.ok(fired, `${label} fired`);
         assert.deepEqual(
           events.map((e) => e.messageId),
           [messageId],
