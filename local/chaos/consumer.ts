@@ -1,6 +1,7 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { InboundEventV1 } from '../../shared/events/inbound.js';
 import type { OutboundStatusEventV1 } from '../../shared/events/outbound-status.js';
+import { EventFeed } from '../pipeline/event-feed.js';
 
 /** One SQS message as a downstream consumer received it. */
 export interface Received<E> {
@@ -12,8 +13,8 @@ export interface Received<E> {
 
 /**
  * A downstream consumer of the two FIFO event queues, with its own SQS client (no faults): ReceiveMessage, note,
- * DeleteMessage, as the README tells consumers to. What it notes is what the oracle judges events by; it never
- * looks at the pipeline's records or its in-process event feed.
+ * DeleteMessage, as the README tells consumers to, through an EventFeed of its own. What it notes is what the
+ * oracle judges events by; it never looks at the pipeline's records.
  */
 export class EventQueueConsumer {
   readonly statuses: Received<OutboundStatusEventV1>[] = [];
@@ -23,63 +24,36 @@ export class EventQueueConsumer {
   /** The same SQS message received more than once (its delete lost or late): not the pipeline's doing. */
   redeliveries = 0;
   private readonly seen = new Set<string>();
-  private running = false;
-  private loops: Promise<void>[] = [];
-  private readonly abort = new AbortController();
+  private readonly feed: EventFeed;
 
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queues: { readonly status: string; readonly inbound: string },
-  ) {}
-
-  start(): void {
-    this.running = true;
-    this.loops = [this.loop(this.queues.status, this.statuses), this.loop(this.queues.inbound, this.inbound)];
+  constructor(sqs: SQSClient, queues: { readonly status: string; readonly inbound: string }) {
+    this.feed = new EventFeed(sqs, queues, {
+      // Long enough (in SQS seconds, whatever the emulator's clock) that a delete is never late.
+      visibilityTimeoutSeconds: 900,
+      onUnreadable: (body) => void this.unreadable.push(body),
+    });
+    this.feed.on(({ kind, event }, { sqsMessageId }) => {
+      if (this.seen.has(sqsMessageId)) {
+        this.redeliveries++;
+        return;
+      }
+      this.seen.add(sqsMessageId);
+      const received = { sqsMessageId, at: Date.now() };
+      if (kind === 'status') this.statuses.push({ ...received, event });
+      else this.inbound.push({ ...received, event });
+    });
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.abort.abort();
-    await Promise.allSettled(this.loops);
+  start(): void {
+    this.feed.start();
+  }
+
+  stop(): Promise<void> {
+    return this.feed.stop();
   }
 
   /** Number of distinct SQS messages received so far (progress, for the settle check). */
   get count(): number {
     return this.seen.size;
-  }
-
-  private async loop<E>(queueUrl: string, into: Received<E>[]): Promise<void> {
-    while (this.running) {
-      try {
-        const { Messages } = await this.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-            // Long enough (in SQS seconds, whatever the emulator's clock) that a delete is never late.
-            VisibilityTimeout: 900,
-          }),
-          { abortSignal: this.abort.signal },
-        );
-        for (const message of Messages ?? []) {
-          const id = message.MessageId!;
-          if (this.seen.has(id)) this.redeliveries++;
-          else {
-            this.seen.add(id);
-            try {
-              into.push({ sqsMessageId: id, event: JSON.parse(message.Body ?? '') as E, at: Date.now() });
-            } catch {
-              this.unreadable.push(message.Body ?? '');
-            }
-          }
-          await this.sqs.send(
-            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-          );
-        }
-      } catch {
-        if (!this.running) return;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
   }
 }

@@ -71,26 +71,16 @@ export interface ChaosOptions {
   readonly log?: Log;
 }
 
-export interface ChaosResult {
+/** The oracle's verdict, with what the run was: the last JSON line takes its fields in this object's order. */
+export interface ChaosResult extends Verdict {
   readonly scenario: 'chaos';
   readonly files: number;
   readonly faults: number;
-  readonly delivered: number;
-  readonly terminalFailures: number;
-  readonly wrongTerminal: number;
-  readonly lost: number;
-  readonly duplicateMessages: number;
-  readonly duplicateEvents: number;
-  readonly ackedNotStored: number;
   readonly redriven: number;
   readonly seed: number;
-  readonly duplicateStatusEvents: number;
-  readonly badSequences: number;
-  readonly strayEvents: number;
   readonly timeScale: number;
   readonly seconds: number;
   readonly faultsByKind: Record<string, number>;
-  readonly findings: readonly string[];
 }
 
 const MIB = 1024 * 1024;

@@ -10,8 +10,23 @@ export type PipelineEvent =
  * Plays the part of a downstream consumer locally: reads the inbound-events and outbound-status queues and hands
  * each event to the listeners, then deletes it.
  */
+export interface EventFeedOptions {
+  /** Visibility timeout asked for on each receive (SQS seconds); the queue's own when unset. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Bodies that are not JSON: handed here and deleted, instead of blocking the feed. */
+  readonly onUnreadable?: (body: string) => void;
+}
+
+/** What the feed knows of the SQS message an event came in. */
+export interface Delivery {
+  /** SQS's id: the same message received again (a lost delete) has the same one, a second publish does not. */
+  readonly sqsMessageId: string;
+}
+
+type Listener = (event: PipelineEvent, delivery: Delivery) => void | Promise<void>;
+
 export class EventFeed {
-  private readonly listeners = new Set<(event: PipelineEvent) => void | Promise<void>>();
+  private readonly listeners = new Set<Listener>();
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
@@ -19,9 +34,10 @@ export class EventFeed {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queues: { readonly status: string; readonly inbound: string },
+    private readonly options: EventFeedOptions = {},
   ) {}
 
-  on(listener: (event: PipelineEvent) => void | Promise<void>): () => void {
+  on(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -41,12 +57,25 @@ export class EventFeed {
     while (this.running) {
       try {
         const { Messages } = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: this.options.visibilityTimeoutSeconds,
+          }),
           { abortSignal: this.abort.signal },
         );
         for (const message of Messages ?? []) {
-          const event = JSON.parse(message.Body ?? '{}') as never;
-          for (const listener of this.listeners) await listener({ kind, event } as PipelineEvent);
+          let event: never | undefined;
+          try {
+            event = JSON.parse(message.Body ?? '') as never;
+          } catch {
+            this.options.onUnreadable?.(message.Body ?? '');
+          }
+          const delivery = { sqsMessageId: message.MessageId ?? '' };
+          if (event !== undefined) {
+            for (const listener of this.listeners) await listener({ kind, event } as PipelineEvent, delivery);
+          }
           await this.sqs.send(
             new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
           );
