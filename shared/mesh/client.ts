@@ -3,6 +3,7 @@ import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { AuthTokenGenerator } from './auth.js';
+import { assertClientKeyReadable } from './client-key.js';
 import { resolveMeshBaseUrl } from './environments.js';
 import {
   describeErrorBody,
@@ -178,6 +179,7 @@ export class MeshClient {
     this.baseUrl = resolveMeshBaseUrl(options.url);
     this.application = options.application ?? CLIENT_NAME;
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    if (!options.dispatcher) assertClientKeyReadable(options.tls ?? {});
     this.ownedDispatcher = options.dispatcher ? undefined : createMeshAgent(options.tls ?? {}, timeouts);
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.transport = new MeshTransport({
