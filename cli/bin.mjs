@@ -4,39 +4,49 @@
 // the TypeScript through tsx instead would cost every run a loader thread and about 30 MB of memory, which matters
 // to a command that streams gigabytes under a memory ceiling. If the bundle cannot be built or cached, tsx runs the
 // sources directly.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = join(ROOT, 'node_modules', '.cache', 'nhs-mesh-pipeline');
-const BUNDLE = join(CACHE, 'mesh-cli.mjs');
 const MANIFEST = join(CACHE, 'mesh-cli.json');
+/** Each build goes to a directory of its own, so a run started alongside never imports a mix of two builds. */
+const BUILD_PREFIX = 'mesh-cli-';
+/** Older builds are removed after this long: a run that started on one may still load its lazy chunks. */
+const KEEP_OLD_BUILDS_MS = 60 * 60 * 1000;
 
-/** True when the bundle exists and no source file it was built from has changed (or gone) since. */
-function bundleIsFresh() {
+/** The bundle's entry when it exists and no source file it was built from has changed (or gone) since. */
+function freshBundle() {
   try {
-    const { builtAtMs, inputs } = JSON.parse(readFileSync(MANIFEST, 'utf8'));
-    statSync(BUNDLE);
-    return inputs.every((input) => statSync(join(ROOT, input)).mtimeMs < builtAtMs);
+    const { builtAtMs, inputs, dir } = JSON.parse(readFileSync(MANIFEST, 'utf8'));
+    const entry = join(CACHE, dir, 'main.mjs');
+    statSync(entry);
+    return inputs.every((input) => statSync(join(ROOT, input)).mtimeMs < builtAtMs) ? entry : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/**
+ * Bundles cli/main.ts with code splitting: what a command loads with `import()` (the operator commands and their
+ * AWS SDK, the local MESH server) stays in chunks of its own, so the MESH commands never load it.
+ */
 async function buildBundle() {
   const { build } = await import('esbuild');
   const builtAtMs = Date.now();
-  // Written under a private name and renamed, so a run started alongside never imports half a file.
-  const temporary = `${BUNDLE}.${process.pid}.tmp`;
-  mkdirSync(dirname(BUNDLE), { recursive: true });
+  const dir = `${BUILD_PREFIX}${builtAtMs}-${process.pid}`;
+  const outdir = join(CACHE, dir);
+  mkdirSync(outdir, { recursive: true });
   let result;
   try {
     result = await build({
       absWorkingDir: ROOT,
-      entryPoints: ['cli/main.ts'],
-      outfile: temporary,
+      entryPoints: { main: 'cli/main.ts' },
+      outdir,
+      outExtension: { '.js': '.mjs' },
       bundle: true,
+      splitting: true,
       platform: 'node',
       format: 'esm',
       target: `node${process.versions.node.split('.')[0]}`,
@@ -45,20 +55,34 @@ async function buildBundle() {
       metafile: true,
       logLevel: 'silent',
     });
-    renameSync(temporary, BUNDLE);
   } catch (error) {
-    rmSync(temporary, { force: true });
+    rmSync(outdir, { recursive: true, force: true });
     throw error;
   }
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules'));
-  writeFileSync(`${MANIFEST}.${process.pid}.tmp`, JSON.stringify({ builtAtMs, inputs }));
+  // The manifest is written under a private name and renamed: it switches runs to the new build in one step.
+  writeFileSync(`${MANIFEST}.${process.pid}.tmp`, JSON.stringify({ builtAtMs, inputs, dir }));
   renameSync(`${MANIFEST}.${process.pid}.tmp`, MANIFEST);
+  removeOldBuilds(dir, builtAtMs);
+  return join(outdir, 'main.mjs');
+}
+
+function removeOldBuilds(current, now) {
+  try {
+    for (const name of readdirSync(CACHE)) {
+      const builtAt = Number(/^mesh-cli-(\d+)-\d+$/.exec(name)?.[1]);
+      const old = name !== current && builtAt < now - KEEP_OLD_BUILDS_MS;
+      // mesh-cli.mjs: the single-file bundle of earlier versions of this script.
+      if (old || name === 'mesh-cli.mjs') rmSync(join(CACHE, name), { recursive: true, force: true });
+    }
+  } catch {
+    // Only tidying: a cache that cannot be tidied still works.
+  }
 }
 
 let entry;
 try {
-  if (!bundleIsFresh()) await buildBundle();
-  entry = pathToFileURL(BUNDLE).href;
+  entry = pathToFileURL(freshBundle() ?? (await buildBundle())).href;
 } catch {
   const { register } = await import('tsx/esm/api');
   register();

@@ -3,6 +3,7 @@ import { MeshConfigurationError, MeshError } from '../shared/mesh/index.js';
 import * as commands from './commands.js';
 import { connectionFromFlags } from './config.js';
 import { UsageError } from './errors.js';
+import { isOperatorCommand, OPERATOR_OPTIONS } from './operator-spec.js';
 import { USAGE } from './usage.js';
 
 const OPTIONS = {
@@ -32,6 +33,7 @@ const OPTIONS = {
   config: { type: 'string' },
   dir: { type: 'string' },
   http: { type: 'boolean' },
+  ...OPERATOR_OPTIONS,
 } as const;
 
 /** Which flags each command takes beyond the connection and output flags. */
@@ -66,9 +68,19 @@ export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: NodeJS.ProcessEnv;
+  /** Read only by `mailbox set-credentials --stdin` (or a credential file given as `-`). */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
-const PROCESS_IO: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+const PROCESS_IO: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  // Touched only when read: process.stdin opens fd 0 the first time it is used.
+  get stdin() {
+    return process.stdin;
+  },
+};
 
 /** Runs one CLI command and returns its exit code: 0 done, 1 failed, 2 called wrongly. Never throws. */
 export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
@@ -87,6 +99,17 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
       return 0;
     }
     if (!command) throw new UsageError('no command given (see mesh --help)');
+    const out: commands.Output = {
+      json,
+      say: (text) => void io.stdout.write(`${text}\n`),
+      result: (value) => void io.stdout.write(`${JSON.stringify(value)}\n`),
+    };
+    if (isOperatorCommand(command)) {
+      // Loaded only for these commands: they bring in the AWS SDK, which the MESH commands never need.
+      const { runOperatorCommand } = await import('./operator.js');
+      await runOperatorCommand(command, args, values, out, { env: io.env, stdin: io.stdin });
+      return 0;
+    }
     const spec = COMMAND_FLAGS[command];
     if (!spec) throw new UsageError(`unknown command "${command}" (see mesh --help)`);
     if (args.length !== spec.args) {
@@ -95,12 +118,6 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
     const allowed = new Set([...spec.flags, 'json', 'help', ...(spec.connects ? CONNECTION_FLAGS : [])]);
     const stray = Object.keys(values).filter((flag) => !allowed.has(flag));
     if (stray.length > 0) throw new UsageError(`${command} does not take --${stray.join(', --')}`);
-
-    const out: commands.Output = {
-      json,
-      say: (text) => void io.stdout.write(`${text}\n`),
-      result: (value) => void io.stdout.write(`${JSON.stringify(value)}\n`),
-    };
     if (command === 'server') {
       // Loaded only for this command: the server and its PKI code would add to every other command's memory.
       const { runServer } = await import('./server.js');

@@ -14,11 +14,19 @@ import { addOutputs } from './outputs.js';
 const DEFAULT_REGION = 'eu-west-2';
 const DEFAULT_STACK_PREFIX = 'MeshPipeline';
 
+/**
+ * Each deployment's secrets get their own prefix unless the context names one, so that two deployments in one
+ * account (integration and production, or an isolated second pipeline) can never read each other's credentials.
+ */
+export function defaultSecretPrefix(stackPrefix: string): string {
+  return `nhs-mesh-pipeline/${stackPrefix}/`;
+}
+
 export interface MeshPipelineApp {
   readonly app: App;
-  /** Key, buckets, table, queues and secrets: deployed first, rarely changed, protected from deletion. */
+  /** Key, buckets, table and queues: deployed first, rarely changed, protected from deletion. */
   readonly statefulStack: Stack;
-  /** Functions, schedules, alarms and dashboard: redeployable at will. */
+  /** Functions, schedules, registry seeding, alarms and dashboard: redeployable at will. */
   readonly statelessStack: Stack;
   readonly pipeline: MeshPipeline;
 }
@@ -37,15 +45,16 @@ export function createApp(props: AppProps = {}): MeshPipelineApp {
   };
   const statefulStack = new Stack(app, `${prefix}Data`, {
     env,
-    description: 'NHS MESH pipeline: key, buckets, table, queues and mailbox secrets',
+    description: 'NHS MESH pipeline: key, buckets, table (with the mailbox registry) and queues',
     terminationProtection: context.removalPolicy !== 'destroy',
   });
   const statelessStack = new Stack(app, `${prefix}Functions`, {
     env,
-    description: 'NHS MESH pipeline: functions, schedules, alarms and dashboard',
+    description:
+      'NHS MESH pipeline: one function fleet for every mailbox, registry seeding, alarms and dashboard',
   });
 
-  const pipelineProps = toProps(context, statelessStack, statefulStack);
+  const pipelineProps = toProps(context, prefix, statelessStack, statefulStack);
   const allProblems = [...problems, ...validateMeshPipelineProps(pipelineProps)];
   // Every problem at once, context types and values together.
   if (allProblems.length > 0) throw new MeshPipelineConfigError(allProblems);
@@ -57,9 +66,15 @@ export function createApp(props: AppProps = {}): MeshPipelineApp {
   return { app, statefulStack, statelessStack, pipeline };
 }
 
-function toProps(context: PipelineContext, stateless: Stack, stateful: Stack): MeshPipelineProps {
+function toProps(
+  context: PipelineContext,
+  stackPrefix: string,
+  stateless: Stack,
+  stateful: Stack,
+): MeshPipelineProps {
   return {
     meshEnvironment: context.environment ?? '',
+    secretPrefix: context.secretPrefix ?? defaultSecretPrefix(stackPrefix),
     mailboxes: context.mailboxes ?? [],
     chunkBytes: context.chunkBytes,
     alarms: context.alarms && {

@@ -3,7 +3,10 @@ import type { IConstruct } from 'constructs';
 import { rules } from 'cdk-nag';
 import type { MeshPipeline } from './constructs/mesh-pipeline.js';
 import { CfnManagedPolicy } from 'aws-cdk-lib/aws-iam';
-import { FUNCTIONS, KEY_LAYOUT, type FunctionSpec } from '../shared/wiring/pipeline.js';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { FUNCTIONS, type FunctionSpec } from '../shared/wiring/pipeline.js';
+import type { FunctionParts } from './constructs/runtime/least-privilege-function.js';
+import { KEY_ROOTS } from './constructs/storage/pipeline-storage.js';
 
 /** One accepted cdk-nag finding: which rule, on which construct, and why it is acceptable here. */
 export interface NagAcknowledgement {
@@ -17,11 +20,6 @@ export interface NagAcknowledgement {
 
 /** Why each accepted finding is acceptable. Every acknowledgement in the app uses one of these. */
 export const REASONS = {
-  secretRotation:
-    'MESH credentials are issued by NHS England (the client certificate from a CSR through the MESH team, the ' +
-    'password by the MESH service desk), so no Secrets Manager rotation function can obtain new ones. The daily ' +
-    'health check publishes the certificate days to expiry and alarms 30 days ahead; the documented ' +
-    'put-secret-value procedure replaces credentials without a redeploy.',
   accessLogsEncryption:
     'S3 delivers server access logs only to buckets encrypted with S3-managed keys (SSE-S3). The bucket holds ' +
     'request records, not message content, and is private, versioned and TLS-only like the data buckets.',
@@ -32,18 +30,32 @@ export const REASONS = {
     'Queue consumers are invoked synchronously by their event source mapping, where a function DLQ never ' +
     "applies: failing records go to the source queue's alarmed dead-letter queue. Scheduled functions are " +
     'idempotent, the next run repeats their work, and their failures raise the function errors alarm.',
+  seedDeadLetterQueue:
+    'The registry seeding function is invoked only by CloudFormation during a deployment, and always answers it: ' +
+    'a failure fails the deployment with the reason in the stack events, and the seeding is repeated by the next ' +
+    'deployment (its adds are conditional). An event parked in a dead-letter queue would help nobody.',
   lambdaOutsideVpc:
     'MESH is an internet-facing NHS service reached over mutual TLS, and the AWS APIs are public endpoints over ' +
     'TLS. The vpc setting places the functions in a VPC with HTTPS-only egress where local policy requires it.',
   lambdaVpcManagedPolicy:
     "Lambda needs ec2:CreateNetworkInterface and friends to attach to the VPC; AWS's managed " +
     'AWSLambdaVPCAccessExecutionRole grants exactly those and no data access.',
+  noReservedConcurrency:
+    'Reserved concurrency is turned off by the reserveConcurrency setting, for an account whose Lambda concurrency ' +
+    'quota is too small to reserve it (a new account has 10). The queue consumers are still capped by their event ' +
+    "source mappings' maximum concurrency and each mailbox by its concurrency slots.",
   importedVpc:
     'The VPC and subnets are imported by id so that synth needs no AWS credentials. Lambda needs only the subnet ' +
     'ids; the availability zones and route tables CDK warns about are never read.',
-  prefixWildcard:
-    'An S3 object ARN needs a wildcard to name a key prefix. This one is limited to the mailbox own prefix ' +
-    '(outbound/{MAILBOX}/ to read, inbound/{MAILBOX}/ to write), which is the least privilege S3 can express.',
+  bucketRootWildcard:
+    'An S3 object ARN needs a wildcard to name a key prefix. One function serves every mailbox, so this one is the ' +
+    "pipeline's root (outbound/ to read, inbound/ to write) in the deployment's own bucket, and no wider; the " +
+    "function checks every task's keys against the task's mailbox before it reads or writes them.",
+  secretPrefixWildcard:
+    'Operators create the mailbox secrets after deployment (mesh mailbox set-credentials), so their names are not ' +
+    "known to the template: the grant is GetSecretValue on the deployment's own secret prefix in this account and " +
+    "region, which is the deployment's isolation boundary. The trailing wildcard also covers the random suffix " +
+    'Secrets Manager adds to every secret ARN.',
 } as const;
 
 const VPC_POLICY =
@@ -51,8 +63,8 @@ const VPC_POLICY =
 
 /**
  * Every acknowledgement of the pipeline's resources in `stack`, in this one file so that they are reviewed
- * together. Acknowledgements are computed from the pipeline (its mailboxes, its VPC placement) so that each names a
- * construct that exists; wildcard findings are acknowledged only when they are the expected prefix.
+ * together. Acknowledgements are computed from the pipeline (its functions, its VPC placement) so that each names a
+ * construct that exists; wildcard findings are acknowledged only when they are the ones the wiring calls for.
  */
 export function nagAcknowledgements(stack: Stack, pipeline: MeshPipeline): NagAcknowledgement[] {
   const acks: NagAcknowledgement[] = [];
@@ -61,24 +73,31 @@ export function nagAcknowledgements(stack: Stack, pipeline: MeshPipeline): NagAc
   };
 
   const storage = pipeline.storage;
-  for (const mailbox of storage.mailboxes.values()) {
-    add(mailbox.secret, 'AwsSolutions-SMG4', REASONS.secretRotation);
-    add(mailbox.secret, 'HIPAA.Security-SecretsManagerRotationEnabled', REASONS.secretRotation);
-  }
   add(storage.accessLogsBucket, 'HIPAA.Security-S3DefaultEncryptionKMS', REASONS.accessLogsEncryption);
   for (const bucket of [storage.accessLogsBucket, storage.outboundBucket, storage.inboundBucket]) {
     add(bucket, 'HIPAA.Security-S3BucketReplicationEnabled', REASONS.replication);
   }
 
-  // The event relay, one for the deployment, is a queue consumer like the others and has the same findings.
-  for (const f of pipeline.allFunctions()) {
-    add(f.fn, 'HIPAA.Security-LambdaDLQ', REASONS.lambdaDeadLetterQueue);
-    if (pipeline.securityGroup) add(f.role, VPC_POLICY, REASONS.lambdaVpcManagedPolicy);
-    else add(f.fn, 'HIPAA.Security-LambdaInsideVPC', REASONS.lambdaOutsideVpc);
+  const functions: { parts: FunctionParts; deadLetter: string; expected: ReadonlyMap<string, string> }[] = [
+    ...pipeline.allFunctions().map((f) => ({
+      parts: f,
+      deadLetter: REASONS.lambdaDeadLetterQueue,
+      expected: expectedWildcards(pipeline, FUNCTIONS[f.name]),
+    })),
+    // The seeding function has no wildcard of its own: only the table, by ARN.
+    { parts: pipeline.registrySeed, deadLetter: REASONS.seedDeadLetterQueue, expected: new Map() },
+  ];
+  for (const { parts, deadLetter, expected } of functions) {
+    add(parts.fn, 'HIPAA.Security-LambdaDLQ', deadLetter);
+    if (pipeline.securityGroup) add(parts.role, VPC_POLICY, REASONS.lambdaVpcManagedPolicy);
+    else add(parts.fn, 'HIPAA.Security-LambdaInsideVPC', REASONS.lambdaOutsideVpc);
+    if ((parts.fn.node.defaultChild as CfnFunction).reservedConcurrentExecutions === undefined) {
+      add(parts.fn, 'HIPAA.Security-LambdaConcurrency', REASONS.noReservedConcurrency);
+    }
     // Only the wildcards the wiring calls for are accepted; any other stays a failing finding.
-    const expected = new Set(expectedWildcards(pipeline, f.mailboxId, FUNCTIONS[f.name]));
-    for (const finding of wildcardFindings(f.policy.node.defaultChild)) {
-      if (expected.has(finding)) add(f.policy, `AwsSolutions-IAM5[${finding}]`, REASONS.prefixWildcard);
+    for (const finding of wildcardFindings(parts.policy.node.defaultChild)) {
+      const reason = expected.get(finding);
+      if (reason) add(parts.policy, `AwsSolutions-IAM5[${finding}]`, reason);
     }
   }
   return acks;
@@ -92,29 +111,32 @@ function wildcardFindings(resource: IConstruct | undefined): string[] {
 }
 
 /**
- * The findings that the mailbox's own prefixes produce, in cdk-nag's own words: a scratch policy holding only them
- * is checked by the same rule, so nothing here depends on how cdk-nag prints a CloudFormation reference.
+ * The findings that the function's expected wildcards produce, in cdk-nag's own words, each with its reason: a
+ * scratch policy holding only one of them is checked by the same rule, so nothing here depends on how cdk-nag prints
+ * a CloudFormation reference.
  */
-function expectedWildcards(
-  pipeline: MeshPipeline,
-  mailboxId: string | undefined,
-  spec: FunctionSpec,
-): string[] {
-  // A function of the whole deployment has no mailbox prefix, so no wildcard of its own is acceptable.
-  if (mailboxId === undefined) return [];
-  const arns: string[] = [];
+function expectedWildcards(pipeline: MeshPipeline, spec: FunctionSpec): Map<string, string> {
+  const { storage } = pipeline;
+  const expected = new Map<string, string>();
+  const accept = (arn: string, reason: string) => {
+    for (const finding of scratchFindings(arn)) expected.set(finding, reason);
+  };
+  if (spec.usesMesh) accept(storage.secretArnPattern(), REASONS.secretPrefixWildcard);
   if (spec.readsOutboundBucket) {
-    arns.push(pipeline.storage.objectsArn('outbound', `${KEY_LAYOUT.outboundPrefix(mailboxId)}*`));
+    accept(storage.objectsArn('outbound', `${KEY_ROOTS.outbound}*`), REASONS.bucketRootWildcard);
   }
   if (spec.writesInboundBucket) {
-    arns.push(pipeline.storage.objectsArn('inbound', `${KEY_LAYOUT.inboundPrefix(mailboxId)}*`));
+    accept(storage.objectsArn('inbound', `${KEY_ROOTS.inbound}*`), REASONS.bucketRootWildcard);
   }
-  if (arns.length === 0) return [];
+  return expected;
+}
+
+function scratchFindings(arn: string): string[] {
   const scratch = new Stack();
   const policy = new CfnManagedPolicy(scratch, 'Expected', {
     policyDocument: {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: arns }],
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: [arn] }],
     },
   });
   return wildcardFindings(policy);

@@ -2,11 +2,12 @@
  * A throw-away PKI for local runs and tests: a CA, a server certificate for localhost and one client certificate
  * per mailbox, all generated at run time so that no private key is ever committed.
  */
-import { createPrivateKey, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import type * as X509 from '@peculiar/x509';
+import { issueCertificate, issuerFrom, type CertificateSpec, type Issuer } from './pki-x509.js';
 
 export interface PemPair {
   cert: string;
@@ -44,69 +45,11 @@ export class TestPkiError extends Error {
 
 const DEFAULT_SERVER_HOSTS = ['localhost', '127.0.0.1', '::1'];
 const DEFAULT_ODS = 'X26';
-const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const EC_SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 /** Backdating absorbs clock skew between the machine that issues and the one that verifies. */
 const BACKDATE_MS = HOUR_MS;
 const VALIDITY_MS = 365 * DAY_MS;
-
-type X509Module = typeof X509;
-let x509Module: Promise<X509Module> | undefined;
-
-/**
- * @peculiar/x509 resolves its algorithms through tsyringe, which refuses to load unless a Reflect metadata
- * polyfill is present; reflect-metadata is not a dependency, so the three functions tsyringe calls are
- * provided here before the library is imported.
- */
-function installReflectMetadata(): void {
-  const reflect = Reflect as unknown as Record<string, unknown>;
-  if (typeof reflect['getMetadata'] === 'function') return;
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const own = (target: object) => store.get(target);
-  const getOwnMetadata = (key: unknown, target: object): unknown => own(target)?.get(key);
-  const getMetadata = (key: unknown, target: object): unknown => {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t) as object | null) {
-      const map = own(t);
-      if (map?.has(key)) return map.get(key);
-    }
-    return undefined;
-  };
-  const defineMetadata = (key: unknown, value: unknown, target: object): void => {
-    let map = own(target);
-    if (!map) store.set(target, (map = new Map()));
-    map.set(key, value);
-  };
-  Object.assign(reflect, { getMetadata, getOwnMetadata, defineMetadata });
-}
-
-function loadX509(): Promise<X509Module> {
-  x509Module ??= (async () => {
-    installReflectMetadata();
-    const x509 = await import('@peculiar/x509');
-    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-    return x509;
-  })();
-  return x509Module;
-}
-
-type KeyPair = webcrypto.CryptoKeyPair;
-type Key = webcrypto.CryptoKey;
-
-async function newKeyPair(): Promise<KeyPair> {
-  return webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
-}
-
-async function privateKeyPem(x509: X509Module, key: Key): Promise<string> {
-  const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
-}
-
-async function importSigningKey(x509: X509Module, keyPem: string): Promise<Key> {
-  const der = x509.PemConverter.decodeFirst(keyPem);
-  return webcrypto.subtle.importKey('pkcs8', der, EC_KEY, false, ['sign']);
-}
 
 function validity(opts: { notBefore?: Date; notAfter?: Date }): { notBefore: Date; notAfter: Date } {
   const now = Date.now();
@@ -116,69 +59,41 @@ function validity(opts: { notBefore?: Date; notAfter?: Date }): { notBefore: Dat
   };
 }
 
+const pemPair = ({ certPem, keyPem }: { certPem: string; keyPem: string }): PemPair => ({
+  cert: certPem,
+  key: keyPem,
+});
+
+/** The CA's name, key id and key, parsed once per CA rather than once per certificate it signs. */
+let lastIssuer: { ca: PemPair; issuer: Issuer } | undefined;
+function issuerOf(ca: PemPair): Issuer {
+  if (lastIssuer?.ca.cert !== ca.cert || lastIssuer.ca.key !== ca.key) {
+    try {
+      lastIssuer = { ca: { ...ca }, issuer: issuerFrom(ca.cert, createPrivateKey(ca.key)) };
+    } catch (err) {
+      throw new TestPkiError('the CA certificate or key cannot be read', { cause: err });
+    }
+  }
+  return lastIssuer.issuer;
+}
+
+function issue(ca: PemPair, spec: Omit<CertificateSpec, 'notBefore' | 'notAfter'> & ClientCertOptions) {
+  const { notBefore, notAfter } = validity(spec);
+  const pair = pemPair(issueCertificate({ ...spec, notBefore, notAfter }, issuerOf(ca)));
+  // X.509 keeps whole seconds.
+  const second = (date: Date) => Math.floor(date.getTime() / 1000) * 1000;
+  issuedFacts.set(pair, { cn: spec.commonName, notBefore: second(notBefore), notAfter: second(notAfter) });
+  return pair;
+}
+
 /** A self-signed CA; also used to build an "unknown CA" whose certificates the server must refuse. */
 export async function generateCa(name: string): Promise<PemPair> {
-  const x509 = await loadX509();
-  const keys = await newKeyPair();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: `CN=${name}`,
-    keys,
-    signingAlgorithm: EC_SIGNING,
-    ...validity({}),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return { cert: cert.toString('pem'), key: await privateKeyPem(x509, keys.privateKey) };
-}
-
-interface LeafSpec {
-  subject: string;
-  usage: 'server' | 'client';
-  hosts?: string[];
-  notBefore?: Date;
-  notAfter?: Date;
-}
-
-async function issueLeaf(ca: PemPair, spec: LeafSpec): Promise<PemPair> {
-  const x509 = await loadX509();
-  const caCert = new x509.X509Certificate(ca.cert);
-  const signingKey = await importSigningKey(x509, ca.key);
-  const keys = await newKeyPair();
-  const extensions: X509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension(
-      [spec.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
-      false,
-    ),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
-  ];
-  if (spec.hosts?.length) {
-    const names = spec.hosts.map((host) => ({
-      type: isIP(host) ? ('ip' as const) : ('dns' as const),
-      value: host,
-    }));
-    extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
-  }
-  const cert = await x509.X509CertificateGenerator.create({
-    subject: spec.subject,
-    issuer: caCert.subject,
-    publicKey: keys.publicKey,
-    signingKey,
-    signingAlgorithm: EC_SIGNING,
-    ...validity(spec),
-    extensions,
-  });
-  return { cert: cert.toString('pem'), key: await privateKeyPem(x509, keys.privateKey) };
+  return pemPair(issueCertificate({ commonName: name, kind: 'ca', ...validity({}) }));
 }
 
 export async function issueServerCert(ca: PemPair, hosts: string[] = DEFAULT_SERVER_HOSTS): Promise<PemPair> {
   const cn = hosts.find((host) => !isIP(host)) ?? hosts[0] ?? 'localhost';
-  return issueLeaf(ca, { subject: `CN=${cn}`, usage: 'server', hosts });
+  return issue(ca, { commonName: cn, kind: 'server', hosts });
 }
 
 /** The CN real MESH certificates carry: `<MAILBOX>.<ODS>.api.mesh-client.nhs.uk`. */
@@ -186,18 +101,16 @@ export function clientCertCommonName(mailboxId: string, ods: string = DEFAULT_OD
   return `${mailboxId.toUpperCase()}.${ods.toUpperCase()}.api.mesh-client.nhs.uk`;
 }
 
-/** A client certificate for one mailbox; pass past dates to get an expired one. */
+/**
+ * A client certificate, with its own EC P-256 key, for one mailbox; pass past dates to get an expired one.
+ * Issuing takes well under a millisecond, so a thousand mailboxes each get their own key.
+ */
 export async function issueClientCert(
   ca: PemPair,
   mailboxId: string,
   opts: ClientCertOptions = {},
 ): Promise<PemPair> {
-  return issueLeaf(ca, {
-    subject: `CN=${clientCertCommonName(mailboxId, opts.ods)}`,
-    usage: 'client',
-    notBefore: opts.notBefore,
-    notAfter: opts.notAfter,
-  });
+  return issue(ca, { ...opts, commonName: clientCertCommonName(mailboxId, opts.ods), kind: 'client' });
 }
 
 export async function generateTestPki(opts: GenerateTestPkiOptions): Promise<TestPki> {
@@ -225,6 +138,11 @@ export interface TestPkiPaths {
   serverKey: string;
   clientCert(mailboxId: string): string;
   clientKey(mailboxId: string): string;
+  /**
+   * Every client certificate and key in one JSON file, with its CN and validity, so that loading a thousand
+   * mailboxes reads one file and parses no certificate. The PEM files beside it stay for tools that want paths.
+   */
+  clientsBundle: string;
 }
 
 /** Where `writeTestPki` puts each file, so a CLI or `npm start` can point at them. */
@@ -236,24 +154,88 @@ export function testPkiPaths(dir: string): TestPkiPaths {
     serverKey: join(dir, 'server.key.pem'),
     clientCert: (mailboxId) => join(dir, 'clients', `${mailboxId.toUpperCase()}.pem`),
     clientKey: (mailboxId) => join(dir, 'clients', `${mailboxId.toUpperCase()}.key.pem`),
+    clientsBundle: join(dir, 'clients.json'),
   };
 }
 
-async function writePair(certPath: string, keyPath: string, pair: PemPair): Promise<void> {
-  await writeFile(certPath, pair.cert);
-  await writeFile(keyPath, pair.key, { mode: 0o600 });
-  // The mode option is ignored when the file already exists.
-  await chmod(keyPath, 0o600);
+/**
+ * Synchronous on purpose: a thousand mailboxes mean two thousand small files, which take a tenth of a second this
+ * way and several times that through the thread pool.
+ */
+function writePair(certPath: string, keyPath: string, pair: PemPair): void {
+  writeFileSync(certPath, pair.cert);
+  try {
+    writeFileSync(keyPath, pair.key, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // The mode option is ignored when the file already exists.
+    writeFileSync(keyPath, pair.key);
+    chmodSync(keyPath, 0o600);
+  }
 }
 
+/** What the bundle keeps per mailbox. */
+interface BundledClient extends PemPair {
+  cn: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+interface ClientsBundle {
+  version: 1;
+  /** The CA certificate the clients were issued under; a bundle from another CA is ignored. */
+  ca: string;
+  clients: Record<string, BundledClient>;
+}
+
+/** CN and validity of the certificates issued in this process, so that bundling them parses nothing. */
+const issuedFacts = new WeakMap<PemPair, Omit<BundledClient, keyof PemPair>>();
+
+function bundled(pair: PemPair): BundledClient | undefined {
+  const facts = issuedFacts.get(pair);
+  if (facts) return { ...pair, ...facts };
+  try {
+    const cert = new NodeX509Certificate(pair.cert);
+    const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? '';
+    return { ...pair, cn, notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeBundle(path: string, ca: PemPair, clients: Record<string, BundledClient>): Promise<void> {
+  const bundle: ClientsBundle = { version: 1, ca: ca.cert, clients };
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(bundle), { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, path);
+}
+
+async function readBundle(path: string, ca: PemPair): Promise<Record<string, BundledClient>> {
+  try {
+    const bundle = JSON.parse(await readFile(path, 'utf8')) as Partial<ClientsBundle>;
+    if (bundle.version === 1 && bundle.ca === ca.cert && typeof bundle.clients === 'object')
+      return bundle.clients;
+  } catch {
+    // Missing or unreadable: rebuilt from the PEM files.
+  }
+  return {};
+}
+
+/** Writes every PEM file and the clients bundle. */
 export async function writeTestPki(dir: string, pki: TestPki): Promise<TestPkiPaths> {
   const paths = testPkiPaths(dir);
   await mkdir(join(dir, 'clients'), { recursive: true, mode: 0o700 });
-  await writePair(paths.caCert, paths.caKey, pki.ca);
-  await writePair(paths.serverCert, paths.serverKey, pki.server);
-  for (const [mailbox, pair] of Object.entries(pki.clients)) {
-    await writePair(paths.clientCert(mailbox), paths.clientKey(mailbox), pair);
+  writePair(paths.caCert, paths.caKey, pki.ca);
+  writePair(paths.serverCert, paths.serverKey, pki.server);
+  const entries = Object.entries(pki.clients);
+  for (const [mailbox, pair] of entries) writePair(paths.clientCert(mailbox), paths.clientKey(mailbox), pair);
+  const clients: Record<string, BundledClient> = {};
+  for (const [mailbox, pair] of entries) {
+    const entry = bundled(pair);
+    if (entry) clients[mailbox.toUpperCase()] = entry;
   }
+  await writeBundle(paths.clientsBundle, pki.ca, clients);
   return paths;
 }
 
@@ -267,18 +249,31 @@ async function readPair(certPath: string, keyPath: string): Promise<PemPair | un
 }
 
 /** True while the certificate stays valid for at least another day. */
-function stillValid(pair: PemPair, now: Date): boolean {
+const validFor = (notBefore: number, notAfter: number, now: number) =>
+  notAfter - now > DAY_MS && notBefore <= now;
+
+/** Whether the CA signed this certificate (for PEM files found on disk without a bundle). */
+function issuedBy(pair: PemPair, ca: PemPair): boolean {
   try {
+    const caCert = new NodeX509Certificate(ca.cert);
     const cert = new NodeX509Certificate(pair.cert);
-    return new Date(cert.validTo).getTime() - now.getTime() > DAY_MS && new Date(cert.validFrom) <= now;
+    return cert.checkIssued(caCert) && cert.verify(caCert.publicKey);
   } catch {
     return false;
   }
 }
 
+function stillValid(pair: PemPair, now: Date): boolean {
+  const entry = bundled(pair);
+  return entry !== undefined && validFor(entry.notBefore, entry.notAfter, now.getTime());
+}
+
 /**
- * Reuses the PEM files cached in `dir` while they stay valid, issues certificates for mailboxes that have none
- * yet, and regenerates everything when the CA or server certificate is missing or about to expire.
+ * Reuses the certificates cached in `dir` while they stay valid (and carry the CN asked for), issues certificates
+ * for mailboxes that have none yet, and regenerates everything when the CA or server certificate is missing or
+ * about to expire. Clients are read from the one-file bundle (`clients.json`); a directory written before the
+ * bundle existed is read from its PEM files once. For 1,000 mailboxes: about a second the first time, a few tens
+ * of milliseconds after.
  */
 export async function loadOrCreateTestPki(
   dir: string,
@@ -293,18 +288,32 @@ export async function loadOrCreateTestPki(
     const pki = await generateTestPki({ ...opts, mailboxes });
     return { pki, paths: await writeTestPki(dir, pki) };
   }
+  const bundle = await readBundle(paths.clientsBundle, ca);
   const clients: Record<string, PemPair> = {};
-  let issued = false;
-  for (const mailbox of mailboxes.map((m) => m.toUpperCase())) {
-    const cached = await readPair(paths.clientCert(mailbox), paths.clientKey(mailbox));
-    if (cached && stillValid(cached, now)) {
-      clients[mailbox] = cached;
-    } else {
-      clients[mailbox] = await issueClientCert(ca, mailbox, { ods: opts.odsCodes?.[mailbox] });
-      issued = true;
+  const fresh: [string, PemPair][] = [];
+  let bundleChanged = false;
+  for (const mailbox of new Set(mailboxes.map((m) => m.toUpperCase()))) {
+    const ods = opts.odsCodes?.[mailbox] ?? opts.odsCodes?.[mailbox.toLowerCase()];
+    const cn = clientCertCommonName(mailbox, ods);
+    let entry = bundle[mailbox];
+    if (!entry) {
+      const cached = await readPair(paths.clientCert(mailbox), paths.clientKey(mailbox));
+      entry = cached && issuedBy(cached, ca) ? bundled(cached) : undefined;
+      if (entry) bundleChanged = true;
     }
+    if (!entry || entry.cn !== cn || !validFor(entry.notBefore, entry.notAfter, now.getTime())) {
+      const pair = await issueClientCert(ca, mailbox, { ods });
+      fresh.push([mailbox, pair]);
+      entry = bundled(pair)!;
+      bundleChanged = true;
+    }
+    bundle[mailbox] = entry;
+    clients[mailbox] = { cert: entry.cert, key: entry.key };
   }
-  const pki = { ca, server, clients };
-  if (issued) await writeTestPki(dir, pki);
-  return { pki, paths };
+  if (fresh.length > 0) {
+    await mkdir(join(dir, 'clients'), { recursive: true, mode: 0o700 });
+    for (const [mailbox, pair] of fresh) writePair(paths.clientCert(mailbox), paths.clientKey(mailbox), pair);
+  }
+  if (bundleChanged) await writeBundle(paths.clientsBundle, ca, bundle);
+  return { pki: { ca, server, clients }, paths };
 }

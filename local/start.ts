@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeEvent, dim, red, stamp } from './pipeline/console.js';
@@ -6,6 +7,7 @@ import { runDemo } from './pipeline/demo.js';
 import { fileLog } from './pipeline/file-log.js';
 import { FolderBridge } from './pipeline/folders.js';
 import { startLocalPipeline, type LocalPipeline } from './pipeline/local-pipeline.js';
+import { LOCAL_PIPELINE_FILE, writeLocalPipelineFile } from './pipeline/pipeline-file.js';
 
 const USAGE = `npm start [-- options]
 
@@ -60,14 +62,15 @@ async function main(): Promise<number> {
     meshPort: values['mesh-port'] === undefined ? (values.demo ? 0 : 8700) : Number(values['mesh-port']),
     pollEveryMs: Number(values['poll-seconds'] ?? 2) * 1000,
     log,
-    onFunctionError: (name, mailbox, error) =>
-      say(
-        `${stamp()} ${red('error')} ${name} (${mailbox}): ${error instanceof Error ? error.message : String(error)}`,
-      ),
+    onFunctionError: (name, error) =>
+      say(`${stamp()} ${red('error')} ${name}: ${error instanceof Error ? error.message : String(error)}`),
   });
   say(`${stamp()} MESH: ${pipeline.meshUrl}${pipeline.mesh ? ' (local, mutual TLS)' : ''}`);
   say(`${stamp()} mailboxes: ${pipeline.mailboxes.map((m) => m.id).join(', ')}`);
   say(`${stamp()} function logs: ${join(root, 'logs', 'pipeline.jsonl')}`);
+  // The operator command line (`npm run mesh -- mailbox list`, ...) finds the running pipeline through this file.
+  const pipelineFile = resolve(LOCAL_PIPELINE_FILE);
+  await writeLocalPipelineFile(pipelineFile, pipeline.describe());
 
   const folders = new FolderBridge({
     root,
@@ -90,6 +93,7 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     say(`${stamp()} stopping…`);
+    await rm(pipelineFile, { force: true });
     await folders.stop();
     await pipeline.stop();
     await log.close();

@@ -15,6 +15,8 @@ import { bridgeS3Notifications } from '../../local/runtime/s3-notifications.js';
 import { createPipelineTable } from '../../local/runtime/table.js';
 import { createAwsClients, type AwsClients } from '../../shared/aws/clients.js';
 import { MeshClient } from '../../shared/mesh/index.js';
+import { mailboxSecretId, parseMailboxSettings } from '../../shared/registry/mailbox.js';
+import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
 import { ENV, FUNCTIONS, visibilityTimeoutSeconds } from '../../shared/wiring/pipeline.js';
 import { startMeshServerProcess, type MeshServerProcess } from './mesh-server-process.js';
@@ -24,6 +26,7 @@ export const RECIPIENT = 'X26ABC2';
 export const WORKFLOW = 'BENCH_WORKFLOW';
 const PASSWORD = 'bench-password';
 const SHARED_SECRET = 'BenchSharedKey';
+const SECRET_PREFIX = 'mesh-bench/mailbox/';
 
 /**
  * The local MESH server (in a process of its own) and the AWS emulators (in this process), set up as one
@@ -47,7 +50,8 @@ export interface Stage {
   meshClient(mailboxId: string): MeshClient;
   /**
    * The environment of a function process: the emulators' endpoints (AWS_ENDPOINT_URL_*), and the pipeline's
-   * settings for a function serving `mailboxId`. Every function setting not named here keeps its default.
+   * settings (both mailboxes are in the registry; `mailboxId` is the one the run is about). Every function setting
+   * not named here keeps its default.
    */
   functionEnv(mailboxId: string, extra?: Record<string, string>): Record<string, string>;
   close(): Promise<void>;
@@ -148,7 +152,11 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
       clientKey: pki.clients[mailboxId]!.key,
       caCert: pki.ca.cert,
     });
-    for (const id of mailboxes) aws.secrets.put(`mesh/${id}`, JSON.stringify(credentials(id)));
+    const registry = new MailboxRegistry(clients.dynamo, tableName, SECRET_PREFIX);
+    for (const id of mailboxes) {
+      aws.secrets.put(mailboxSecretId(SECRET_PREFIX, id), JSON.stringify(credentials(id)));
+      await registry.add(parseMailboxSettings({ id }));
+    }
     const unbridge = bridgeS3Notifications(clients.sqs, (listener) => aws.onS3Event(listener), [
       { bucket: outboundBucket, prefix: 'outbound/', queueUrl: sendQueue.url },
     ]);
@@ -183,7 +191,7 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
       functionEnv: (mailboxId, extra = {}) => ({
         ...aws.env(),
         [ENV.meshUrl]: meshServer.url,
-        [ENV.mailboxes]: JSON.stringify([{ id: mailboxId, secretId: `mesh/${mailboxId}` }]),
+        [ENV.secretPrefix]: SECRET_PREFIX,
         [ENV.tableName]: tableName,
         [ENV.outboundBucket]: outboundBucket,
         [ENV.inboundBucket]: inboundBucket,

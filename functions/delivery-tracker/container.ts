@@ -1,11 +1,10 @@
-import type { Context } from 'aws-lambda';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
-import { errorFields } from '../../shared/observability/ports.js';
 import { DeliveryOutcomes } from '../../shared/outbound/delivery-outcomes.js';
-import { DeliveryTracker, type TrackingSummary } from '../../shared/outbound/delivery-tracker.js';
+import { DeliveryTracker } from '../../shared/outbound/delivery-tracker.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
 import { ENV } from '../../shared/wiring/pipeline.js';
+import { createTrackerHandler } from './handler.js';
 
 /** Composition root of the delivery tracker: on each scheduled run, checks what is due for every mailbox. */
 export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: FunctionOverrides = {}) {
@@ -15,6 +14,7 @@ export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: Functio
   const relay = readRelaySettings(read);
   const maxChecksPerRun = read.integer('MAX_TRACKING_CHECKS', 100, { min: 1, max: 10_000 });
   const baseDelayMs = read.integer('TRACKING_BASE_DELAY_MS', 60_000, { min: 0 });
+  const concurrency = read.integer('TRACKING_CONCURRENCY', 4, { min: 1, max: 50 });
   read.done();
 
   const transfers = new TransferStore(clients.dynamo, runtime.tableName, overrides.now);
@@ -34,17 +34,6 @@ export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: Functio
     metrics,
     now: overrides.now ? () => overrides.now!().getTime() : undefined,
   });
-  const handler = async (_event: unknown, _context: Context): Promise<TrackingSummary[]> => {
-    const summaries: TrackingSummary[] = [];
-    for (const mailbox of runtime.mailboxes) {
-      try {
-        summaries.push(await tracker.run(mailbox.id));
-      } catch (error) {
-        log.error('delivery tracking run failed', { mailbox: mailbox.id, ...errorFields(error) });
-        throw error;
-      }
-    }
-    return summaries;
-  };
+  const handler = createTrackerHandler(tracker, () => runtime.mailboxes.all(), concurrency, log);
   return { handler: runtime.wrap(handler), close: () => runtime.close() };
 }

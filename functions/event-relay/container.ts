@@ -20,7 +20,7 @@ export function createRelayFunction(env: NodeJS.ProcessEnv, overrides: FunctionO
   const inboundEventsQueueUrl = read.string(ENV.inboundEventsQueueUrl);
   read.done();
   const clients = overrides.clients ?? createAwsClients(overrides.aws);
-  const { log, metrics, wrap } = functionObservability(FUNCTIONS.eventRelay.serviceName, [], overrides);
+  const { log, metrics, wrap } = functionObservability(FUNCTIONS.eventRelay.serviceName, overrides);
   const relay = new EventRelay({
     transfers: new TransferStore(clients.dynamo, tableName, overrides.now),
     inbound: new InboundStore(clients.dynamo, tableName, overrides.now),

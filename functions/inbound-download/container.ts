@@ -1,13 +1,16 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   DEFAULT_HASH_CHECKPOINT_BYTES,
   MIN_HASH_CHECKPOINT_BYTES,
 } from '../../shared/aws/resumable-sha256.js';
+import { sendForMailbox } from '../../shared/aws/fair-queue.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
 import { downloadTaskBody } from '../../shared/inbound/download-task.js';
 import { MessageDownloader } from '../../shared/inbound/message-downloader.js';
 import { DeliveryOutcomes } from '../../shared/outbound/delivery-outcomes.js';
+import { readGateSettings } from '../../shared/registry/gated-task.js';
+import { MailboxGate } from '../../shared/registry/mailbox-gate.js';
+import { MailboxSlots } from '../../shared/registry/mailbox-slots.js';
 import { InboundStore } from '../../shared/state/inbound-store.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
 import { ENV, QUEUES } from '../../shared/wiring/pipeline.js';
@@ -46,6 +49,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
     min: 1,
     max: CHECKPOINTED_PARTS,
   });
+  const gateSettings = readGateSettings(read);
   read.done();
   if (partBytes * maxParts < MESH_LARGEST_MESSAGE_BYTES) {
     log.warn('PART_BYTES is too small for the largest MESH messages; bigger ones will fail and be poisoned', {
@@ -63,15 +67,10 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
     transfers,
     outcomes: new DeliveryOutcomes({ transfers, statusEvents, log, metrics, now: overrides.now }),
     inboundEvents: relayedSqsPublisher(clients.sqs, inboundEventsQueueUrl, 'inbound', relay),
-    enqueueContinuation: async (mailboxId, messageId) => {
-      await clients.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: downloadQueueUrl,
-          MessageBody: downloadTaskBody(mailboxId, messageId),
-        }),
-      );
-    },
+    enqueueContinuation: (mailboxId, messageId) =>
+      sendForMailbox(clients.sqs, downloadQueueUrl, downloadTaskBody(mailboxId, messageId), mailboxId),
     meshClient: (mailboxId) => runtime.meshClient(mailboxId),
+    recordInbound: (mailboxId, atMs) => runtime.registry.recordInbound(mailboxId, atMs),
     settings: {
       bucket,
       partBytes,
@@ -86,10 +85,18 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
     metrics,
     now: overrides.now,
   });
+  const gate = new MailboxGate(
+    (id) => runtime.mailboxes.get(id),
+    new MailboxSlots(clients.dynamo, runtime.tableName),
+    gateSettings.concurrency,
+  );
   const handler = createDownloadHandler(
     downloader,
+    gate,
+    (body, mailboxId, delay) => sendForMailbox(clients.sqs, downloadQueueUrl, body, mailboxId, delay),
+    gateSettings,
+    leaseGraceMs,
     log,
-    runtime.mailboxes.map((m) => m.id),
   );
   return { handler: runtime.wrap(handler), close: () => runtime.close() };
 }

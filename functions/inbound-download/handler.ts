@@ -2,26 +2,38 @@ import { sqsBatchHandler } from '../../shared/aws/sqs-batch-handler.js';
 import { parseDownloadTask } from '../../shared/inbound/download-task.js';
 import type { MessageDownloader } from '../../shared/inbound/message-downloader.js';
 import type { Log } from '../../shared/observability/ports.js';
+import { runGated, slotLease, type GateSettings } from '../../shared/registry/gated-task.js';
+import type { MailboxGate } from '../../shared/registry/mailbox-gate.js';
 
 /** SQS adapter of the download function: each record is one message to collect from one mailbox. */
 export function createDownloadHandler(
   downloader: MessageDownloader,
+  gate: MailboxGate,
+  requeue: (body: string, mailboxId: string, delaySeconds: number) => Promise<void>,
+  defer: GateSettings,
+  leaseGraceMs: number,
   log: Log,
-  servedMailboxes: readonly string[],
 ) {
   return sqsBatchHandler(
     'download',
     log,
     async (record, context) => {
       const task = parseDownloadTask(record.body);
-      if (!servedMailboxes.includes(task.mailboxId)) {
-        throw new Error(`download task for mailbox ${task.mailboxId}, which this function does not serve`);
-      }
-      const outcome = await downloader.process(task, {
-        invocationId: `${context.awsRequestId}/${record.messageId}`,
-        receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
-        remainingMs: () => context.getRemainingTimeInMillis(),
-      });
+      const invocationId = `${context.awsRequestId}/${record.messageId}`;
+      const outcome = await runGated(
+        gate,
+        task.mailboxId,
+        { id: invocationId, leaseMs: slotLease(context.getRemainingTimeInMillis(), defer, leaseGraceMs) },
+        (delay) => requeue(record.body, task.mailboxId, delay),
+        defer,
+        log,
+        () =>
+          downloader.process(task, {
+            invocationId,
+            receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+            remainingMs: () => context.getRemainingTimeInMillis(),
+          }),
+      );
       return [outcome];
     },
     (record) => {

@@ -1,13 +1,16 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   DEFAULT_HASH_CHECKPOINT_BYTES,
   MIN_HASH_CHECKPOINT_BYTES,
 } from '../../shared/aws/resumable-sha256.js';
+import { sendForMailbox } from '../../shared/aws/fair-queue.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
 import { DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES } from '../../shared/mesh/index.js';
 import { continuationBody } from '../../shared/outbound/send-task.js';
 import { OutboundSender } from '../../shared/outbound/send-transfer.js';
+import { readGateSettings } from '../../shared/registry/gated-task.js';
+import { MailboxGate } from '../../shared/registry/mailbox-gate.js';
+import { MailboxSlots } from '../../shared/registry/mailbox-slots.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
 import { ENV, QUEUES } from '../../shared/wiring/pipeline.js';
 import { createSendHandler } from './handler.js';
@@ -36,6 +39,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     min: 0,
     max: 900,
   });
+  const gateSettings = readGateSettings(read);
   if (compress && chunkBytes > 99_000_000) {
     read.problem(
       `${ENV.chunkBytes} must be at most 99000000 with compression on (gzip can grow incompressible bytes)`,
@@ -47,19 +51,17 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     s3: clients.s3,
     transfers: new TransferStore(clients.dynamo, runtime.tableName, overrides.now),
     statusEvents: relayedSqsPublisher(clients.sqs, statusQueueUrl, 'transfer', relay),
-    enqueueContinuation: async (transferId, delaySeconds) => {
-      await clients.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: sendQueueUrl,
-          MessageBody: continuationBody(transferId),
-          DelaySeconds: delaySeconds,
-        }),
-      );
-    },
+    enqueueContinuation: (transferId, mailboxId, delaySeconds) =>
+      sendForMailbox(
+        clients.sqs,
+        sendQueueUrl,
+        continuationBody(transferId, mailboxId),
+        mailboxId,
+        delaySeconds,
+      ),
     meshClient: (mailboxId) => runtime.meshClient(mailboxId),
+    sendingMailbox: (mailboxId) => runtime.mailboxes.get(mailboxId),
     settings: {
-      mailboxes: runtime.mailboxes.map((m) => m.id),
-      routes: runtime.mailboxes.flatMap((m) => m.routes ?? []),
       chunkBytes,
       compress,
       compressionLevel,
@@ -76,14 +78,20 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     metrics: runtime.metrics,
     now: overrides.now,
   });
-  return {
-    handler: runtime.wrap(
-      createSendHandler(
-        sender,
-        runtime.log,
-        runtime.mailboxes.map((m) => m.id),
-      ),
+  const handler = createSendHandler({
+    sender,
+    gate: new MailboxGate(
+      (id) => runtime.mailboxes.get(id),
+      new MailboxSlots(clients.dynamo, runtime.tableName),
+      gateSettings.concurrency,
     ),
+    requeue: (body, mailboxId, delay) => sendForMailbox(clients.sqs, sendQueueUrl, body, mailboxId, delay),
+    defer: gateSettings,
+    leaseGraceMs,
+    log: runtime.log,
+  });
+  return {
+    handler: runtime.wrap(handler),
     close: () => runtime.close(),
   };
 }

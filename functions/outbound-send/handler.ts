@@ -2,32 +2,70 @@ import type { Log } from '../../shared/observability/ports.js';
 import { sqsBatchHandler } from '../../shared/aws/sqs-batch-handler.js';
 import { senderFromKey } from '../../shared/outbound/addressing.js';
 import { parseSendMessage } from '../../shared/outbound/send-task.js';
-import { transferIdFor, type OutboundSender } from '../../shared/outbound/send-transfer.js';
+import { transferIdFor, type OutboundSender, type SendTask } from '../../shared/outbound/send-transfer.js';
+import { runGated, slotLease, type GateSettings } from '../../shared/registry/gated-task.js';
+import type { MailboxGate } from '../../shared/registry/mailbox-gate.js';
 
-/** SQS adapter of the send function: each record is an S3 event notification or a continuation. */
-export function createSendHandler(sender: OutboundSender, log: Log, servedMailboxes: readonly string[]) {
+export interface SendHandlerDeps {
+  readonly sender: OutboundSender;
+  readonly gate: MailboxGate;
+  /** Puts a message back on the send queue, delayed, in the mailbox's group. */
+  readonly requeue: (body: string, mailboxId: string | undefined, delaySeconds: number) => Promise<void>;
+  readonly defer: GateSettings;
+  readonly leaseGraceMs: number;
+  readonly log: Log;
+}
+
+/** The sending mailbox of a task: from the key of a new object, or carried by a continuation. */
+function mailboxOfTask(task: SendTask | undefined): string | undefined {
+  if (!task) return undefined;
+  return task.kind === 'continue' ? task.mailboxId : senderFromKey(task.object.key);
+}
+
+/**
+ * SQS adapter of the send function: each record is an S3 event notification or a continuation. The record's
+ * mailbox must be admitted (not paused, under its concurrency cap) before any of it is worked on.
+ */
+export function createSendHandler(deps: SendHandlerDeps) {
+  const { sender, log } = deps;
   return sqsBatchHandler(
     'send',
     log,
     async (record, context) => {
-      const outcomes = [];
-      for (const task of parseSendMessage(record.body)) {
-        outcomes.push(
-          await sender.process(task, {
-            invocationId: `${context.awsRequestId}/${record.messageId}`,
-            receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
-            remainingMs: () => context.getRemainingTimeInMillis(),
-          }),
-        );
-      }
-      return outcomes;
+      const tasks = parseSendMessage(record.body);
+      const mailboxId = mailboxOfTask(tasks[0]);
+      const invocationId = `${context.awsRequestId}/${record.messageId}`;
+      const outcomes = await runGated(
+        deps.gate,
+        mailboxId,
+        {
+          id: invocationId,
+          leaseMs: slotLease(context.getRemainingTimeInMillis(), deps.defer, deps.leaseGraceMs),
+        },
+        (delay) => deps.requeue(record.body, mailboxId, delay),
+        deps.defer,
+        log,
+        async () => {
+          const done = [];
+          for (const task of tasks) {
+            done.push(
+              await sender.process(task, {
+                invocationId,
+                receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+                remainingMs: () => context.getRemainingTimeInMillis(),
+              }),
+            );
+          }
+          return done;
+        },
+      );
+      return outcomes === 'deferred' ? ['deferred' as const] : outcomes;
     },
     (record) => {
-      const served = servedMailboxes.join(',');
       const [task] = parseSendMessage(record.body);
-      if (!task) return { mailbox: served };
-      if (task.kind === 'continue') return { mailbox: served, transferId: task.transferId };
-      return { mailbox: senderFromKey(task.object.key) ?? served, transferId: transferIdFor(task.object) };
+      if (!task) return {};
+      if (task.kind === 'continue') return { mailbox: task.mailboxId, transferId: task.transferId };
+      return { mailbox: senderFromKey(task.object.key), transferId: transferIdFor(task.object) };
     },
   );
 }

@@ -8,6 +8,8 @@ export interface PipelineContext {
   readonly stackPrefix?: string;
   readonly region?: string;
   readonly environment?: string;
+  /** Secrets Manager name prefix of the mailbox secrets. @default `nhs-mesh-pipeline/{stackPrefix}/` */
+  readonly secretPrefix?: string;
   readonly chunkBytes?: number;
   readonly mailboxes?: readonly MeshMailboxProps[];
   readonly alarms?: { readonly email?: string; readonly topicArn?: string };
@@ -25,6 +27,7 @@ const TOP_KEYS = [
   'stackPrefix',
   'region',
   'environment',
+  'secretPrefix',
   'chunkBytes',
   'mailboxes',
   'alarms',
@@ -35,7 +38,7 @@ const TOP_KEYS = [
   'workQueueAgeAlarmMinutes',
   'eventQueueAgeAlarmMinutes',
 ] as const;
-const MAILBOX_KEYS = ['id', 'secretName', 'pollEveryMinutes', 'routes', 'expectInboundWithinHours'] as const;
+const MAILBOX_KEYS = ['id', 'pollEveryMinutes', 'routes', 'expectInboundWithinHours'] as const;
 const ROUTE_KEYS = ['prefix', 'to', 'workflowId', 'subject', 'contentType'] as const;
 const RETENTION_DAYS = new Set(
   Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
@@ -79,6 +82,7 @@ export function readPipelineContext(raw: unknown): { context?: PipelineContext; 
     ),
     region: read.string('region', REGION, 'an AWS region such as eu-west-2'),
     environment: read.string('environment'),
+    secretPrefix: read.string('secretPrefix'),
     chunkBytes: read.number('chunkBytes'),
     mailboxes: readMailboxes(value.mailboxes, problems),
     alarms: readAlarms(value.alarms, problems),
@@ -110,11 +114,16 @@ function readMailboxes(value: unknown, problems: string[]): MeshMailboxProps[] |
       problems.push(`${where} must be an object`);
       return [];
     }
-    unknownKeys(where, entry, MAILBOX_KEYS, problems);
+    if ('secretName' in entry) {
+      problems.push(
+        `${where}.secretName is no longer a setting: a mailbox's secret is {secretPrefix}{id}, created with ` +
+          '`mesh mailbox set-credentials` (see infra/README.md)',
+      );
+    }
+    unknownKeys(where, entry, MAILBOX_KEYS, problems, ['secretName']);
     const read = new Reader(entry, where, problems);
     const mailbox: MeshMailboxProps = {
       id: read.string('id') ?? '',
-      secretName: read.string('secretName') ?? '',
       pollEveryMinutes: read.number('pollEveryMinutes'),
       expectInboundWithinHours: read.number('expectInboundWithinHours'),
       routes: readRoutes(entry.routes, where, problems),
@@ -240,9 +249,15 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function unknownKeys(where: string, value: Json, known: readonly string[], problems: string[]): void {
+function unknownKeys(
+  where: string,
+  value: Json,
+  known: readonly string[],
+  problems: string[],
+  reportedElsewhere: readonly string[] = [],
+): void {
   for (const key of Object.keys(value)) {
-    if (!known.includes(key))
+    if (!known.includes(key) && !reportedElsewhere.includes(key))
       problems.push(`${where}.${key} is not a known setting (known: ${known.join(', ')})`);
   }
 }

@@ -8,28 +8,31 @@ import { Construct } from 'constructs';
 import { DEFAULTS, type MeshPipelineProps } from './props.js';
 import { PipelineAlarms } from './runtime/alarms.js';
 import { PipelineDashboard } from './runtime/dashboard.js';
-import {
-  DeploymentFunctions,
-  MailboxFunctions,
-  type PipelineFunction,
-  type PipelineFunctionsProps,
-} from './runtime/mailbox-functions.js';
+import { FunctionFleet, type PipelineFunction } from './runtime/function-fleet.js';
+import type { FunctionDefaults } from './runtime/least-privilege-function.js';
 import type { MeshFunctionNetwork } from './runtime/mesh-function.js';
+import { RegistrySeed } from './runtime/registry-seed.js';
 import { MeshPipelineStorage } from './storage/pipeline-storage.js';
 import { assertValidMeshPipelineProps } from './validate.js';
 
 /**
  * The whole NHS MESH pipeline: S3 to MESH and back, for any number of mailboxes, with its alarms and dashboard.
  *
+ * Mailboxes are data, not resources: one fleet of functions and one set of queues serve every mailbox in the
+ * registry (a partition of the pipeline's table), so the resources are the same for one mailbox or a thousand, and
+ * adding, pausing or re-keying a mailbox is an operation (`mesh mailbox ...`), not a deployment. The deployment is
+ * the isolation boundary: its functions read only secrets under its secret prefix.
+ *
  * Secure by default: one customer-managed key for everything at rest, TLS-only buckets and queues, no public
- * access, per-mailbox least-privilege roles, dead-letter queues everywhere, and alarms that explain themselves.
- * Invalid props fail synthesis with every problem listed (MeshPipelineConfigError).
+ * access, least-privilege roles, dead-letter queues everywhere, and alarms that explain themselves. Invalid props
+ * fail synthesis with every problem listed (MeshPipelineConfigError).
  */
 export class MeshPipeline extends Construct {
   readonly storage: MeshPipelineStorage;
-  readonly mailboxFunctions: readonly MailboxFunctions[];
-  /** The functions the whole deployment has one of: the event relay. */
-  readonly deploymentFunctions: DeploymentFunctions;
+  /** One function per entry of the wiring, serving every mailbox. */
+  readonly fleet: FunctionFleet;
+  /** Adds the configured mailboxes to the registry at deploy. */
+  readonly registrySeed: RegistrySeed;
   readonly alarmTopic: ITopic;
   readonly alarms: PipelineAlarms;
   readonly dashboard: PipelineDashboard;
@@ -45,10 +48,7 @@ export class MeshPipeline extends Construct {
     this.storage = new MeshPipelineStorage(
       props.statefulScope ?? this,
       props.statefulScope ? id : 'Storage',
-      {
-        mailboxes: props.mailboxes,
-        removalPolicy,
-      },
+      { secretPrefix: props.secretPrefix, removalPolicy },
     );
 
     let network: MeshFunctionNetwork | undefined;
@@ -62,47 +62,44 @@ export class MeshPipeline extends Construct {
       network = { vpc: props.vpc.vpc, subnets: props.vpc.subnets, securityGroup: this.securityGroup };
     }
 
-    const functionProps: PipelineFunctionsProps = {
-      storage: this.storage,
-      meshEnvironment: props.meshEnvironment,
-      chunkBytes: props.chunkBytes ?? DEFAULTS.chunkBytes,
+    const defaults: FunctionDefaults = {
+      key: this.storage.key,
       reserveConcurrency: props.reserveConcurrency ?? true,
       logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
       logRemovalPolicy: removalPolicy,
       network,
     };
-    this.mailboxFunctions = props.mailboxes.map(
-      (mailbox) => new MailboxFunctions(this, `Mailbox${mailbox.id}`, { ...functionProps, mailbox }),
-    );
-    this.deploymentFunctions = new DeploymentFunctions(this, 'Deployment', functionProps);
+    this.fleet = new FunctionFleet(this, 'Functions', {
+      ...defaults,
+      storage: this.storage,
+      meshEnvironment: props.meshEnvironment,
+      chunkBytes: props.chunkBytes ?? DEFAULTS.chunkBytes,
+    });
+    this.registrySeed = new RegistrySeed(this, 'RegistrySeed', {
+      ...defaults,
+      storage: this.storage,
+      mailboxes: props.mailboxes ?? [],
+    });
 
     this.alarmTopic = props.alarms?.topic ?? this.createAlarmTopic();
     if (props.alarms?.email) this.alarmTopic.addSubscription(new EmailSubscription(props.alarms.email));
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       topic: this.alarmTopic,
       storage: this.storage,
-      mailboxes: props.mailboxes.map((mailbox, i) => ({
-        props: mailbox,
-        functions: this.mailboxFunctions[i]!,
-      })),
-      deploymentFunctions: this.deploymentFunctions,
+      fleet: this.fleet,
       workQueueAgeMinutes: props.workQueueAgeAlarmMinutes ?? DEFAULTS.workQueueAgeAlarmMinutes,
       eventQueueAgeMinutes: props.eventQueueAgeAlarmMinutes ?? DEFAULTS.eventQueueAgeAlarmMinutes,
     });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       storage: this.storage,
-      mailboxes: this.mailboxFunctions,
-      deploymentFunctions: this.deploymentFunctions,
+      fleet: this.fleet,
       alarms: this.alarms.alarms,
     });
   }
 
-  /** Every function of the pipeline: each mailbox's, then the deployment's own. */
+  /** Every function of the fleet (the registry seeding function, which runs only at deploy, is `registrySeed`). */
   allFunctions(): PipelineFunction[] {
-    return [
-      ...this.mailboxFunctions.flatMap((m) => [...m.functions.values()]),
-      ...this.deploymentFunctions.functions.values(),
-    ];
+    return [...this.fleet.functions.values()];
   }
 
   private createAlarmTopic(): Topic {

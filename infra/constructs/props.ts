@@ -6,18 +6,17 @@ import type { Construct } from 'constructs';
 import type { OutboundRoute } from '../../shared/outbound/addressing.js';
 import { DEFAULT_CHUNK_BYTES } from '../../shared/mesh/protocol.js';
 
-/** One MESH mailbox the pipeline serves: its own queues, functions, secret, schedules and alarms. */
+/**
+ * A MESH mailbox to seed into the deployment's mailbox registry when the stack is deployed. It becomes a registry
+ * record, not a resource: the fleet serves it like any mailbox added later with `mesh mailbox add`. Seeding only adds
+ * mailboxes that are not registered yet, so what operators changed since (routes, interval, paused) is kept.
+ */
 export interface MeshMailboxProps {
-  /** MESH mailbox id, e.g. `X26ABC1`: 3 to 20 uppercase letters and digits. */
+  /** MESH mailbox id, e.g. `X26ABC1`: 3 to 20 uppercase letters and digits. Its secret is `{secretPrefix}{id}`. */
   readonly id: string;
   /**
-   * Name of the Secrets Manager secret the stack creates for this mailbox's credentials. The stack fills it with a
-   * random placeholder; put the real JSON in it after the first deploy (see infra/README.md).
-   */
-  readonly secretName: string;
-  /**
-   * Minutes between inbox polls.
-   * @default 5 (the wiring's inboundPoll schedule)
+   * Minutes between inbox polls: 5 to 1440 (MESH asks for at most one poll every 5 minutes and at least one a day).
+   * @default 5
    */
   readonly pollEveryMinutes?: number;
   /**
@@ -27,9 +26,9 @@ export interface MeshMailboxProps {
    */
   readonly routes?: readonly OutboundRoute[];
   /**
-   * Alarm when no inbound message has been stored for this many hours (1 to 168): for a mailbox that always
-   * receives traffic, silence means something upstream is broken.
-   * @default no such alarm
+   * Raise the inbound-overdue alarm for this mailbox when no inbound message has been stored for this many hours:
+   * for a mailbox that always receives traffic, silence means something upstream is broken.
+   * @default never
    */
   readonly expectInboundWithinHours?: number;
 }
@@ -60,8 +59,19 @@ export interface MeshPipelineVpcProps {
 export interface MeshPipelineProps {
   /** `integration`, `deployment`, `production`, or the https:// base URL of another MESH. */
   readonly meshEnvironment: string;
-  /** The mailboxes this deployment serves; at least one. */
-  readonly mailboxes: readonly MeshMailboxProps[];
+  /**
+   * The Secrets Manager name prefix of this deployment's mailbox secrets: each mailbox's credentials are the secret
+   * `{secretPrefix}{MAILBOX}`, created by an operator with `mesh mailbox set-credentials`. The functions may read
+   * only secrets under it, so it is the deployment's isolation boundary: give every deployment in an account its
+   * own prefix, none a prefix of another's. Letters, digits and `/_+=.@-`, ending in `/`.
+   */
+  readonly secretPrefix: string;
+  /**
+   * Mailboxes to seed into the registry at deploy. More can be added at any time with `mesh mailbox add`, without
+   * a deployment; removing one from this list does not remove it from the registry.
+   * @default none
+   */
+  readonly mailboxes?: readonly MeshMailboxProps[];
   /**
    * Size of each outbound chunk in bytes: more than 5 MB (MESH's minimum for all but the last chunk) and at most
    * 100 MB (its largest request).
@@ -79,8 +89,8 @@ export interface MeshPipelineProps {
    */
   readonly vpc?: MeshPipelineVpcProps;
   /**
-   * Reserves each function's concurrency (the queue consumers' maximum, one for scheduled functions), so a mailbox
-   * never polls twice at once and other workloads cannot starve the pipeline. Turn off in a new account whose
+   * Reserves each function's concurrency (the queue consumers' maximum, one for scheduled functions), so a poll run
+   * never overlaps the next and other workloads cannot starve the pipeline. Turn off in a new account whose
    * concurrency quota is still 10.
    * @default true
    */
@@ -91,13 +101,13 @@ export interface MeshPipelineProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * What happens to the key, buckets, table, queues, secrets and log groups when their stack is deleted.
+   * What happens to the key, buckets, table, queues and log groups when their stack is deleted.
    * @default RemovalPolicy.RETAIN: messages and their keys are never deleted by accident
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Where the stateful resources (key, buckets, table, queues, secrets) go: typically another stack, so the functions
-   * can be redeployed, or their stack deleted, without touching data.
+   * Where the stateful resources (key, buckets, table, queues) go: typically another stack, so the functions can be
+   * redeployed, or their stack deleted, without touching data.
    * @default this construct: everything in one stack
    */
   readonly statefulScope?: Construct;
@@ -114,7 +124,7 @@ export interface MeshPipelineProps {
   readonly eventQueueAgeAlarmMinutes?: number;
 }
 
-/** Defaults of the optional props (the poll interval's default is the wiring's). */
+/** Defaults of the optional props (the poll interval's default is the wiring's MAILBOX_POLLING). */
 export const DEFAULTS = {
   chunkBytes: DEFAULT_CHUNK_BYTES,
   workQueueAgeAlarmMinutes: 30,

@@ -1,12 +1,11 @@
 import { Token } from 'aws-cdk-lib';
-import { MAILBOX_ID_PATTERN } from '../../shared/config/mailboxes.js';
 import {
   MAX_REQUEST_BYTES,
   MESH_ENVIRONMENTS,
   MIN_NON_FINAL_CHUNK_BYTES,
 } from '../../shared/mesh/protocol.js';
-import { KEY_LAYOUT } from '../../shared/wiring/pipeline.js';
-import type { MeshMailboxProps, MeshPipelineProps } from './props.js';
+import { checkSeedMailboxes } from './mailboxes.js';
+import type { MeshPipelineProps } from './props.js';
 
 /** Synthesis stops here, listing every configuration problem at once so that one fix-and-retry fixes them all. */
 export class MeshPipelineConfigError extends Error {
@@ -16,21 +15,18 @@ export class MeshPipelineConfigError extends Error {
   }
 }
 
-/** Secrets Manager's own rule for names, without its ARN-like suffix (a name ending -XXXXXX is ambiguous). */
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** The characters Secrets Manager allows in a secret name. */
+const SECRET_NAME_CHARACTERS = /^[A-Za-z0-9/_+=.@-]+$/;
+/** Secrets Manager allows 512 characters; the longest mailbox id is 20. */
+const MAX_SECRET_PREFIX_LENGTH = 512 - 20;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const ROUTE_FIELDS = ['to', 'workflowId', 'subject', 'contentType'] as const;
-/** Lambda allows 4 KB for all of a function's environment variables; MAILBOXES must leave room for the rest. */
-const MAX_MAILBOXES_JSON_BYTES = 2_500;
-/** A Secrets Manager ARN is at most this long; it replaces the name in MAILBOXES. */
-const SECRET_ARN_ALLOWANCE = 120;
-const MAX_ALARM_WINDOW_HOURS = 7 * 24;
 
 /** Every problem with the props, in the order of the props; empty when they are valid. */
 export function validateMeshPipelineProps(props: MeshPipelineProps): string[] {
   const problems: string[] = [];
   checkEnvironment(props.meshEnvironment, problems);
-  checkMailboxes(props.mailboxes, problems);
+  checkSecretPrefix(props.secretPrefix, problems);
+  checkSeedMailboxes(props.mailboxes, problems);
   if (props.chunkBytes !== undefined) checkChunkBytes(props.chunkBytes, problems);
   if (props.alarms?.email !== undefined && !EMAIL.test(props.alarms.email)) {
     problems.push(`alarms.email "${props.alarms.email}" is not an email address`);
@@ -65,82 +61,27 @@ function checkEnvironment(value: unknown, problems: string[]): void {
   if (url.search || url.hash) problems.push(`environment URL "${value}" must not have a query or fragment`);
 }
 
-function checkMailboxes(mailboxes: readonly MeshMailboxProps[] | undefined, problems: string[]): void {
-  if (!Array.isArray(mailboxes) || mailboxes.length === 0) {
-    problems.push('mailboxes is empty: configure at least one mailbox');
-    return;
-  }
-  const ids = new Set<string>();
-  const secretNames = new Set<string>();
-  mailboxes.forEach((mailbox, index) => {
-    const label =
-      typeof mailbox.id === 'string' && mailbox.id ? `mailbox ${mailbox.id}` : `mailboxes[${index}]`;
-    if (typeof mailbox.id !== 'string' || !MAILBOX_ID_PATTERN.test(mailbox.id)) {
-      problems.push(
-        `mailboxes[${index}].id "${String(mailbox.id)}" is not a MESH mailbox id (3 to 20 uppercase letters and digits)`,
-      );
-    } else if (ids.has(mailbox.id)) {
-      problems.push(`mailbox ${mailbox.id} is listed twice`);
-    }
-    ids.add(mailbox.id);
-    checkSecretName(label, mailbox.secretName, secretNames, problems);
-    checkWholeNumber(`${label}: pollEveryMinutes`, mailbox.pollEveryMinutes, 1, 24 * 60, problems);
-    checkWholeNumber(
-      `${label}: expectInboundWithinHours`,
-      mailbox.expectInboundWithinHours,
-      1,
-      MAX_ALARM_WINDOW_HOURS,
-      problems,
-    );
-    checkRoutes(label, mailbox, problems);
-  });
-}
-
-function checkSecretName(label: string, name: unknown, seen: Set<string>, problems: string[]): void {
-  if (typeof name !== 'string' || name === '') {
-    problems.push(`${label}: secretName is missing`);
-    return;
-  }
-  if (Token.isUnresolved(name)) return;
-  if (!SECRET_NAME.test(name) || /-[A-Za-z0-9]{6}$/.test(name)) {
+/**
+ * The prefix is the IAM boundary of the deployment's secrets (`secret:{prefix}*`), so it must be a literal name
+ * ending in `/`: without the slash, `mesh/a` would also cover another deployment's `mesh/ab/...`.
+ */
+function checkSecretPrefix(value: unknown, problems: string[]): void {
+  if (typeof value !== 'string' || value === '') {
     problems.push(
-      `${label}: secretName "${name}" is not a usable secret name (letters, digits and /_+=.@- only, ` +
-        'and not ending in a hyphen and six characters)',
+      "secretPrefix is missing: name the prefix of this deployment's mailbox secrets, e.g. nhs-mesh-pipeline/production/",
     );
-  }
-  if (seen.has(name)) problems.push(`${label}: secretName "${name}" is used by another mailbox`);
-  seen.add(name);
-}
-
-function checkRoutes(label: string, mailbox: MeshMailboxProps, problems: string[]): void {
-  const routes = mailbox.routes ?? [];
-  if (!Array.isArray(routes)) {
-    problems.push(`${label}: routes must be a list`);
     return;
   }
-  const prefix =
-    typeof mailbox.id === 'string' ? KEY_LAYOUT.outboundPrefix(mailbox.id) : 'outbound/{MAILBOX}/';
-  const prefixes = new Set<string>();
-  routes.forEach((route, index) => {
-    if (typeof route.prefix !== 'string' || !route.prefix.startsWith(prefix)) {
-      problems.push(`${label}: routes[${index}].prefix "${String(route.prefix)}" is not under ${prefix}`);
-    } else if (prefixes.has(route.prefix)) {
-      problems.push(`${label}: two routes have the prefix ${route.prefix}`);
-    }
-    prefixes.add(route.prefix);
-    for (const field of ROUTE_FIELDS) {
-      const value: unknown = route[field];
-      if (value !== undefined && (typeof value !== 'string' || value === '')) {
-        problems.push(`${label}: routes[${index}].${field} must be a non-empty string`);
-      }
-    }
-  });
-  const json = JSON.stringify([{ id: mailbox.id, secretId: '', routes }]);
-  if (json.length + SECRET_ARN_ALLOWANCE > MAX_MAILBOXES_JSON_BYTES) {
+  if (Token.isUnresolved(value)) return;
+  if (!SECRET_NAME_CHARACTERS.test(value) || !value.endsWith('/') || value.startsWith('/')) {
     problems.push(
-      `${label}: its routes take ${json.length} bytes of the functions' environment, over the ` +
-        `${MAX_MAILBOXES_JSON_BYTES - SECRET_ARN_ALLOWANCE} Lambda leaves room for: use fewer or shorter routes`,
+      `secretPrefix "${value}" is not a usable secret name prefix: letters, digits and /_+=.@- only, ` +
+        'not starting with / and ending with /',
     );
+  }
+  if (value.includes('//')) problems.push(`secretPrefix "${value}" has an empty path segment (//)`);
+  if (value.length > MAX_SECRET_PREFIX_LENGTH) {
+    problems.push(`secretPrefix is ${value.length} characters long: at most ${MAX_SECRET_PREFIX_LENGTH}`);
   }
 }
 

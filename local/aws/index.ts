@@ -80,7 +80,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     secretsManager.status === 'rejected'
   ) {
     await Promise.allSettled(
-      started.map((result) => (result.status === 'fulfilled' ? result.value.close() : null)),
+      started.flatMap((result) => (result.status === 'fulfilled' ? [result.value.close()] : [])),
     );
     const failures = started.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
     throw new LocalAwsError('could not start the local AWS emulators', {

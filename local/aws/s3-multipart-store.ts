@@ -94,7 +94,8 @@ export class SinglePassMultipartStore extends FilesystemStore {
     const dir = this.uploadPath(bucket, uploadId);
     const claimed = `${dir}.completing-${randomBytes(4).toString('hex')}`;
     await rename(dir, claimed).catch(rethrowMissingAsNoSuchUpload);
-    await Promise.all(this.writingInPlace.get(dir)?.values() ?? []);
+    const writing = this.writingInPlace.get(dir);
+    if (writing) await Promise.all(writing.values());
     let key: string;
     let metadata: Record<string, string>;
     let assembled: string;

@@ -1,5 +1,6 @@
 import { buildApp } from 'fauxqs';
 import { endpointFor, LOOPBACK } from './http.js';
+import { captureGroupIds, fairQueue, type FairQueue, type PendingGroups } from './sqs-fair.js';
 
 /**
  * How the emulated SQS keeps time. SQS takes whole seconds for visibility timeouts and delays, so a run that
@@ -63,16 +64,31 @@ export function configureLocalSqs(endpoint: string, timing: SqsTiming): void {
 /**
  * SQS on fauxqs, in this process. fauxqs' own startFauxqs() listens on 0.0.0.0, so its app is built here and bound
  * to the loopback address instead. Its S3 and SNS routes share the port but are not used: S3 is s3rver.
+ *
+ * Standard queues are fair queues (see sqs-fair.ts): messages sent with a MessageGroupId keep it, ReceiveMessage
+ * returns it as the `MessageGroupId` system attribute, and a receive prefers the groups with the fewest messages
+ * in flight.
  */
 export async function startSqs(options: SqsEmulatorOptions): Promise<SqsEmulator> {
   const timing = resolveTiming(options.timing ?? {});
-  const sqsStore = await createTimedStore(() => timing);
+  const pending: PendingGroups = new WeakMap();
+  const sqsStore = await createTimedStore(() => timing, pending);
   // fauxqs defaults each store it is not given; only the SQS one is ours.
   const app = buildApp({
     logger: false,
     host: QUEUE_URL_HOST,
     defaultRegion: options.region,
     stores: { sqsStore } as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'],
+  });
+  // Synchronous, so fauxqs' handler sees the body straight after; the group ids ride on the body's own objects.
+  app.addHook('preHandler', (request, _reply, done) => {
+    captureGroupIds(
+      request.headers['x-amz-target'],
+      request.body,
+      (url) => sqsStore.getQueue(url)?.isFifo() === false,
+      pending,
+    );
+    done();
   });
   await app.listen({ port: options.port, host: LOOPBACK });
   const address = app.server.address();
@@ -115,6 +131,7 @@ interface DeduplicationHit {
 }
 interface FauxqsQueue {
   attributes: Record<string, string>;
+  isFifo(): boolean;
   dequeue(maxCount: number, visibilityTimeoutOverride: number | undefined, dlqResolver: unknown): unknown[];
   changeVisibility(receiptHandle: string, timeoutSeconds: number): void;
   enqueue(message: FauxqsMessage): void;
@@ -123,6 +140,7 @@ interface FauxqsQueue {
 }
 interface FauxqsStore {
   createQueue(...args: unknown[]): FauxqsQueue;
+  getQueue(url: string): FauxqsQueue | undefined;
 }
 
 /**
@@ -138,8 +156,13 @@ interface FauxqsStore {
  *   DLQ is enqueued again and keeps its deadline;
  * - `checkDeduplication` / `recordDeduplication` keep their own record of each id's first send, so the window is
  *   whatever the timing says now. As in SQS, a repeat inside the window does not extend it.
+ *
+ * Standard queues are also made fair between message groups (sqs-fair.ts).
  */
-async function createTimedStore(timing: () => Required<SqsTiming>): Promise<FauxqsStore> {
+async function createTimedStore(
+  timing: () => Required<SqsTiming>,
+  pending: PendingGroups,
+): Promise<FauxqsStore> {
   // fauxqs exports only its app; its store module is loaded from the same file, so it is the same class.
   const storeUrl = new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs'));
   const { SqsStore } = (await import(storeUrl.href)) as { SqsStore: new () => FauxqsStore };
@@ -148,6 +171,7 @@ async function createTimedStore(timing: () => Required<SqsTiming>): Promise<Faux
   store.createQueue = (...args: unknown[]) => {
     const queue = createQueue(...args);
     timeQueue(queue, timing);
+    fairQueue(queue as unknown as FairQueue, pending);
     return queue;
   };
   return store;

@@ -1,15 +1,9 @@
 /**
  * Evidence the pipeline does not write: the local MESH server's own store, the recipient's bucket read with a clean
- * client, and the queues as SQS reports them.
+ * client, and the queues as SQS reports them. (The operator's redrive is shared/operations/dead-letters.ts.)
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -117,44 +111,4 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
     Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
     Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
   );
-}
-
-/**
- * The operator's redrive, as RELIABILITY.md tells operators to do it (SQS console, "Start DLQ redrive"): every
- * message in the DLQ goes back to its source queue, body and attributes unchanged, and leaves the DLQ. Returns how
- * many moved.
- */
-export async function redrive(sqs: SQSClient, dlqUrl: string, sourceUrl: string): Promise<number> {
-  let moved = 0;
-  for (;;) {
-    const { Messages } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: dlqUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        VisibilityTimeout: 900,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
-      }),
-    );
-    if (!Messages?.length) return moved;
-    for (const message of Messages) {
-      const fifo = sourceUrl.endsWith('.fifo');
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: sourceUrl,
-          MessageBody: message.Body!,
-          MessageAttributes: message.MessageAttributes,
-          ...(fifo
-            ? {
-                MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive',
-                MessageDeduplicationId: `redrive-${message.MessageId}`,
-              }
-            : {}),
-        }),
-      );
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
-      moved++;
-    }
-  }
 }

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import type { LocalIdLookup, MeshClient } from '../../shared/mesh/index.js';
 import { silentLog, type Log } from '../../shared/observability/ports.js';
+import { redrive } from '../../shared/operations/dead-letters.js';
 import {
+  DEFAULT_MAILBOX_CONCURRENCY,
   EVENT_RELAY,
   FUNCTIONS,
   QUEUES,
   relayLastAttemptSeconds,
   visibilityTimeoutSeconds,
-  type QueueName,
-  type QueueSpec,
 } from '../../shared/wiring/pipeline.js';
 import type { LocalQueue } from '../aws/index.js';
 import { startLocalPipeline, type LocalPipeline } from '../pipeline/local-pipeline.js';
@@ -27,7 +27,6 @@ import {
   queueDepth,
   readInboundBucket,
   readMeshStore,
-  redrive,
   type MeshStoredMessage,
 } from './evidence.js';
 import {
@@ -176,7 +175,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       consumeEvents: false,
       pollEveryMs: 1_000,
       trackEveryMs: Math.max(1_000, Math.round(60_000 * timeScale)),
-      concurrency: 2,
+      // As many invocations at once as the mailboxes' caps let work: one fleet serves all three mailboxes.
+      concurrency: DEFAULT_MAILBOX_CONCURRENCY * 3,
       overrides: {
         wrapMeshClient: (client: MeshClient) =>
           injector.instrumentObject(observeMesh(client), 'mesh', [
@@ -237,8 +237,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       },
     });
     eventQueueUrls = new Set([
-      pipeline.resources.queue('inboundEvents', '').url,
-      pipeline.resources.queue('outboundStatus', '').url,
+      pipeline.resources.queue('inboundEvents').url,
+      pipeline.resources.queue('outboundStatus').url,
     ]);
     return await drive({
       pipeline,
@@ -282,8 +282,8 @@ async function drive(run: Drive): Promise<ChaosResult> {
   const sqs = new SQSClient(pipeline.aws.clientConfig('sqs'));
   const s3 = new S3Client(pipeline.aws.clientConfig('s3'));
   const consumer = new EventQueueConsumer(sqs, {
-    status: pipeline.resources.queue('outboundStatus', '').url,
-    inbound: pipeline.resources.queue('inboundEvents', '').url,
+    status: pipeline.resources.queue('outboundStatus').url,
+    inbound: pipeline.resources.queue('inboundEvents').url,
   });
   consumer.start();
   try {
@@ -373,12 +373,8 @@ async function upload(run: Drive, s3: S3Client): Promise<void> {
  */
 async function settle(run: Drive, sqs: SQSClient, consumer: EventQueueConsumer): Promise<number> {
   const { pipeline, files, options, tally, timeScale } = run;
-  const { resources, mailboxes } = pipeline;
-  const queues: LocalQueue[] = [];
-  for (const [name, spec] of Object.entries(QUEUES) as [QueueName, QueueSpec][]) {
-    if (spec.perMailbox) for (const m of mailboxes) queues.push(resources.queue(name, m.id));
-    else queues.push(resources.queue(name, ''));
-  }
+  const { resources } = pipeline;
+  const queues: LocalQueue[] = Object.values(resources.queues);
   const depths = async (urls: string[]) =>
     new Map(await Promise.all(urls.map(async (url) => [url, await queueDepth(sqs, url)] as const)));
   const depth = async (urls: string[]) => [...(await depths(urls)).values()].reduce((a, b) => a + b, 0);

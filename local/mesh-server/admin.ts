@@ -3,9 +3,17 @@
  * `RunningMeshServer.admin` both call these, so tests can use whichever is closer to hand.
  */
 import { createHash } from 'node:crypto';
+import {
+  addMailbox,
+  listMailboxes,
+  type AdminMailboxInput,
+  type AdminMailboxView,
+} from './admin-mailboxes.js';
+import { seedMessage, seedMessages, type AdminSeedInput, type AdminSeedResult } from './admin-seed.js';
 import { AdminRequestError } from './errors.js';
 import type { FaultRule, FaultRuleState } from './faults.js';
 import type { ServerState } from './handlers/context.js';
+import type { InboxListing } from './inbox-listings.js';
 import {
   NOT_COLLECTED,
   TRANSFERRED,
@@ -101,7 +109,35 @@ export interface MeshServerAdmin {
   clearFaults(): Promise<void>;
   listFaults(): Promise<FaultRuleState[]>;
   getMessage(messageId: string): Promise<AdminMessageView | undefined>;
+  /**
+   * Every message, or those matching the filter, in the order they were created; `created_at` is when it was
+   * uploaded, `accepted_at` when it entered the inbox. One call for a benchmark's arrival times.
+   */
+  listMessages(filter?: AdminMessageFilter): Promise<AdminMessageView[]>;
   stats(): Promise<MeshServerStats>;
+  /**
+   * Adds a mailbox at run time (see admin-mailboxes.ts); the same settings again change nothing, others get 409.
+   * Its client certificate is any the server's CA issued for its CN.
+   */
+  addMailbox(input: AdminMailboxInput): Promise<{ id: string; added: boolean }>;
+  /** Every mailbox the server knows, without passwords. */
+  listMailboxes(): Promise<AdminMailboxView[]>;
+  /**
+   * Every inbox page served (answered 200), by the server clock: `page` is `first` for a new listing (a poll) and
+   * `continuation` for a `continue_from` page. All mailboxes in time order, or one mailbox's.
+   */
+  inboxListings(mailboxId?: string, opts?: { since?: Date }): Promise<InboxListing[]>;
+  /** Stores a message as if `from` had sent it to `to`: accepted, in the inbox, without HTTP. */
+  seedMessage(input: AdminSeedInput): Promise<AdminSeedResult>;
+  /** Seeds many messages (all checked first); each inbox receives them in the order given. */
+  seedMessages(inputs: AdminSeedInput[]): Promise<AdminSeedResult[]>;
+}
+
+/** Which messages `listMessages` returns; all when empty. */
+export interface AdminMessageFilter {
+  recipient?: string;
+  sender?: string;
+  status?: MessageStatus;
 }
 
 export function messageView(record: MessageRecord): AdminMessageView {
@@ -235,6 +271,7 @@ export function createAdmin(state: ServerState): MeshServerAdmin {
       await mailroom.reset();
       faults.clear();
       stats.reset();
+      state.listings.clear();
       state.tracking.lagMs = config.trackingLagMs;
     },
     async resetMailbox(mailboxId) {
@@ -349,8 +386,35 @@ export function createAdmin(state: ServerState): MeshServerAdmin {
       const record = mailroom.get(messageId.toUpperCase());
       return record ? messageView(record) : undefined;
     },
+    async listMessages(filter = {}) {
+      const recipient = filter.recipient?.toUpperCase();
+      const sender = filter.sender?.toUpperCase();
+      const records = sender !== undefined ? mailroom.sentBy(sender) : [...mailroom.all()];
+      return records
+        .filter(
+          (r) =>
+            (recipient === undefined || r.recipient === recipient) &&
+            (filter.status === undefined || r.status === filter.status),
+        )
+        .map(messageView);
+    },
     async stats() {
       return stats.snapshot(mailroom.all(), config.mailboxes.keys());
+    },
+    async addMailbox(input) {
+      return addMailbox(config, input);
+    },
+    async listMailboxes() {
+      return listMailboxes(config);
+    },
+    async inboxListings(mailboxId, opts = {}) {
+      return state.listings.list({ mailbox: mailboxId, since: opts.since });
+    },
+    async seedMessage(input) {
+      return seedMessage(state, input);
+    },
+    async seedMessages(inputs) {
+      return seedMessages(state, inputs);
     },
   };
 }

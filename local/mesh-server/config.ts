@@ -71,10 +71,13 @@ export interface MeshServerConfigFile {
   sharedSecret: string;
 }
 
-/** Options after validation: ids uppercased, defaults applied. */
+/**
+ * Options after validation: ids uppercased, defaults applied. The two maps grow at run time when the admin API adds
+ * a mailbox (`admin.addMailbox`); everything else reads them.
+ */
 export interface ResolvedServerConfig {
-  readonly mailboxes: ReadonlyMap<string, Readonly<LocalMailbox>>;
-  readonly workflows: ReadonlyMap<string, Readonly<LocalWorkflow>>;
+  readonly mailboxes: Map<string, Readonly<LocalMailbox>>;
+  readonly workflows: Map<string, LocalWorkflow>;
   readonly sharedSecret: string;
   readonly tls?: MeshServerTlsOptions;
   readonly host: string;
@@ -105,28 +108,42 @@ function checkKeys(
   }
 }
 
+/**
+ * Problems with one mailbox definition, each prefixed with `where`; the uppercased id when it is usable. Used for
+ * the configured mailboxes and for one added at run time.
+ */
+export function singleMailboxProblems(
+  mailbox: LocalMailbox,
+  where: string,
+  problems: string[],
+  seen: Set<string> = new Set(),
+): string | undefined {
+  if (typeof mailbox !== 'object' || mailbox === null) {
+    problems.push(`${where}: must be an object`);
+    return undefined;
+  }
+  if (typeof mailbox.id !== 'string' || !MAILBOX_ID.test(mailbox.id)) {
+    problems.push(`${where}.id: must be 1-100 letters, digits, "_" or "-"`);
+    return undefined;
+  }
+  const id = mailbox.id.toUpperCase();
+  if (RESERVED_PATH_SEGMENTS.has(id)) problems.push(`${where}.id: "${mailbox.id}" collides with a MESH path`);
+  if (seen.has(id)) problems.push(`${where}.id: duplicate mailbox "${id}"`);
+  seen.add(id);
+  if (typeof mailbox.password !== 'string' || mailbox.password.length === 0) {
+    problems.push(`${where}.password: must be a non-empty string`);
+  }
+  for (const key of ['ods', 'name', 'orgCode', 'orgName'] as const) {
+    if (mailbox[key] !== undefined && typeof mailbox[key] !== 'string')
+      problems.push(`${where}.${key}: must be a string`);
+  }
+  return id;
+}
+
 function mailboxProblems(mailboxes: readonly LocalMailbox[], problems: string[]): void {
   if (mailboxes.length === 0) problems.push('mailboxes: at least one mailbox is required');
   const seen = new Set<string>();
-  mailboxes.forEach((mailbox, i) => {
-    const where = `mailboxes[${i}]`;
-    if (typeof mailbox.id !== 'string' || !MAILBOX_ID.test(mailbox.id)) {
-      problems.push(`${where}.id: must be 1-100 letters, digits, "_" or "-"`);
-      return;
-    }
-    const id = mailbox.id.toUpperCase();
-    if (RESERVED_PATH_SEGMENTS.has(id))
-      problems.push(`${where}.id: "${mailbox.id}" collides with a MESH path`);
-    if (seen.has(id)) problems.push(`${where}.id: duplicate mailbox "${id}"`);
-    seen.add(id);
-    if (typeof mailbox.password !== 'string' || mailbox.password.length === 0) {
-      problems.push(`${where}.password: must be a non-empty string`);
-    }
-    for (const key of ['ods', 'name', 'orgCode', 'orgName'] as const) {
-      if (mailbox[key] !== undefined && typeof mailbox[key] !== 'string')
-        problems.push(`${where}.${key}: must be a string`);
-    }
-  });
+  mailboxes.forEach((mailbox, i) => singleMailboxProblems(mailbox, `mailboxes[${i}]`, problems, seen));
 }
 
 function workflowProblems(

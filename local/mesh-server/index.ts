@@ -9,7 +9,16 @@ export {
   type MeshServerOptions,
   type MeshServerTlsOptions,
 } from './config.js';
-export type { AdminMessageView, AdminReportInput, MeshServerAdmin } from './admin.js';
+export type {
+  AdminInjectInput,
+  AdminMessageFilter,
+  AdminMessageView,
+  AdminReportInput,
+  MeshServerAdmin,
+} from './admin.js';
+export type { AdminMailboxInput, AdminMailboxView } from './admin-mailboxes.js';
+export type { AdminSeedInput, AdminSeedResult } from './admin-seed.js';
+export type { InboxListing } from './inbox-listings.js';
 export type { FaultAction, FaultEndpoint, FaultRule, FaultRuleState } from './faults.js';
 export type { MeshServerStats, ServerCounters, MailboxStats } from './stats.js';
 export type { MessageStatus, MessageType } from './message.js';

@@ -12,7 +12,12 @@ export type AdminEndpoint =
   | 'admin.setFaults'
   | 'admin.clearFaults'
   | 'admin.listFaults'
-  | 'admin.stats';
+  | 'admin.stats'
+  | 'admin.addMailbox'
+  | 'admin.listMailboxes'
+  | 'admin.inboxListings'
+  | 'admin.seed'
+  | 'admin.messages';
 
 export type Endpoint = FaultableEndpoint | 'ping' | AdminEndpoint;
 
@@ -57,6 +62,10 @@ const ADMIN_ROUTES: RouteSpec[] = [
     methods: { GET: 'admin.listFaults', PUT: 'admin.setFaults', DELETE: 'admin.clearFaults' },
   },
   { path: ['stats'], methods: { GET: 'admin.stats' } },
+  { path: ['mailboxes'], methods: { GET: 'admin.listMailboxes', POST: 'admin.addMailbox' } },
+  { path: ['inbox-listings'], methods: { GET: 'admin.inboxListings' } },
+  { path: ['seed'], methods: { POST: 'admin.seed' } },
+  { path: ['messages'], methods: { GET: 'admin.messages' } },
 ];
 
 const ROUTES: RouteSpec[] = [

@@ -33,6 +33,7 @@ import { endpointLookup, workflowSearch } from './handlers/lookup.js';
 import { sendMessage, uploadChunk } from './handlers/send.js';
 import { listOutbox, track } from './handlers/tracking.js';
 import { header } from './http-input.js';
+import { InboxListingLog } from './inbox-listings.js';
 import type { MeshServerLogLine, RequestLogLine } from './log.js';
 import { Mailroom } from './mailroom.js';
 import { meshError, MeshErrors } from './mesh-errors.js';
@@ -329,6 +330,7 @@ export async function startMeshServer(opts: MeshServerOptions): Promise<RunningM
     faults: new FaultBook(),
     replay: new ReplayCache(TOKEN_WINDOW_MS),
     tracking: { lagMs: config.trackingLagMs },
+    listings: new InboxListingLog(),
   };
   const admin = createAdmin(state);
   const server = createServer(config, new RequestHandler(state, admin).listener);

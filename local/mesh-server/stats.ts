@@ -16,6 +16,8 @@ export interface ServerCounters {
   repeatedAcknowledgements: number;
   reportsCreated: number;
   messagesExpired: number;
+  /** Messages stored through the admin API's seeding, not sent over HTTP (not in sendsAccepted). */
+  messagesSeeded: number;
   faultsFired: number;
 }
 
@@ -46,6 +48,7 @@ const zeroCounters = (): ServerCounters => ({
   repeatedAcknowledgements: 0,
   reportsCreated: 0,
   messagesExpired: 0,
+  messagesSeeded: 0,
   faultsFired: 0,
 });
 

@@ -3,13 +3,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createAwsClients, type AwsClients } from '../../shared/aws/clients.js';
 import type { FunctionOverrides } from '../../shared/config/function-runtime.js';
-import type { MailboxConfig } from '../../shared/config/mailboxes.js';
+import type { OutboundRoute } from '../../shared/outbound/addressing.js';
+import type { MailboxRecord } from '../../shared/registry/mailbox.js';
+import { mailboxSecretId, parseMailboxSettings } from '../../shared/registry/mailbox.js';
+import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
 import { noMetrics } from '../../shared/observability/ports.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
 import {
+  DEFAULT_MAILBOX_CONCURRENCY,
   EVENT_RELAY,
   FUNCTIONS,
+  MAILBOX_POLLING,
   KEY_LAYOUT,
   QUEUES,
   type FunctionName,
@@ -23,6 +28,7 @@ import { bridgeS3Notifications } from '../runtime/s3-notifications.js';
 import { SqsEventSource } from '../runtime/sqs-event-source.js';
 import type { RemoteMailbox } from './config.js';
 import { EventFeed } from './event-feed.js';
+import type { LocalPipelineFile } from './pipeline-file.js';
 import { createLocalFunctions, type LocalFunction } from './functions.js';
 import { createLocalResources, scaledSeconds, type LocalResources } from './resources.js';
 import { LocalSchedule } from './scheduler.js';
@@ -32,7 +38,10 @@ export interface LocalPipelineOptions {
   readonly dataDir?: string;
   /** A remote MESH API v2 server and its mailboxes; without it the local MESH server runs with its defaults. */
   readonly remote?: { readonly url: string; readonly mailboxes: readonly RemoteMailbox[] };
-  /** Options for the local MESH server (mailboxes are its defaults). */
+  /**
+   * Options for the local MESH server. Its mailboxes (with `sharedSecret` and `workflows`) are the defaults
+   * (local/config/default-mesh-server.ts) unless given here; the pipeline gets credentials for every one of them.
+   */
   readonly meshServer?: Partial<MeshServerOptions>;
   /** Local MESH server port (default: any free port). */
   readonly meshPort?: number;
@@ -47,8 +56,18 @@ export interface LocalPipelineOptions {
    * defaults times timeScale, in real time; the delays they put on their own messages are not scaled again.
    */
   readonly timeScale?: number;
+  /**
+   * The local length of MESH's five-minute poll interval (default 2 s; with a time scale, 300 s scaled). Registry
+   * intervals are scaled by it, and the poll schedule ticks five times per interval, as AWS's every-minute schedule
+   * does against five minutes.
+   */
   readonly pollEveryMs?: number;
   readonly trackEveryMs?: number;
+  /**
+   * Mailboxes to register, with their secrets, at start (default: every mailbox of the MESH server, or of
+   * `remote`); the others can be added while it runs, as an operator would (`mesh mailbox add`, `set-credentials`).
+   */
+  readonly registerMailboxes?: readonly string[];
   readonly log: Log;
   readonly metrics?: MetricsSink;
   /** For tests and the chaos run: instrumented clients, MESH client wrappers. */
@@ -59,7 +78,7 @@ export interface LocalPipelineOptions {
   readonly consumeEvents?: boolean;
   /** Invocations at once per queue-triggered function and mailbox (default from the wiring). */
   readonly concurrency?: number;
-  readonly onFunctionError?: (name: string, mailboxId: string, error: unknown) => void;
+  readonly onFunctionError?: (name: string, error: unknown) => void;
   /** Chaos runs only: duplicate S3 notifications, lost SQS deletes, and more receives before the DLQ. */
   readonly chaos?: {
     readonly duplicateNotification: () => boolean;
@@ -76,8 +95,6 @@ export interface LocalPipelineOptions {
 /** Which function an invocation is of, and the event it was given (an SQS event for queue-triggered ones). */
 export interface LocalInvocation {
   readonly functionName: FunctionName;
-  /** Empty for a deployment-wide function. */
-  readonly mailboxId: string;
   readonly event: unknown;
 }
 
@@ -87,15 +104,20 @@ export interface LocalPipeline {
   readonly aws: LocalAws;
   readonly clients: AwsClients;
   readonly resources: LocalResources;
-  readonly mailboxes: readonly MailboxConfig[];
+  /** The registry the functions read (add, pause or remove mailboxes while it runs). */
+  readonly registry: MailboxRegistry;
+  /** The mailboxes registered at start. */
+  readonly mailboxes: readonly MailboxRecord[];
   readonly events: EventFeed;
-  /** Runs a scheduled function now for every mailbox (e.g. to poll at once), waiting for it. */
+  /** Where the operator command line finds this pipeline (`npm start` writes it to `.local/pipeline.json`). */
+  describe(): LocalPipelineFile;
+  /** Runs a scheduled function now (e.g. to poll every due mailbox at once), waiting for it. */
   runScheduled(name: FunctionName): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Default local routes: a file dropped under a mailbox's outbound prefix goes to the next local mailbox. */
-function defaultRoutes(ids: readonly string[]): MailboxConfig['routes'][] {
+function defaultRoutes(ids: readonly string[]): OutboundRoute[][] {
   return ids.map((id, i) => [
     { prefix: KEY_LAYOUT.outboundPrefix(id), to: ids[(i + 1) % ids.length]!, workflowId: 'TEST_WORKFLOW' },
   ]);
@@ -114,7 +136,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   try {
     let mesh: RunningMeshServer | undefined;
     let meshUrl: string;
-    let credentials: { id: string; credentials: MeshCredentials; routes: MailboxConfig['routes'] }[];
+    let credentials: { id: string; credentials: MeshCredentials; routes?: readonly OutboundRoute[] }[];
     if (options.remote) {
       meshUrl = options.remote.url;
       credentials = options.remote.mailboxes.map((m) => ({
@@ -123,8 +145,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         routes: m.routes,
       }));
     } else {
-      const config = DEFAULT_MESH_SERVER_CONFIG;
-      const ids = config.mailboxes.map((m) => m.id);
+      // The server's mailboxes (and the shared secret and workflows that go with them): the defaults, or those given
+      // in `meshServer`, so that the pipeline holds credentials for, and registers, the mailboxes the server has.
+      const config = {
+        mailboxes: options.meshServer?.mailboxes ?? DEFAULT_MESH_SERVER_CONFIG.mailboxes,
+        workflows:
+          options.meshServer?.workflows ??
+          (options.meshServer?.mailboxes ? [] : DEFAULT_MESH_SERVER_CONFIG.workflows),
+        sharedSecret: options.meshServer?.sharedSecret ?? DEFAULT_MESH_SERVER_CONFIG.sharedSecret,
+      };
+      const ids = config.mailboxes.map((m) => m.id.toUpperCase());
       const { pki } = await loadOrCreateTestPki(join(dataDir, 'pki'), ids);
       const storeDir = await mkdtemp(join(tmpdir(), 'mesh-local-store-'));
       stops.push(() => rm(storeDir, { recursive: true, force: true }));
@@ -139,13 +169,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       meshUrl = mesh.url;
       const routes = defaultRoutes(ids);
       credentials = config.mailboxes.map((m, i) => ({
-        id: m.id,
+        id: ids[i]!,
         routes: routes[i],
         credentials: {
           password: m.password,
           sharedSecret: config.sharedSecret,
-          clientCert: pki.clients[m.id]!.cert,
-          clientKey: pki.clients[m.id]!.key,
+          clientCert: pki.clients[ids[i]!]!.cert,
+          clientKey: pki.clients[ids[i]!]!.key,
           caCert: pki.ca.cert,
         },
       }));
@@ -169,46 +199,49 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     if (timeScale !== undefined) configureLocalSqs(aws.endpoints.sqs, { timeScale, messageDelays: 'real' });
     const timeoutSeconds = options.functionTimeoutSeconds ?? 60;
     /**
-     * A function's time budget: the one local timeout or, with a time scale, a queue-triggered function's deployed
-     * timeout scaled (it sets the queue's visibility timeout, so the two scale together). Scheduled functions keep
-     * their deployed timeout: nothing in SQS depends on it, and the poller needs 10 s of it to list an inbox.
+     * A function's time budget. A queue-triggered function gets the one local timeout or, with a time scale, its
+     * deployed timeout scaled (it sets the queue's visibility timeout, so the two scale together). Scheduled
+     * functions keep their deployed timeout: nothing in SQS depends on it, and the poller keeps 15 s of it back.
      */
     const functionTimeoutMs = (name: FunctionName) =>
-      timeScale === undefined
-        ? timeoutSeconds * 1000
-        : FUNCTIONS[name].timeoutSeconds * 1000 * (FUNCTIONS[name].trigger.kind === 'queue' ? timeScale : 1);
-    const resources = await createLocalResources(
-      aws,
-      credentials.map((c) => c.id),
-      {
-        // With a time scale, queues are as deployed and the SQS clock does the scaling.
-        functionTimeoutSeconds: timeScale === undefined ? timeoutSeconds : undefined,
-        maxReceiveCount: options.chaos?.maxReceiveCount,
-      },
-    );
-    for (const c of credentials) aws.secrets.put(`mesh/${c.id}`, JSON.stringify(c.credentials));
-    const mailboxes: MailboxConfig[] = credentials.map((c) => ({
-      id: c.id,
-      secretId: `mesh/${c.id}`,
-      routes: c.routes,
-    }));
+      FUNCTIONS[name].trigger.kind !== 'queue'
+        ? FUNCTIONS[name].timeoutSeconds * 1000
+        : timeScale === undefined
+          ? timeoutSeconds * 1000
+          : FUNCTIONS[name].timeoutSeconds * 1000 * timeScale;
+    const resources = await createLocalResources(aws, {
+      // With a time scale, queues are as deployed and the SQS clock does the scaling.
+      functionTimeoutSeconds: timeScale === undefined ? timeoutSeconds : undefined,
+      maxReceiveCount: options.chaos?.maxReceiveCount,
+    });
+    // Mailboxes are data: a secret under the deployment's prefix and a registry record each, as `mesh mailbox add`
+    // and `mesh mailbox set-credentials` make them.
+    const registry = new MailboxRegistry(clients.dynamo, resources.tableName, resources.secretPrefix);
+    const register = options.registerMailboxes ?? credentials.map((c) => c.id);
+    for (const c of credentials.filter((c) => register.includes(c.id))) {
+      aws.secrets.put(mailboxSecretId(resources.secretPrefix, c.id), JSON.stringify(c.credentials));
+      await registry.add(parseMailboxSettings({ id: c.id, routes: c.routes ? [...c.routes] : [] }));
+    }
+    const mailboxes = await registry.list();
 
     stops.push(async () => void unbridge());
     const unbridge = bridgeS3Notifications(
       clients.sqs,
       (listener) => aws.onS3Event(listener),
-      mailboxes.map((m) => ({
-        bucket: resources.outboundBucket,
-        prefix: KEY_LAYOUT.outboundPrefix(m.id),
-        queueUrl: resources.queue('send', m.id).url,
-      })),
+      [{ bucket: resources.outboundBucket, prefix: 'outbound/', queueUrl: resources.queue('send').url }],
       undefined,
       options.chaos?.duplicateNotification,
     );
+    const pollIntervalMs =
+      options.pollEveryMs ??
+      (timeScale === undefined ? 2_000 : MAILBOX_POLLING.defaultIntervalSeconds * 1000 * timeScale);
+    const localSeconds = (awsSeconds: number) =>
+      timeScale === undefined
+        ? scaledSeconds(awsSeconds, { functionTimeoutSeconds: timeoutSeconds })
+        : Math.max(1, Math.round(awsSeconds * timeScale));
 
     const functions = createLocalFunctions({
       meshUrl,
-      mailboxes,
       resources,
       overrides: {
         ...options.overrides,
@@ -233,6 +266,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         RECOVERY_RECHECK_SECONDS: [30, 60, 120, 240, 480]
           .map((s) => scaledSeconds(s, { functionTimeoutSeconds: timeoutSeconds }))
           .join(','),
+        POLL_INTERVAL_SCALE: String(pollIntervalMs / (MAILBOX_POLLING.defaultIntervalSeconds * 1000)),
+        // Registry changes made with the command line show within a second, not a minute.
+        REGISTRY_CACHE_SECONDS: '1',
+        SECRET_CACHE_SECONDS: '1',
+        PAUSED_RETRY_SECONDS: String(localSeconds(300)),
+        BUSY_RETRY_SECONDS: String(localSeconds(30)),
+        SLOT_LEASE_SECONDS: String(localSeconds(120)),
         ...(timeScale === undefined ? {} : scaledFunctionEnv(timeScale, options.chaos?.maxReceiveCount)),
         ...options.env,
       },
@@ -245,25 +285,29 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     for (const f of functions) {
       const original = f.handler;
       if (wrap)
-        f.handler = (event, context) =>
-          wrap(() => original(event, context), { functionName: f.name, mailboxId: f.mailboxId, event });
+        f.handler = (event, context) => wrap(() => original(event, context), { functionName: f.name, event });
     }
-    const report = (f: LocalFunction) => (error: unknown) =>
-      options.onFunctionError?.(f.name, f.mailboxId, error);
+    const report = (f: LocalFunction) => (error: unknown) => options.onFunctionError?.(f.name, error);
     const schedules = new Map<FunctionName, LocalSchedule[]>();
     for (const f of functions) {
       const spec = FUNCTIONS[f.name];
       if (spec.trigger.kind === 'queue') {
-        const queue = resources.queue(spec.trigger.queue, f.mailboxId);
+        const queue = resources.queue(spec.trigger.queue);
         const source = new SqsEventSource({
           sqs: clients.sqs,
           queueUrl: queue.url,
           queueArn: queue.arn,
-          functionName: `${f.name}-${f.mailboxId}`,
+          functionName: f.name,
           handler: f.handler,
           batchSize: spec.trigger.batchSize,
           timeoutMs: functionTimeoutMs(f.name),
-          concurrency: options.concurrency ?? spec.trigger.maxConcurrency,
+          // Not more at once than the mailboxes' caps can use: extra pollers on two cores only defer tasks.
+          concurrency:
+            options.concurrency ??
+            Math.min(
+              spec.trigger.maxConcurrency,
+              DEFAULT_MAILBOX_CONCURRENCY * Math.max(1, mailboxes.length),
+            ),
           waitSeconds: 1,
           onInvocationError: report(f),
           skipDelete: options.chaos?.skipDelete,
@@ -273,12 +317,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       } else {
         const everyMs =
           f.name === 'inboundPoll'
-            ? (options.pollEveryMs ?? 2_000)
+            ? Math.max(100, Math.round(pollIntervalMs / 5))
             : f.name === 'deliveryTracker'
               ? (options.trackEveryMs ?? 3_000)
               : spec.trigger.everyMinutes * 60_000;
         const schedule = new LocalSchedule({
-          functionName: `${f.name}-${f.mailboxId}`,
+          functionName: f.name,
           everyMs,
           timeoutMs: functionTimeoutMs(f.name),
           handler: f.handler,
@@ -291,8 +335,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     }
 
     const events = new EventFeed(clients.sqs, {
-      status: resources.queue('outboundStatus', '').url,
-      inbound: resources.queue('inboundEvents', '').url,
+      status: resources.queue('outboundStatus').url,
+      inbound: resources.queue('inboundEvents').url,
     });
     if (options.consumeEvents !== false) {
       events.start();
@@ -305,8 +349,24 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       aws,
       clients,
       resources,
+      registry,
       mailboxes,
       events,
+      describe: () => {
+        const queue = (name: 'send' | 'download') => ({
+          url: resources.queue(name).url,
+          dlqUrl: resources.queue(name).dlq!.url,
+        });
+        return {
+          endpoints: { ...aws.endpoints },
+          region: aws.region,
+          tableName: resources.tableName,
+          secretPrefix: resources.secretPrefix,
+          outboundBucket: resources.outboundBucket,
+          inboundBucket: resources.inboundBucket,
+          queues: { send: queue('send'), download: queue('download') },
+        };
+      },
       runScheduled: async (name) => {
         await Promise.all((schedules.get(name) ?? []).map((s) => s.runNow()));
       },

@@ -3,13 +3,18 @@ import { QUEUES, type QueueName, visibilityTimeoutSeconds, FUNCTIONS } from '../
 import { createBucket, createQueue, type LocalAws, type LocalQueue } from '../aws/index.js';
 import { createPipelineTable } from '../runtime/table.js';
 
+/** Where the local pipeline keeps its mailbox secrets (as a deployment's secretPrefix). */
+export const LOCAL_SECRET_PREFIX = 'nhs-mesh-pipeline/local/mailbox/';
+
 export interface LocalResources {
   readonly tableName: string;
   readonly outboundBucket: string;
   readonly inboundBucket: string;
-  /** A queue by name, for one mailbox (per-mailbox queues) or the deployment (shared queues). */
-  queue(name: QueueName, mailboxId: string): LocalQueue;
-  readonly sharedQueues: Readonly<Partial<Record<QueueName, LocalQueue>>>;
+  /** Secrets Manager prefix of the mailbox secrets. */
+  readonly secretPrefix: string;
+  /** A queue by name: one of each for the deployment, as in AWS. */
+  queue(name: QueueName): LocalQueue;
+  readonly queues: Readonly<Record<QueueName, LocalQueue>>;
 }
 
 export interface LocalResourceOptions {
@@ -21,11 +26,11 @@ export interface LocalResourceOptions {
 
 /**
  * Creates, in the emulators, what the CDK stack creates in AWS, from the same wiring description: the table, the
- * buckets, and every queue (per mailbox or shared, FIFO where the wiring says so) with its DLQ.
+ * buckets, and every queue (FIFO where the wiring says so) with its DLQ. Mailboxes are registry records, not
+ * resources.
  */
 export async function createLocalResources(
   aws: LocalAws,
-  mailboxIds: readonly string[],
   options: LocalResourceOptions = {},
 ): Promise<LocalResources> {
   const tableName = 'mesh-pipeline';
@@ -40,8 +45,7 @@ export async function createLocalResources(
   await createBucket(aws, outboundBucket);
   await createBucket(aws, inboundBucket);
 
-  const perMailbox = new Map<string, LocalQueue>();
-  const sharedQueues: Partial<Record<QueueName, LocalQueue>> = {};
+  const queues: Partial<Record<QueueName, LocalQueue>> = {};
   for (const [name, spec] of Object.entries(QUEUES) as [QueueName, (typeof QUEUES)[QueueName]][]) {
     const consumerTimeout = spec.consumer
       ? (options.functionTimeoutSeconds ?? FUNCTIONS[spec.consumer].timeoutSeconds)
@@ -60,23 +64,16 @@ export async function createLocalResources(
             name === 'eventRelay' ? spec.maxReceiveCount : (options.maxReceiveCount ?? spec.maxReceiveCount),
         },
       });
-    if (spec.perMailbox) {
-      for (const mailboxId of mailboxIds)
-        perMailbox.set(`${name}/${mailboxId}`, await create(`mesh-${name}-${mailboxId}`));
-    } else {
-      sharedQueues[name] = await create(`mesh-${name}`);
-    }
+    queues[name] = await create(`mesh-${name}`);
   }
+  const all = queues as Record<QueueName, LocalQueue>;
   return {
     tableName,
     outboundBucket,
     inboundBucket,
-    sharedQueues,
-    queue: (name, mailboxId) => {
-      const queue = QUEUES[name].perMailbox ? perMailbox.get(`${name}/${mailboxId}`) : sharedQueues[name];
-      if (!queue) throw new Error(`no local queue ${name} for ${mailboxId}`);
-      return queue;
-    },
+    secretPrefix: LOCAL_SECRET_PREFIX,
+    queues: all,
+    queue: (name) => all[name],
   };
 }
 

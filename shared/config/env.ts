@@ -36,6 +36,18 @@ export class EnvReader {
     return value;
   }
 
+  /** A number (fractions allowed) from `min` to `max`; `fallback` when unset. */
+  number(name: string, fallback: number, { min = 0, max = Number.MAX_VALUE } = {}): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max}, not "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
   boolean(name: string, fallback: boolean): boolean {
     const raw = this.env[name];
     if (raw === undefined || raw === '') return fallback;

@@ -1,11 +1,13 @@
 import { createAwsClients, type AwsClientConfigs, type AwsClients } from '../aws/clients.js';
-import { resolveMeshBaseUrl, type MeshClient } from '../mesh/index.js';
+import { resolveMeshBaseUrl, type MeshClient, type MeshClientOptions } from '../mesh/index.js';
 import { functionObservability, type FunctionObservability } from '../observability/lambda-observability.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
+import { MailboxDirectory } from '../registry/mailbox-directory.js';
+import { MailboxRegistry } from '../registry/mailbox-registry.js';
 import { meshClientProvider } from '../secrets/mesh-client-provider.js';
+import type { MeshCredentials } from '../secrets/mesh-credentials.js';
 import { ENV } from '../wiring/pipeline.js';
 import { EnvReader } from './env.js';
-import { checkMailboxes, type MailboxConfig } from './mailboxes.js';
 
 /** What tests, the local runner and the chaos run may swap in when building a function. */
 export interface FunctionOverrides {
@@ -16,25 +18,34 @@ export interface FunctionOverrides {
   readonly now?: () => Date;
   /** Wraps each mailbox's MESH client (e.g. to inject crashes). */
   readonly wrapMeshClient?: (client: MeshClient) => MeshClient;
+  /** Retry and timeout tuning of the MESH clients, e.g. shorter backoff in tests. */
+  readonly meshClientOptions?: Partial<Pick<MeshClientOptions, 'retry' | 'timeouts'>>;
 }
 
 export interface FunctionRuntime extends FunctionObservability {
   readonly read: EnvReader;
-  readonly mailboxes: readonly MailboxConfig[];
   readonly tableName: string;
   readonly clients: AwsClients;
+  readonly registry: MailboxRegistry;
+  /** The registry as this function last read it (REGISTRY_CACHE_SECONDS). */
+  readonly mailboxes: MailboxDirectory;
+  /** The mailbox's MESH client, from its secret under SECRET_PREFIX; refused for a mailbox not registered. */
   meshClient(mailboxId: string): Promise<MeshClient>;
+  /** The mailbox's credentials from its secret (the health check reads the certificate's expiry). */
+  credentials(mailboxId: string): Promise<MeshCredentials>;
   close(): Promise<void>;
 }
 
 /**
- * The part of every composition root that is the same: MESH URL, mailboxes and table from the environment, AWS
- * clients, observability and per-mailbox MESH clients. Call `read.done()` after reading the function's own settings.
+ * The part of every MESH-facing composition root that is the same: MESH URL, table, registry and secret prefix
+ * from the environment, AWS clients, observability and per-mailbox MESH clients. Call `read.done()` after reading
+ * the function's own settings.
  */
 export function functionRuntime(
   serviceName: string,
   env: NodeJS.ProcessEnv,
   overrides: FunctionOverrides,
+  options: { readonly secretMaxAgeSeconds?: number } = {},
 ): FunctionRuntime {
   const read = new EnvReader(env);
   const meshUrl = read.string(ENV.meshUrl);
@@ -45,25 +56,44 @@ export function functionRuntime(
       read.problem(`${ENV.meshUrl}: ${(error as Error).message}`);
     }
   }
-  const mailboxes = read.json(ENV.mailboxes, checkMailboxes);
   const tableName = read.string(ENV.tableName);
+  const secretPrefix = read.string(ENV.secretPrefix);
+  const cacheSeconds = read.integer(ENV.registryCacheSeconds, 60, { min: 0, max: 3600 });
+  // New credentials (`mesh mailbox set-credentials`) take effect within this time.
+  const secretMaxAgeSeconds = read.integer(ENV.secretCacheSeconds, options.secretMaxAgeSeconds ?? 300, {
+    min: 1,
+    max: 3600,
+  });
   const clients = overrides.clients ?? createAwsClients(overrides.aws);
-  const observability = functionObservability(
-    serviceName,
-    mailboxes.map((m) => m.id),
-    overrides,
+  const observability = functionObservability(serviceName, overrides);
+  const now = overrides.now ?? (() => new Date());
+  const registry = new MailboxRegistry(clients.dynamo, tableName, secretPrefix, now);
+  const mailboxes = new MailboxDirectory(
+    () => registry.list(),
+    cacheSeconds * 1000,
+    () => now().getTime(),
+    (id) => registry.get(id),
   );
-  const provider = meshClientProvider(meshUrl, mailboxes, clients);
+  const provider = meshClientProvider(
+    meshUrl,
+    secretPrefix,
+    (id) => mailboxes.get(id),
+    clients,
+    overrides.meshClientOptions,
+    secretMaxAgeSeconds,
+  );
   return {
     ...observability,
     read,
-    mailboxes,
     tableName,
     clients,
+    registry,
+    mailboxes,
     meshClient: async (mailboxId) => {
       const client = await provider.forMailbox(mailboxId);
       return overrides.wrapMeshClient ? overrides.wrapMeshClient(client) : client;
     },
+    credentials: (mailboxId) => provider.credentials(mailboxId),
     close: () => provider.close(),
   };
 }

@@ -6,7 +6,7 @@ import {
   MeshTlsError,
 } from '../mesh/errors.js';
 import { METRICS } from '../observability/metric-names.js';
-import { errorFields, type Log, type MetricUnit } from '../observability/ports.js';
+import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
 import type { MeshCredentials } from '../secrets/mesh-credentials.js';
 import { CERTIFICATE_WARNING_DAYS, certificateExpiry } from './certificate.js';
 
@@ -29,17 +29,13 @@ export type MailboxHealth =
       readonly certificateNotAfter?: string;
     };
 
-/** Metrics with a `Mailbox` dimension, so that each mailbox's alarms watch only its own figures. */
-export interface MailboxMetrics {
-  add(mailboxId: string, name: string, unit: MetricUnit, value: number): void;
-}
-
 export interface HealthCheckDeps {
   /** The mailbox's parsed secret. */
   readonly credentials: (mailboxId: string) => Promise<MeshCredentials>;
   /** One authenticated MESH handshake over mutual TLS with the mailbox's credentials. */
   readonly handshake: (mailboxId: string, signal: AbortSignal) => Promise<void>;
-  readonly metrics: MailboxMetrics;
+  /** Every figure is counted under its mailbox, so each mailbox's alarm contributor is its own. */
+  readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now?: () => Date;
 }
@@ -82,7 +78,7 @@ export class HealthCheck {
     } catch (error) {
       return this.failed(mailboxId, 'credentials', error, undefined);
     }
-    this.deps.metrics.add(mailboxId, METRICS.certificateDaysToExpiry, 'Count', certificate.daysToExpiry);
+    this.deps.metrics.add(METRICS.certificateDaysToExpiry, 'Count', certificate.daysToExpiry, mailboxId);
     if (certificate.daysToExpiry < CERTIFICATE_WARNING_DAYS) {
       this.deps.log.warn('MESH client certificate expires soon: request a new one now', {
         mailboxId,
@@ -120,8 +116,8 @@ export class HealthCheck {
 
   /** Both figures every run: the failure alarm clears on the next good check, and silence is itself alarmed. */
   private record(mailboxId: string, ok: boolean): void {
-    this.deps.metrics.add(mailboxId, METRICS.healthCheckFailed, 'Count', ok ? 0 : 1);
-    this.deps.metrics.add(mailboxId, METRICS.healthCheckSucceeded, 'Count', ok ? 1 : 0);
+    this.deps.metrics.add(METRICS.healthCheckFailed, 'Count', ok ? 0 : 1, mailboxId);
+    this.deps.metrics.add(METRICS.healthCheckSucceeded, 'Count', ok ? 1 : 0, mailboxId);
   }
 }
 

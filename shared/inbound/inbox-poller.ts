@@ -56,8 +56,8 @@ export class InboxPoller {
       // Everything on a full listing may already be queued; poll again only if this round found new messages.
       if (summary.queued === queuedBefore) again = false;
     }
-    this.deps.metrics.add('InboxListed', 'Count', summary.listed);
-    this.deps.metrics.add('DownloadsQueued', 'Count', summary.queued);
+    this.deps.metrics.add('InboxListed', 'Count', summary.listed, mailboxId);
+    this.deps.metrics.add('DownloadsQueued', 'Count', summary.queued, mailboxId);
     this.deps.log.info('inbox polled', { ...summary });
     return summary;
   }

@@ -58,6 +58,8 @@ export interface DownloaderDeps {
   readonly inboundEvents: EventPublisher;
   readonly enqueueContinuation: (mailboxId: string, messageId: string) => Promise<void>;
   readonly meshClient: (mailboxId: string) => Promise<MeshClient>;
+  /** Notes in the registry that the mailbox received a message (its InboundOverdue check reads it). */
+  readonly recordInbound?: (mailboxId: string, atMs: number) => Promise<void>;
   readonly settings: DownloaderSettings;
   readonly log: Log;
   readonly metrics: MetricsSink;
@@ -291,7 +293,7 @@ export class MessageDownloader {
         throw classifyStreamError(error, record.messageId, chunk);
       }
       slowestChunkMs = Math.max(slowestChunkMs, Date.now() - started);
-      this.deps.metrics.add('ChunksDownloaded', 'Count', 1);
+      this.deps.metrics.add('ChunksDownloaded', 'Count', 1, record.mailboxId);
     }
     const parts = await writer.finish({ chunk: total, offset });
     record = await inbound.update(this.idOf(record), budget.invocationId, {
@@ -371,7 +373,7 @@ export class MessageDownloader {
         mailbox: record.mailboxId,
         messageId: record.messageId,
       });
-      this.deps.metrics.add('ChecksumMismatches', 'Count', 1);
+      this.deps.metrics.add('ChecksumMismatches', 'Count', 1, record.mailboxId);
     }
     const changes: Partial<InboundRecord> = {
       status: 'stored',
@@ -432,7 +434,7 @@ export class MessageDownloader {
         code: metadata.statusCode,
       });
     }
-    this.deps.metrics.add(METRICS.inboundReports, 'Count', 1);
+    this.deps.metrics.add(METRICS.inboundReports, 'Count', 1, record.mailboxId);
     const report = {
       code: metadata.statusCode,
       event: metadata.statusEvent,
@@ -480,8 +482,15 @@ export class MessageDownloader {
   private async markStored(record: InboundRecord, changes: Partial<InboundRecord>, budget: DownloadBudget) {
     const event = inboundEvent({ ...record, ...changes } as InboundRecord, this.now().toISOString());
     const stored = await this.deps.inbound.update(this.idOf(record), budget.invocationId, changes, event);
-    this.deps.metrics.add(METRICS.inboundMessagesStored, 'Count', 1);
-    this.deps.metrics.add(METRICS.inboundBytesStored, 'Bytes', stored.size ?? 0);
+    this.deps.metrics.add(METRICS.inboundMessagesStored, 'Count', 1, record.mailboxId);
+    this.deps.metrics.add(METRICS.inboundBytesStored, 'Bytes', stored.size ?? 0, record.mailboxId);
+    // Only feeds an alarm: a failure here must not hold up the event or the acknowledgement.
+    await this.deps.recordInbound?.(record.mailboxId, this.now().getTime()).catch((error: unknown) => {
+      this.deps.log.warn('could not note the inbound message in the registry', {
+        mailbox: record.mailboxId,
+        ...errorFields(error),
+      });
+    });
     await this.publishPending(stored);
     return stored;
   }
@@ -525,7 +534,7 @@ export class MessageDownloader {
     if (record.status === 'stored') {
       // Stored and announced: only the acknowledgement remains, however often it fails. Never poisoned, never
       // downloaded again; the poller queues it again while MESH still lists it, and that task only acknowledges.
-      this.deps.metrics.add(METRICS.inboundAckFailures, 'Count', 1);
+      this.deps.metrics.add(METRICS.inboundAckFailures, 'Count', 1, record.mailboxId);
       const fields = { ...keys, ...errorFields(error) };
       if (lastAttempt) {
         this.deps.log.error(
@@ -539,7 +548,7 @@ export class MessageDownloader {
         );
       }
     } else if (permanent || lastAttempt) {
-      this.deps.metrics.add(METRICS.inboundPoisoned, 'Count', 1);
+      this.deps.metrics.add(METRICS.inboundPoisoned, 'Count', 1, record.mailboxId);
       this.deps.log.error('message cannot be collected; it stays unacknowledged in MESH', {
         ...keys,
         ...errorFields(error),

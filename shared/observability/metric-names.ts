@@ -23,6 +23,10 @@ export const METRICS = {
   unknownOutcomeResends: 'UnknownOutcomeResends',
   /** Pending events the relay found and published after the invocation that wrote them stopped short. */
   eventsRelayed: 'EventsRelayed',
+  /** A mailbox's inbox could not be listed (credentials, TLS, MESH); it is polled again at its next interval. */
+  inboxPollFailures: 'InboxPollFailures',
+  /** 1 when a mailbox has had no inbound message for longer than its registry's expectedInboundHours, else 0. */
+  inboundOverdue: 'InboundOverdue',
   healthCheckFailed: 'HealthCheckFailed',
   healthCheckSucceeded: 'HealthCheckSucceeded',
   certificateDaysToExpiry: 'CertificateDaysToExpiry',
@@ -40,6 +44,8 @@ export const METRIC_EMITTERS = {
   inboundAckFailures: ['inboundDownload'],
   transfersUndeliverable: ['deliveryTracker', 'inboundDownload'],
   inboundMessagesStored: ['inboundDownload'],
+  inboundOverdue: ['inboundPoll'],
+  inboxPollFailures: ['inboundPoll'],
   healthCheckFailed: ['health'],
   healthCheckSucceeded: ['health'],
   certificateDaysToExpiry: ['health'],

@@ -10,7 +10,8 @@ export type MetricUnit = 'Count' | 'Bytes' | 'Milliseconds';
 
 /** The metrics the pipeline's logic emits; backed by Powertools Metrics (CloudWatch EMF) in Lambda. */
 export interface MetricsSink {
-  add(name: string, unit: MetricUnit, value: number): void;
+  /** Adds a data point; with `mailboxId` it is counted under that mailbox's `Mailbox` dimension. */
+  add(name: string, unit: MetricUnit, value: number, mailboxId?: string): void;
 }
 
 export const silentLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

@@ -37,7 +37,7 @@ export class DeliveryOutcomes {
     };
     const moved = await this.move(transfer, changes);
     if (moved) {
-      this.deps.metrics.add(METRICS.transfersUndeliverable, 'Count', 1);
+      this.deps.metrics.add(METRICS.transfersUndeliverable, 'Count', 1, transfer.sender);
       this.deps.log.error('outbound message undeliverable', {
         transferId: transfer.transferId,
         messageId: transfer.messageId,
@@ -53,7 +53,7 @@ export class DeliveryOutcomes {
   async delivered(transfer: TransferRecord): Promise<boolean> {
     const moved = await this.move(transfer, { status: 'delivered', finishedAt: this.now().toISOString() });
     if (moved) {
-      this.deps.metrics.add(METRICS.transfersDelivered, 'Count', 1);
+      this.deps.metrics.add(METRICS.transfersDelivered, 'Count', 1, transfer.sender);
       this.deps.log.info('outbound message collected by its recipient', {
         transferId: transfer.transferId,
         messageId: transfer.messageId,

@@ -65,7 +65,7 @@ export class DeliveryTracker {
         await this.postpone(transfer, now()).catch(() => undefined);
       }
     }
-    this.deps.metrics.add('DeliveryChecks', 'Count', summary.checked);
+    this.deps.metrics.add('DeliveryChecks', 'Count', summary.checked, mailboxId);
     this.deps.log.info('delivery tracking run done', { ...summary });
     return summary;
   }

@@ -12,6 +12,8 @@ export class UnreadableTaskError extends Error {
 export interface ContinuationMessage {
   readonly type: 'continue';
   readonly transferId: string;
+  /** The sending mailbox, for its fair share and concurrency cap (absent in messages from before the fleet). */
+  readonly mailboxId?: string;
 }
 
 interface S3NotificationRecord {
@@ -39,12 +41,19 @@ export function parseSendMessage(body: string): SendTask[] {
   } catch {
     throw new UnreadableTaskError('send-queue message is not JSON');
   }
-  const message = parsed as { type?: unknown; transferId?: unknown; Records?: unknown; Event?: unknown };
+  const message = parsed as {
+    type?: unknown;
+    transferId?: unknown;
+    mailboxId?: unknown;
+    Records?: unknown;
+    Event?: unknown;
+  };
   if (message.type === 'continue') {
     if (typeof message.transferId !== 'string' || !/^[0-9a-f]{32}$/.test(message.transferId)) {
       throw new UnreadableTaskError('continuation message has no valid transferId');
     }
-    return [{ kind: 'continue', transferId: message.transferId }];
+    const mailboxId = typeof message.mailboxId === 'string' ? message.mailboxId : undefined;
+    return [{ kind: 'continue', transferId: message.transferId, mailboxId }];
   }
   if (message.Event === 's3:TestEvent') return [];
   if (!Array.isArray(message.Records))
@@ -72,7 +81,7 @@ export function parseSendMessage(body: string): SendTask[] {
   });
 }
 
-export function continuationBody(transferId: string): string {
-  const message: ContinuationMessage = { type: 'continue', transferId };
+export function continuationBody(transferId: string, mailboxId?: string): string {
+  const message: ContinuationMessage = { type: 'continue', transferId, mailboxId };
   return JSON.stringify(message);
 }

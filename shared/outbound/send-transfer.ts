@@ -27,8 +27,6 @@ import type { ObjectRef, TransferRecord } from './transfer.js';
 
 export interface OutboundSettings {
   /** Sending mailboxes this deployment serves. */
-  readonly mailboxes: readonly string[];
-  readonly routes: readonly OutboundRoute[];
   readonly chunkBytes: number;
   readonly compress: boolean;
   /**
@@ -63,9 +61,20 @@ export interface OutboundDeps {
   readonly s3: S3Client;
   readonly transfers: TransferStore;
   readonly statusEvents: EventPublisher;
-  /** Puts a message on the send queue that carries the transfer on in a fresh invocation, after a delay if given. */
-  readonly enqueueContinuation: (transferId: string, delaySeconds?: number) => Promise<void>;
+  /**
+   * Puts a message on the send queue that carries the transfer on in a fresh invocation, after a delay if given, in
+   * its mailbox's message group.
+   */
+  readonly enqueueContinuation: (
+    transferId: string,
+    mailboxId: string | undefined,
+    delaySeconds?: number,
+  ) => Promise<void>;
   readonly meshClient: (mailboxId: string) => Promise<MeshClient>;
+  /** The routes of a registered sending mailbox; undefined for a mailbox this deployment does not serve. */
+  readonly sendingMailbox: (
+    mailboxId: string,
+  ) => Promise<{ readonly routes: readonly OutboundRoute[] } | undefined>;
   readonly settings: OutboundSettings;
   readonly log: Log;
   readonly metrics: MetricsSink;
@@ -74,7 +83,7 @@ export interface OutboundDeps {
 
 export type SendTask =
   | { readonly kind: 'object'; readonly object: ObjectRef }
-  | { readonly kind: 'continue'; readonly transferId: string };
+  | { readonly kind: 'continue'; readonly transferId: string; readonly mailboxId?: string };
 
 export type SendOutcome =
   | 'accepted'
@@ -180,6 +189,7 @@ export class OutboundSender {
           final.status === 'rejected' ? METRICS.transfersRejected : METRICS.transfersFailed,
           'Count',
           1,
+          mailboxOf(current),
         );
         this.withKeys(keysOf(current)).error(`transfer ${final.status}`, {
           reason: final.text,
@@ -187,7 +197,7 @@ export class OutboundSender {
         });
         return final.status;
       }
-      this.deps.metrics.add(METRICS.transferRetries, 'Count', 1);
+      this.deps.metrics.add(METRICS.transferRetries, 'Count', 1, mailboxOf(current));
       const failure = { errorCode: failureCode(error), errorText: describe(error) };
       if (budget.receiveCount >= this.deps.settings.maxAttempts) {
         // The queue is about to dead-letter this message: say so in the record and to the status consumers.
@@ -253,19 +263,21 @@ export class OutboundSender {
       }),
     );
     const size = head.ContentLength ?? record.size;
+    const senderId = senderFromKey(record.key);
+    const sender = senderId === undefined ? undefined : await this.deps.sendingMailbox(senderId);
     const result = resolveAddress({
       key: record.key,
       size,
       metadata: head.Metadata ?? {},
-      mailboxes: this.deps.settings.mailboxes,
-      routes: this.deps.settings.routes,
+      mailboxes: sender ? [senderId!] : [],
+      routes: sender?.routes ?? [],
       transferId: record.transferId,
       maxBytes: this.deps.settings.maxBytes,
       today: this.now(),
     });
     if (!result.ok) {
       const text = result.reasons.join('; ');
-      this.deps.metrics.add(METRICS.transfersRejected, 'Count', 1);
+      this.deps.metrics.add(METRICS.transfersRejected, 'Count', 1, mailboxOf(record));
       this.withKeys(keysOf(record)).warn('transfer rejected', { reasons: result.reasons });
       return this.changeStatus(record, budget, {
         status: 'rejected',
@@ -337,11 +349,12 @@ export class OutboundSender {
           bytesSent: checkpoint.bytesSent,
           ...(checkpoint.chunkNumber === 1 ? { sender: record.sender, localId: record.localId } : {}),
         });
-        this.deps.metrics.add(METRICS.chunksSent, 'Count', 1);
+        this.deps.metrics.add(METRICS.chunksSent, 'Count', 1, mailboxOf(record));
         this.deps.metrics.add(
           METRICS.bytesSent,
           'Bytes',
           checkpoint.bytesSent - (checkpoint.chunkNumber - 1) * record.chunkBytes!,
+          mailboxOf(record),
         );
         log.debug('chunk sent', {
           messageId: checkpoint.messageId,
@@ -350,10 +363,10 @@ export class OutboundSender {
         });
       },
     });
-    this.deps.metrics.add('SendDuration', 'Milliseconds', Date.now() - started);
+    this.deps.metrics.add('SendDuration', 'Milliseconds', Date.now() - started, mailboxOf(record));
     if (result.status === 'paused') {
       await transfers.releaseLease(record.transferId, budget.invocationId);
-      await this.deps.enqueueContinuation(record.transferId);
+      await this.deps.enqueueContinuation(record.transferId, mailboxOf(record));
       log.info('time budget spent; handed over to a continuation', {
         messageId: result.messageId,
         nextChunk: result.nextChunk,
@@ -379,7 +392,7 @@ export class OutboundSender {
     const hashed = await this.hashOriginal(record, budget);
     if (!hashed.done) {
       await this.deps.transfers.releaseLease(record.transferId, budget.invocationId);
-      await this.deps.enqueueContinuation(record.transferId);
+      await this.deps.enqueueContinuation(record.transferId, mailboxOf(record));
       return 'paused';
     }
     return this.markAccepted(record, budget, hashed.sha256);
@@ -437,8 +450,8 @@ export class OutboundSender {
       nextTrackingAt: this.now().getTime() + this.deps.settings.firstTrackingDelayMs,
     });
     await this.deps.transfers.releaseLease(done.transferId, budget.invocationId);
-    this.deps.metrics.add(METRICS.transfersAccepted, 'Count', 1);
-    this.deps.metrics.add('BytesAccepted', 'Bytes', done.size);
+    this.deps.metrics.add(METRICS.transfersAccepted, 'Count', 1, mailboxOf(done));
+    this.deps.metrics.add('BytesAccepted', 'Bytes', done.size, mailboxOf(done));
     this.withKeys(keysOf(done)).info('transfer accepted by MESH', {
       chunks: done.totalChunks,
       bytes: done.size,
@@ -476,7 +489,7 @@ export class OutboundSender {
         messageId: t.messageId,
         foundBy: evidence.foundBy,
       });
-      this.deps.metrics.add('RecoveredSends', 'Count', 1);
+      this.deps.metrics.add('RecoveredSends', 'Count', 1, mailboxOf(record));
       return transfers.update(record.transferId, budget.invocationId, {
         messageId: t.messageId,
         chunksSent: 1,
@@ -501,7 +514,7 @@ export class OutboundSender {
         nextRecheckAt: now + delaySeconds * 1000,
       });
       await transfers.releaseLease(record.transferId, budget.invocationId);
-      await this.deps.enqueueContinuation(record.transferId, delaySeconds);
+      await this.deps.enqueueContinuation(record.transferId, mailboxOf(record), delaySeconds);
       log.info('no MESH message yet from the unfinished first POST; looking again later', {
         check: checks,
         delaySeconds,
@@ -523,7 +536,7 @@ export class OutboundSender {
           `${record.localId} before anything is sent again`,
       );
     }
-    this.deps.metrics.add(METRICS.unknownOutcomeResends, 'Count', 1);
+    this.deps.metrics.add(METRICS.unknownOutcomeResends, 'Count', 1, mailboxOf(record));
     log.warn('no MESH message from the unfinished first POST after every look; sending it again', {
       checks,
       ways: evidence.ways,
@@ -634,4 +647,9 @@ function httpStatusOf(error: unknown): number | undefined {
 function describe(error: unknown): string {
   if (error instanceof MeshError) return error.message;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The mailbox a transfer's metrics are counted under: its sender, or the mailbox its key is under. */
+function mailboxOf(record: TransferRecord): string | undefined {
+  return record.sender ?? senderFromKey(record.key);
 }

@@ -2,8 +2,11 @@
  * How the pipeline's functions, queues and schedules fit together, as plain data. The CDK construct builds AWS
  * resources from it and the local runner wires emulators from it, so the two cannot drift apart.
  *
- * Every mailbox gets its own send queue, download queue and functions: a mailbox's functions can read only its
- * own secret and key prefix, and one busy mailbox cannot starve another.
+ * One set of functions and queues serves every mailbox of a deployment: mailboxes are records in the registry
+ * (shared/registry), not resources, so adding one is an operation, not a deployment. The deployment is the
+ * isolation boundary: its functions read only secrets under its SECRET_PREFIX and keys under its buckets. One busy
+ * mailbox cannot starve another: the work queues are SQS fair queues with the mailbox as message group, and each
+ * mailbox has a cap on concurrent MESH work (MAILBOX_CONCURRENCY).
  */
 
 export type QueueName = 'send' | 'download' | 'inboundEvents' | 'outboundStatus' | 'eventRelay';
@@ -11,8 +14,11 @@ export type FunctionName =
   'outboundSend' | 'inboundPoll' | 'inboundDownload' | 'deliveryTracker' | 'health' | 'eventRelay';
 
 export interface QueueSpec {
-  /** One queue per mailbox, or one for the whole deployment. */
-  readonly perMailbox: boolean;
+  /**
+   * A standard queue shared fairly between mailboxes: every message the pipeline sends to it carries the mailbox as
+   * MessageGroupId (SQS fair queues), so a mailbox with a backlog does not hold up the others' messages.
+   */
+  readonly fairByMailbox?: boolean;
   /**
    * FIFO, with the event id as deduplication id: a repeat of the same event within SQS's five-minute window is
    * dropped by SQS, and each transfer's or message's events stay in order (message group).
@@ -30,13 +36,13 @@ export interface QueueTrigger {
   readonly kind: 'queue';
   readonly queue: QueueName;
   readonly batchSize: number;
-  /** Invocations at once per mailbox: MESH asks clients not to hammer it. */
+  /** Invocations at once for the whole deployment (each mailbox is further capped by MAILBOX_CONCURRENCY). */
   readonly maxConcurrency: number;
 }
 
 export interface ScheduleTrigger {
   readonly kind: 'schedule';
-  /** Minutes between runs, unless the mailbox configuration overrides it (the poll schedule does). */
+  /** Minutes between runs. The poll function runs every minute and polls only the mailboxes that are due. */
   readonly everyMinutes: number;
 }
 
@@ -55,8 +61,8 @@ export interface FunctionSpec {
   readonly writesInboundBucket?: boolean;
   /** Reads and writes the pipeline's DynamoDB table (transfer records, checkpoints, dedupe, inbound messages). */
   readonly usesTable?: boolean;
-  /** One function for the whole deployment instead of one per mailbox; it talks to neither MESH nor a bucket. */
-  readonly deploymentWide?: boolean;
+  /** Talks to MESH: gets MESH_URL, reads mailbox secrets under SECRET_PREFIX. */
+  readonly usesMesh?: boolean;
 }
 
 /**
@@ -91,12 +97,11 @@ export function relayLastAttemptSeconds(relay: {
 }
 
 export const QUEUES: Readonly<Record<QueueName, QueueSpec>> = {
-  send: { perMailbox: true, fifo: false, maxReceiveCount: 8, consumer: 'outboundSend' },
-  download: { perMailbox: true, fifo: false, maxReceiveCount: 8, consumer: 'inboundDownload' },
-  inboundEvents: { perMailbox: false, fifo: true, maxReceiveCount: 5 },
-  outboundStatus: { perMailbox: false, fifo: true, maxReceiveCount: 5 },
+  send: { fairByMailbox: true, fifo: false, maxReceiveCount: 8, consumer: 'outboundSend' },
+  download: { fairByMailbox: true, fifo: false, maxReceiveCount: 8, consumer: 'inboundDownload' },
+  inboundEvents: { fifo: true, maxReceiveCount: 5 },
+  outboundStatus: { fifo: true, maxReceiveCount: 5 },
   eventRelay: {
-    perMailbox: false,
     fifo: false,
     maxReceiveCount: EVENT_RELAY.maxReceiveCount,
     consumer: 'eventRelay',
@@ -111,20 +116,23 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Streams objects from the outbound bucket to MESH, chunked and resumable',
     timeoutSeconds: 900,
     memoryMb: 1024,
-    trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 2 },
+    trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 20 },
     sendsTo: ['send', 'outboundStatus', 'eventRelay'],
     readsOutboundBucket: true,
     usesTable: true,
+    usesMesh: true,
   },
   inboundPoll: {
     entry: 'functions/inbound-poll/index.ts',
     serviceName: 'inbound-poll',
-    description: 'Lists a MESH inbox and queues one download task per message',
+    description:
+      'Every minute, lists the inbox of each mailbox whose poll is due and queues one download task per message',
     timeoutSeconds: 300,
-    memoryMb: 256,
-    trigger: { kind: 'schedule', everyMinutes: 5 },
+    memoryMb: 512,
+    trigger: { kind: 'schedule', everyMinutes: 1 },
     sendsTo: ['download'],
     usesTable: true,
+    usesMesh: true,
   },
   inboundDownload: {
     entry: 'functions/inbound-download/index.ts',
@@ -132,10 +140,11 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Streams a MESH message into the inbound bucket, emits its event, then acknowledges it',
     timeoutSeconds: 900,
     memoryMb: 512,
-    trigger: { kind: 'queue', queue: 'download', batchSize: 1, maxConcurrency: 2 },
+    trigger: { kind: 'queue', queue: 'download', batchSize: 1, maxConcurrency: 20 },
     sendsTo: ['download', 'inboundEvents', 'outboundStatus', 'eventRelay'],
     writesInboundBucket: true,
     usesTable: true,
+    usesMesh: true,
   },
   deliveryTracker: {
     entry: 'functions/delivery-tracker/index.ts',
@@ -146,15 +155,18 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     trigger: { kind: 'schedule', everyMinutes: 15 },
     sendsTo: ['outboundStatus', 'eventRelay'],
     usesTable: true,
+    usesMesh: true,
   },
   health: {
     entry: 'functions/health/index.ts',
     serviceName: 'health',
-    description: 'Daily MESH handshake and client certificate expiry check',
-    timeoutSeconds: 60,
+    description: 'Daily MESH handshake and client certificate expiry check of every mailbox',
+    timeoutSeconds: 300,
     memoryMb: 256,
     trigger: { kind: 'schedule', everyMinutes: 24 * 60 },
     sendsTo: [],
+    usesTable: true,
+    usesMesh: true,
   },
   eventRelay: {
     entry: 'functions/event-relay/index.ts',
@@ -166,7 +178,6 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     trigger: { kind: 'queue', queue: 'eventRelay', batchSize: 10, maxConcurrency: 2 },
     sendsTo: ['inboundEvents', 'outboundStatus'],
     usesTable: true,
-    deploymentWide: true,
   },
 };
 
@@ -176,8 +187,17 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
  */
 export const ENV = {
   meshUrl: 'MESH_URL',
-  /** JSON array of MailboxConfig: the mailbox(es) this function serves. */
-  mailboxes: 'MAILBOXES',
+  /**
+   * Secrets Manager name prefix of this deployment's mailbox secrets (`{prefix}{MAILBOX}`). The functions may read
+   * only secrets under it; a registry record naming any other secret is refused.
+   */
+  secretPrefix: 'SECRET_PREFIX',
+  /** Concurrent MESH tasks (sends, downloads) per mailbox. */
+  mailboxConcurrency: 'MAILBOX_CONCURRENCY',
+  /** How long a function keeps the registry it read before reading it again. */
+  registryCacheSeconds: 'REGISTRY_CACHE_SECONDS',
+  /** How long a function keeps a mailbox secret it read before reading it again. */
+  secretCacheSeconds: 'SECRET_CACHE_SECONDS',
   tableName: 'TABLE_NAME',
   outboundBucket: 'OUTBOUND_BUCKET',
   inboundBucket: 'INBOUND_BUCKET',
@@ -212,4 +232,44 @@ export const KEY_LAYOUT = {
  */
 export function visibilityTimeoutSeconds(functionTimeoutSeconds: number): number {
   return functionTimeoutSeconds + 120;
+}
+
+/** MESH asks each mailbox to be polled at most once every five minutes and at least once a day. */
+export const MAILBOX_POLLING = {
+  defaultIntervalSeconds: 300,
+  minIntervalSeconds: 300,
+  maxIntervalSeconds: 86_400,
+} as const;
+
+/** Concurrent MESH tasks per mailbox unless MAILBOX_CONCURRENCY says otherwise. */
+export const DEFAULT_MAILBOX_CONCURRENCY = 2;
+
+/** The names and addresses of one deployment's resources, as CDK tokens or local values. */
+export interface DeploymentNames {
+  readonly meshUrl: string;
+  readonly tableName: string;
+  readonly outboundBucket: string;
+  readonly inboundBucket: string;
+  readonly secretPrefix: string;
+  queueUrl(queue: QueueName): string;
+}
+
+/**
+ * The environment a function gets: the one place that decides which variables each function is given, used by the
+ * CDK construct, the local runner and the test harness alike. Settings beyond these (timings, limits) have defaults
+ * in each composition root and are added by the caller.
+ */
+export function functionEnvironment(name: FunctionName, deployment: DeploymentNames): Record<string, string> {
+  const spec = FUNCTIONS[name];
+  const env: Record<string, string> = {};
+  if (spec.usesTable) env[ENV.tableName] = deployment.tableName;
+  if (spec.usesMesh) {
+    env[ENV.meshUrl] = deployment.meshUrl;
+    env[ENV.secretPrefix] = deployment.secretPrefix;
+  }
+  if (spec.readsOutboundBucket) env[ENV.outboundBucket] = deployment.outboundBucket;
+  if (spec.writesInboundBucket) env[ENV.inboundBucket] = deployment.inboundBucket;
+  const queues = spec.trigger.kind === 'queue' ? [spec.trigger.queue, ...spec.sendsTo] : spec.sendsTo;
+  for (const queue of new Set(queues)) env[QUEUE_URL_ENV[queue]] = deployment.queueUrl(queue);
+  return env;
 }

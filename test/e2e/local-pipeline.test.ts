@@ -36,8 +36,6 @@ describe('the local pipeline end to end', () => {
       log: silentLog,
       meshPort: 0,
       functionTimeoutSeconds: 20,
-      // Polls are driven by the test so a message can be expired before its recipient collects it.
-      pollEveryMs: 3_600_000,
       env: { CHUNK_BYTES: String(1024 * 1024), ALLOW_SMALL_CHUNKS: 'true' },
     });
     pipeline.events.on((item) => void events.push(item));
@@ -90,7 +88,6 @@ describe('the local pipeline end to end', () => {
     const accepted = await Promise.all(
       keys.map((key) => until(`accepted ${key}`, () => statusOf(key, 'accepted'))),
     );
-    await pipeline.runScheduled('inboundPoll');
     for (const [i, status] of accepted.entries()) {
       const [event, ...duplicates] = await until(`inbound ${status.messageId}`, () => {
         const found = inboundFor(status.messageId!);
@@ -108,12 +105,15 @@ describe('the local pipeline end to end', () => {
   });
 
   test('turns a message nobody collects into an undeliverable status through its code-14 report', async () => {
+    // The recipient is paused, so nothing collects the message before it expires.
+    await pipeline.registry.setPaused('X26ABC2', true, 'the test expires its messages');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const key = 'outbound/X26ABC1/e2e/never-collected.txt';
     await upload(key, Buffer.from('nobody will read this'), 'X26ABC2');
     const accepted = await until('accepted', () => statusOf(key, 'accepted'));
 
     await pipeline.mesh!.admin.expireMessage(accepted.messageId!);
-    await pipeline.runScheduled('inboundPoll');
+    await pipeline.registry.setPaused('X26ABC2', false);
 
     const undeliverable = await until('undeliverable', () => statusOf(key, 'undeliverable'));
     assert.equal(undeliverable.error?.code, '14');

@@ -5,9 +5,19 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import { createAwsClients, type AwsClients } from '../../shared/aws/clients.js';
+import type { PollSummary } from '../../shared/inbound/inbox-poller.js';
+import type { PollRunSummary } from '../../shared/inbound/poll-scheduler.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  mailboxSecretId,
+  parseMailboxSettings,
+  SLOT_PARTITION_PREFIX,
+} from '../../shared/registry/mailbox.js';
+import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
 import { EVENT_RELAY } from '../../shared/wiring/pipeline.js';
 import {
@@ -17,6 +27,7 @@ import {
   type LocalAws,
   type LocalQueue,
 } from '../../local/aws/index.js';
+import { createLambdaContext } from '../../local/runtime/lambda-context.js';
 import { createPipelineTable } from '../../local/runtime/table.js';
 import { bridgeS3Notifications } from '../../local/runtime/s3-notifications.js';
 import { SqsEventSource, type SqsHandler } from '../../local/runtime/sqs-event-source.js';
@@ -48,6 +59,8 @@ export interface PipelineHarness {
   /** The event relay's queue: a delayed re-check precedes every publish of pending events. */
   readonly relayQueue: LocalQueue;
   readonly transfers: TransferStore;
+  /** The mailbox registry the functions read; every harness mailbox is registered unless `registered` says. */
+  readonly registry: MailboxRegistry;
   /** Every line the functions logged, as structured objects. */
   readonly logs: CapturedLog[];
   readonly log: Log;
@@ -67,6 +80,11 @@ export interface PipelineHarness {
   ): SqsEventSource;
   /** Polls until the queue is empty and nothing is in flight, or throws after `maxMs`. */
   drain(source: SqsEventSource, queue: LocalQueue, maxMs?: number): Promise<void>;
+  /**
+   * Waits until none of the mailbox's concurrency slots is held: a crashed invocation keeps its slot until the
+   * slot's lease lapses, and a crash test whose cases must each take the same path starts each one after that.
+   */
+  slotsFree(mailboxId: string): Promise<void>;
   /** Takes every message now on a queue, deleting them, and returns the parsed bodies. */
   takeMessages<T = unknown>(queue: LocalQueue | { url: string }): Promise<T[]>;
   close(): Promise<void>;
@@ -76,7 +94,12 @@ export interface PipelineHarnessOptions extends MeshHarnessOptions {
   /** Seconds before a failed send-queue message comes back. */
   readonly visibilityTimeoutSeconds?: number;
   readonly maxReceiveCount?: number;
+  /** Mailboxes put in the registry (default: all of them). */
+  readonly registered?: readonly string[];
 }
+
+/** The harness's secret prefix: mailbox secrets are `mesh/{MAILBOX}`. */
+export const SECRET_PREFIX = 'mesh/';
 
 /** The local MESH server and AWS emulators with the pipeline's table, buckets, queues and secrets in place. */
 export async function startPipelineHarness(options: PipelineHarnessOptions = {}): Promise<PipelineHarness> {
@@ -119,8 +142,10 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
       clientKey: mesh.pki.clients[id]!.key,
       caCert: mesh.pki.ca.cert,
     };
-    aws.secrets.put(`mesh/${id}`, JSON.stringify(credentials));
+    aws.secrets.put(mailboxSecretId(SECRET_PREFIX, id), JSON.stringify(credentials));
   }
+  const registry = new MailboxRegistry(clients.dynamo, tableName, SECRET_PREFIX);
+  for (const id of options.registered ?? mailboxes) await registry.add(parseMailboxSettings({ id }));
   const unbridge = bridgeS3Notifications(clients.sqs, (l) => aws.onS3Event(l), [
     { bucket: outboundBucket, prefix: 'outbound/', queueUrl: sendQueue.url },
   ]);
@@ -134,7 +159,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
   const totals = new Map<string, number>();
   const metrics = {
     totals,
-    add: (name: string, _unit: string, value: number) =>
+    add: (name: string, _unit: string, value: number, _mailboxId?: string) =>
       void totals.set(name, (totals.get(name) ?? 0) + value),
   };
   const sources: SqsEventSource[] = [];
@@ -152,12 +177,19 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     inboundEventsQueue,
     relayQueue,
     transfers: new TransferStore(clients.dynamo, tableName),
+    registry,
     logs,
     log,
     metrics,
     env: (extra = {}) => ({
       MESH_URL: mesh.url,
-      MAILBOXES: JSON.stringify(mailboxes.map((id) => ({ id, secretId: `mesh/${id}` }))),
+      SECRET_PREFIX,
+      // Every registry change a test makes is seen at once; a 300 s poll interval lasts 30 ms.
+      REGISTRY_CACHE_SECONDS: '0',
+      POLL_INTERVAL_SCALE: '0.0001',
+      // A task deferred for a paused or busy mailbox comes back after a second, not 5 minutes or 30 s.
+      PAUSED_RETRY_SECONDS: '1',
+      BUSY_RETRY_SECONDS: '1',
       TABLE_NAME: tableName,
       SEND_QUEUE_URL: sendQueue.url,
       OUTBOUND_STATUS_QUEUE_URL: statusQueue.url,
@@ -221,6 +253,19 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
         else await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
+    slotsFree: async (mailboxId) => {
+      for (;;) {
+        const { Items = [] } = await clients.dynamo.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `${SLOT_PARTITION_PREFIX}${mailboxId}` },
+          }),
+        );
+        if (!Items.some((item) => Number(item.leaseExpiresAt) >= Date.now())) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
     takeMessages: async <T>(queue: LocalQueue | { url: string }) => {
       const bodies: T[] = [];
       for (;;) {
@@ -245,4 +290,28 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     },
   };
   return harness;
+}
+
+/**
+ * Runs a poll function with every registered mailbox but `mailboxId` paused, so only its inbox is listed, then
+ * resumes them all. Returns what the poll of `mailboxId` found (empty when it was not due).
+ */
+export async function pollOnly(
+  h: Pick<PipelineHarness, 'registry'>,
+  mailboxId: string,
+  create: () => {
+    handler: (event: unknown, context: Context) => Promise<PollRunSummary>;
+    close(): Promise<void>;
+  },
+): Promise<PollSummary[]> {
+  const registered = await h.registry.list();
+  for (const m of registered) await h.registry.setPaused(m.id, m.id !== mailboxId);
+  const fn = create();
+  try {
+    const run = await fn.handler({}, createLambdaContext('poll', 60_000));
+    return [...run.polls];
+  } finally {
+    await fn.close();
+    for (const m of registered) await h.registry.setPaused(m.id, m.paused);
+  }
 }

@@ -19,6 +19,16 @@ export function sampleConfig(): Record<string, unknown> {
   return structuredClone(cdkJsonContext().meshPipeline as Record<string, unknown>);
 }
 
+/** `count` plain mailboxes, X260000 upwards, as a large deployment's cdk.json would list them. */
+export function generatedMailboxes(count: number): { id: string }[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `X26${String(i).padStart(4, '0')}` }));
+}
+
+/** The sample configuration with its mailboxes replaced. */
+export function configWithMailboxes(mailboxes: readonly unknown[]): Record<string, unknown> {
+  return { ...sampleConfig(), mailboxes };
+}
+
 export interface TestAppOptions {
   /** Replaces the `meshPipeline` context. */
   readonly config?: unknown;

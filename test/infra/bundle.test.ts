@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
+import { REGISTRY_SEED_FUNCTION } from '../../infra/constructs/runtime/registry-seed.js';
 import { FUNCTIONS } from '../../shared/wiring/pipeline.js';
 import { logicalId, synthesize } from './app.js';
 
@@ -11,15 +12,22 @@ import { logicalId, synthesize } from './app.js';
 const s = synthesize({ bundling: true });
 const assembly = s.app.synth();
 const template = s.functions.toJSON();
-const functions = s.pipeline.allFunctions().map((f) => {
+const built = [
+  ...s.pipeline
+    .allFunctions()
+    .map((f) => ({ name: f.name as string, entry: FUNCTIONS[f.name].entry, fn: f.fn })),
+  { name: 'registrySeed', entry: REGISTRY_SEED_FUNCTION.entry, fn: s.pipeline.registrySeed.fn },
+];
+const functions = built.map((f) => {
   const resource = template.Resources[logicalId(f.fn)];
   return {
-    mailboxId: f.mailboxId,
     name: f.name,
+    entry: f.entry,
     assetDir: join(assembly.directory, resource.Metadata['aws:asset:path'] as string),
     variables: resource.Properties.Environment.Variables as Record<string, unknown>,
   };
 });
+const entries = functions.map((f) => f.entry);
 
 /** The project files a bundle was built from, from its source map (paths relative to where esbuild wrote it). */
 function bundledSources(assetDir: string): string[] {
@@ -32,11 +40,8 @@ function bundledSources(assetDir: string): string[] {
  * its kind, as Lambda would provide after deployment.
  */
 function plausibleEnvironment(variables: Record<string, unknown>): Record<string, string> {
-  const dummy = (name: string) => {
-    if (name.endsWith('_QUEUE_URL')) return 'https://sqs.eu-west-2.amazonaws.com/123456789012/queue';
-    if (name === 'MAILBOXES') return 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:mesh-AbCdEf';
-    return 'placeholder';
-  };
+  const dummy = (name: string) =>
+    name.endsWith('_QUEUE_URL') ? 'https://sqs.eu-west-2.amazonaws.com/123456789012/queue' : 'placeholder';
   const render = (name: string, value: unknown): string => {
     if (typeof value === 'string') return value;
     const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
@@ -48,37 +53,37 @@ function plausibleEnvironment(variables: Record<string, unknown>): Record<string
 
 describe('function bundles', () => {
   test('are built from the entry points the wiring names, one bundle per entry', () => {
+    assert.deepEqual(
+      [...entries].sort(),
+      [...Object.values(FUNCTIONS).map((spec) => spec.entry), REGISTRY_SEED_FUNCTION.entry].sort(),
+    );
     for (const f of functions) {
       const sources = bundledSources(f.assetDir);
-      const entries = Object.values(FUNCTIONS).map((spec) => spec.entry);
       assert.deepEqual(
         entries.filter((entry) => sources.some((source) => source.endsWith(`/${entry}`))),
-        [FUNCTIONS[f.name].entry],
-        `${f.mailboxId} ${f.name} bundles its own entry and no other`,
+        [f.entry],
+        `${f.name} bundles its own entry and no other`,
       );
     }
-    const dirs = new Set(functions.map((f) => f.assetDir));
-    assert.equal(dirs.size, Object.keys(FUNCTIONS).length, 'mailboxes share the bundle of each function');
+    assert.equal(new Set(functions.map((f) => f.assetDir)).size, functions.length);
   });
 
   test('are self-contained ES modules with the createRequire banner and a source map', () => {
-    for (const dir of new Set(functions.map((f) => f.assetDir))) {
-      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    for (const f of functions) {
+      const code = readFileSync(join(f.assetDir, 'index.mjs'), 'utf8');
       assert.ok(
         code.startsWith(
           "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         ),
+        f.name,
       );
       assert.match(code, /\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
-      assert.ok(!existsSync(join(dir, 'node_modules')), 'nothing left to install');
+      assert.ok(!existsSync(join(f.assetDir, 'node_modules')), 'nothing left to install');
     }
   });
 
   test('each loads under Node with its function environment and exports a handler function', () => {
-    // One mailbox's functions and the deployment's own (the event relay): every entry point once.
-    const sample = functions.filter((f) => f.mailboxId === 'X26ABC1' || f.mailboxId === undefined);
-    assert.deepEqual(sample.map((f) => f.name).sort(), Object.keys(FUNCTIONS).sort());
-    for (const f of sample) {
+    for (const f of functions) {
       // A child process per bundle, run from the asset directory: no project node_modules to fall back on.
       const result = spawnSync(
         process.execPath,

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { MeshPipeline } from '../../infra/constructs/mesh-pipeline.js';
 import { MeshPipelineConfigError } from '../../infra/constructs/validate.js';
-import { createTestApp, sampleConfig } from './app.js';
+import { configWithMailboxes, createTestApp, generatedMailboxes, sampleConfig } from './app.js';
 
 /** The problems synthesis reports for a configuration, or [] when it builds. */
 function problemsOf(config: unknown): readonly string[] {
@@ -41,18 +41,20 @@ describe('configuration', () => {
       environment: 'staging',
       chunkBytes: 5_000_000,
       mailboxes: [
-        { id: 'x26abc1', secretName: 'mesh/one' },
-        { id: 'X26ABC2', secretName: '' },
-        { id: 'X26ABC2', secretName: 'mesh/two', routes: [{ prefix: 'outbound/X26ABC1/stolen/' }] },
+        { id: 'x26abc1' },
+        { id: 'X26ABC2', pollEveryMinutes: 1 },
+        { id: 'X26ABC2', routes: [{ prefix: 'outbound/X26ABC1/stolen/' }], expectInboundWithinHours: -1 },
       ],
     });
 
     assert.deepEqual(problems, [
       'environment "staging" is unknown: use one of integration, deployment, production, or an https:// URL',
       'mailboxes[0].id "x26abc1" is not a MESH mailbox id (3 to 20 uppercase letters and digits)',
-      'mailbox X26ABC2: secretName is missing',
+      'mailbox X26ABC2: pollEveryMinutes must be a whole number from 5 to 1440 (MESH asks for at most one poll ' +
+        'every 5 minutes and at least one a day), not 1',
       'mailbox X26ABC2 is listed twice',
-      'mailbox X26ABC2: routes[0].prefix "outbound/X26ABC1/stolen/" is not under outbound/X26ABC2/',
+      'mailbox X26ABC2: expectInboundWithinHours: Too small: expected number to be >0',
+      'mailbox X26ABC2: routes[0].prefix: a route of mailbox X26ABC2 must have a prefix under outbound/X26ABC2/',
       'chunkBytes 5000000 is out of range: MESH needs more than 5000000 (5 MB) and at most 100000000 (100 MB)',
     ]);
   });
@@ -112,29 +114,74 @@ describe('configuration', () => {
     assert.deepEqual(problemsOf(withChanges((c) => (c.chunkBytes = 100_000_000))), []);
   });
 
-  test('refuses a missing or shared secret name', () => {
-    assert.deepEqual(problemsOf(withChanges((c) => delete c.mailboxes[1]!.secretName)), [
-      'mailbox X26ABC2: secretName is missing',
-    ]);
-    assert.deepEqual(
-      problemsOf(withChanges((c) => (c.mailboxes[1]!.secretName = c.mailboxes[0]!.secretName))),
-      ['mailbox X26ABC2: secretName "nhs-mesh-pipeline/X26ABC1" is used by another mailbox'],
+  test('refuses the per-mailbox secretName of earlier versions, saying where secrets are now', () => {
+    const problems = problemsOf(
+      withChanges((c) => (c.mailboxes[1]!.secretName = 'nhs-mesh-pipeline/X26ABC2')),
+    );
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0] ?? '',
+      /^meshPipeline\.mailboxes\[1\]\.secretName is no longer a setting: .*\{secretPrefix\}\{id\}/,
     );
   });
 
-  test('refuses a route outside the mailbox prefix, and out-of-range schedules and windows', () => {
+  test('refuses a secret prefix that is not a literal secret name path ending in /', () => {
+    for (const secretPrefix of ['nhs-mesh', '/nhs-mesh/', 'nhs mesh/', 'nhs-mesh/*/', '']) {
+      const problems = problemsOf(withChanges((c) => (c.secretPrefix = secretPrefix)));
+      assert.equal(problems.length, 1, `${secretPrefix}: ${problems.join('; ')}`);
+      assert.match(problems[0] ?? '', /^secretPrefix /, secretPrefix);
+    }
+    assert.deepEqual(problemsOf(withChanges((c) => (c.secretPrefix = 'nhs//mesh/'))), [
+      'secretPrefix "nhs//mesh/" has an empty path segment (//)',
+    ]);
+    assert.deepEqual(problemsOf(withChanges((c) => (c.secretPrefix = 'mesh/prod_2.a@b+c=d/'))), []);
+  });
+
+  test("defaults the secret prefix to the stack prefix's own, so two deployments never share one", () => {
+    const first = createTestApp({ config: sampleConfig() });
+    const second = createTestApp({ config: withChanges((c) => (c.stackPrefix = 'MeshIsolated')) });
+    assert.equal(first.pipeline.storage.secretPrefix, 'nhs-mesh-pipeline/MeshPipeline/');
+    assert.equal(second.pipeline.storage.secretPrefix, 'nhs-mesh-pipeline/MeshIsolated/');
+    const named = createTestApp({ config: withChanges((c) => (c.secretPrefix = 'mesh/isolated/')) });
+    assert.equal(named.pipeline.storage.secretPrefix, 'mesh/isolated/');
+  });
+
+  test('builds with no mailbox listed: mailboxes can all be added with the CLI', () => {
+    assert.deepEqual(problemsOf(withChanges((c) => (c.mailboxes = []))), []);
+    assert.deepEqual(problemsOf(withChanges((c) => delete (c as Loose).mailboxes)), []);
+  });
+
+  test('checks the mailboxes with the registry rules, in the words of the configuration', () => {
     const problems = problemsOf(
       withChanges((c) => {
         c.mailboxes[0]!.routes[0]!.prefix = 'outbound/X26ABC2/';
-        c.mailboxes[0]!.pollEveryMinutes = 0;
-        c.mailboxes[1]!.expectInboundWithinHours = 169;
+        c.mailboxes[0]!.pollEveryMinutes = 7.5;
+        c.mailboxes[1]!.expectInboundWithinHours = 9000;
       }),
     );
     assert.deepEqual(problems, [
-      'mailbox X26ABC1: pollEveryMinutes must be a whole number from 1 to 1440, not 0',
-      'mailbox X26ABC1: routes[0].prefix "outbound/X26ABC2/" is not under outbound/X26ABC1/',
-      'mailbox X26ABC2: expectInboundWithinHours must be a whole number from 1 to 168, not 169',
+      'mailbox X26ABC1: pollEveryMinutes must be a whole number from 5 to 1440 (MESH asks for at most one poll ' +
+        'every 5 minutes and at least one a day), not 7.5',
+      'mailbox X26ABC1: routes[0].prefix: a route of mailbox X26ABC1 must have a prefix under outbound/X26ABC1/',
+      'mailbox X26ABC2: expectInboundWithinHours: Too big: expected number to be <=8784',
     ]);
+  });
+
+  test('refuses a seed list too large for one seeding request, naming the way out', () => {
+    const mailboxes = generatedMailboxes(1000).map((m) => ({
+      ...m,
+      routes: Array.from({ length: 5 }, (_, i) => ({
+        prefix: `outbound/${m.id}/route-${i}/`,
+        to: 'X26ZZZ9',
+        workflowId: 'A_LONG_WORKFLOW_IDENTIFIER',
+      })),
+    }));
+    const problems = problemsOf(configWithMailboxes(mailboxes));
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0] ?? '',
+      /^mailboxes take \d+ bytes of the seeding request, over the 100000 it allows: .*mesh mailbox add/,
+    );
   });
 
   test('refuses settings of the wrong type, an unknown topic ARN and a bad email', () => {
@@ -167,10 +214,17 @@ describe('configuration', () => {
   test('the construct checks its own props when used directly in another app', () => {
     const stack = new Stack(new App(), 'Direct');
     assert.throws(
-      () => new MeshPipeline(stack, 'Pipeline', { meshEnvironment: 'production', mailboxes: [] }),
+      () =>
+        new MeshPipeline(stack, 'Pipeline', {
+          meshEnvironment: 'production',
+          secretPrefix: 'their-mesh',
+          mailboxes: [{ id: 'X26ABC1', pollEveryMinutes: 2 }],
+        }),
       (error: unknown) =>
         error instanceof MeshPipelineConfigError &&
-        error.problems.join() === 'mailboxes is empty: configure at least one mailbox',
+        error.problems.length === 2 &&
+        error.problems[0]!.startsWith('secretPrefix "their-mesh"') &&
+        error.problems[1]!.startsWith('mailbox X26ABC1: pollEveryMinutes'),
     );
   });
 });

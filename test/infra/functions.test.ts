@@ -4,12 +4,15 @@ import {
   ENV,
   EVENT_RELAY,
   FUNCTIONS,
-  QUEUE_URL_ENV,
   QUEUES,
+  functionEnvironment,
   relayLastAttemptSeconds,
+  type DeploymentNames,
   type FunctionName,
 } from '../../shared/wiring/pipeline.js';
-import { MAILBOX_FUNCTION_NAMES } from '../../infra/constructs/runtime/mailbox-functions.js';
+import { FUNCTION_NAMES } from '../../infra/constructs/runtime/function-fleet.js';
+import { REGISTRY_SEED_FUNCTION } from '../../infra/constructs/runtime/registry-seed.js';
+import { SEED_PROPERTIES, SEED_RESOURCE_TYPE } from '../../functions/registry-seed/handler.js';
 import { logicalId, synthesize } from './app.js';
 import { flatten, type Outputs } from './template-values.js';
 
@@ -19,35 +22,33 @@ const resources = s.functions.toJSON().Resources;
 const resourceList: { Type: string; Properties: Record<string, unknown> }[] = Object.values(resources);
 const outputs = s.data.toJSON().Outputs as Outputs;
 const storage = s.pipeline.storage;
-const mailboxes = s.pipeline.mailboxFunctions;
 const all = s.pipeline.allFunctions();
-const relay = s.pipeline.deploymentFunctions.functions.get('eventRelay')!;
+const seed = s.pipeline.registrySeed;
+const relay = s.pipeline.fleet.get('eventRelay');
 const dataResources = s.data.toJSON().Resources;
 const propsOf = (construct: Parameters<typeof logicalId>[0]) => resources[logicalId(construct)].Properties;
 const dataRef = (construct: Parameters<typeof logicalId>[0], attribute?: string) =>
   attribute ? `<${logicalId(construct)}.${attribute}>` : `<${logicalId(construct)}>`;
+const env = (name: FunctionName) =>
+  propsOf(s.pipeline.fleet.get(name).fn).Environment.Variables as Record<string, unknown>;
 
 describe('functions', () => {
-  test('every mailbox has its own copy of each of the five mailbox functions, and the relay is one for all', () => {
-    assert.deepEqual(MAILBOX_FUNCTION_NAMES, [
-      'outboundSend',
-      'inboundPoll',
-      'inboundDownload',
-      'deliveryTracker',
-      'health',
-    ]);
+  test('are one per entry of the wiring, serving every mailbox, plus the registry seeding function', () => {
+    assert.deepEqual(FUNCTION_NAMES, Object.keys(FUNCTIONS));
     assert.deepEqual(
-      mailboxes.map((m) => [m.mailboxId, [...m.functions.keys()]]),
-      ['X26ABC1', 'X26ABC2'].map((id) => [id, MAILBOX_FUNCTION_NAMES]),
+      all.map((f) => f.name),
+      FUNCTION_NAMES,
     );
-    assert.deepEqual([...s.pipeline.deploymentFunctions.functions.keys()], ['eventRelay']);
-    s.functions.resourceCountIs('AWS::Lambda::Function', 2 * 5 + 1);
+    s.functions.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1);
   });
 
   test('run on Node.js 24 on arm64, sized from the wiring, with source maps', () => {
-    for (const f of all) {
-      const p = propsOf(f.fn);
-      const spec = FUNCTIONS[f.name];
+    const sized = [
+      ...all.map((f) => ({ fn: f.fn, spec: FUNCTIONS[f.name] })),
+      { fn: seed.fn, spec: REGISTRY_SEED_FUNCTION },
+    ];
+    for (const { fn, spec } of sized) {
+      const p = propsOf(fn);
       assert.equal(p.Runtime, 'nodejs24.x');
       assert.deepEqual(p.Architectures, ['arm64']);
       assert.equal(p.MemorySize, spec.memoryMb);
@@ -58,7 +59,7 @@ describe('functions', () => {
   });
 
   test('log to their own log group, encrypted with the pipeline key, kept a year', () => {
-    for (const f of all) {
+    for (const f of [...all, seed]) {
       assert.deepEqual(propsOf(f.fn).LoggingConfig, { LogGroup: { Ref: logicalId(f.logGroup) } });
       const group = propsOf(f.logGroup);
       assert.equal(group.RetentionInDays, 365);
@@ -71,109 +72,83 @@ describe('functions', () => {
     for (const f of all) {
       const trigger = FUNCTIONS[f.name].trigger;
       const expected = trigger.kind === 'queue' ? trigger.maxConcurrency : 1;
-      assert.equal(propsOf(f.fn).ReservedConcurrentExecutions, expected, `${f.mailboxId} ${f.name}`);
+      assert.equal(propsOf(f.fn).ReservedConcurrentExecutions, expected, f.name);
     }
+    assert.equal(propsOf(seed.fn).ReservedConcurrentExecutions, 1);
   });
 });
 
 describe('environment', () => {
-  const env = (mailboxId: string | undefined, name: FunctionName) =>
-    propsOf(all.find((f) => f.mailboxId === mailboxId && f.name === name)!.fn).Environment
-      .Variables as Record<string, unknown>;
+  /** The deployment as the template names it, for the wiring's own functionEnvironment to build expectations. */
+  const deployment: DeploymentNames = {
+    meshUrl: 'integration',
+    tableName: dataRef(storage.table),
+    outboundBucket: flatten(s.statelessStack.resolve(storage.bucketNames.outbound)),
+    inboundBucket: flatten(s.statelessStack.resolve(storage.bucketNames.inbound)),
+    secretPrefix: 'nhs-mesh-pipeline/MeshPipeline/',
+    queueUrl: (queue) => dataRef(storage.queue(queue).queue),
+  };
 
-  test('tells each function the MESH environment and only its own mailbox, secret and routes', () => {
-    for (const f of s.pipeline.mailboxFunctions.flatMap((m) => [...m.functions.values()])) {
-      const variables = env(f.mailboxId, f.name);
-      assert.equal(variables[ENV.meshUrl], 'integration');
-      const mailboxesJson = JSON.parse(flatten(variables[ENV.mailboxes], outputs)) as unknown[];
-      const secret = storage.mailboxes.get(f.mailboxId)!.secret;
-      const routes =
-        f.mailboxId === 'X26ABC1'
-          ? {
-              routes: [
-                {
-                  prefix: 'outbound/X26ABC1/pathology/',
-                  to: 'X26ABC2',
-                  workflowId: 'PATH_TEST_RESULTS',
-                  subject: 'Pathology results',
-                  contentType: 'text/csv',
-                },
-              ],
-            }
-          : {};
-      assert.deepEqual(mailboxesJson, [{ id: f.mailboxId, secretId: dataRef(secret), ...routes }]);
+  test("is exactly the wiring's functionEnvironment, plus the chunk size for the sender", () => {
+    for (const name of FUNCTION_NAMES) {
+      const variables = Object.fromEntries(
+        Object.entries(env(name)).map(([key, value]) => [key, flatten(value, outputs)]),
+      );
+      const expected: Record<string, string> = {
+        ...functionEnvironment(name, deployment),
+        NODE_OPTIONS: '--enable-source-maps',
+      };
+      if (name === 'outboundSend') expected[ENV.chunkBytes] = '20971520';
+      assert.deepEqual(variables, expected, name);
     }
   });
 
-  test('tells the event relay its table and the two event queues, and no MESH, mailbox or bucket', () => {
-    const variables = env(undefined, 'eventRelay');
-    assert.deepEqual(Object.keys(variables).sort(), [
+  test('names no mailbox: mailboxes are read from the registry, not the environment', () => {
+    for (const f of [...all, seed]) {
+      const text = JSON.stringify(propsOf(f.fn).Environment.Variables);
+      assert.doesNotMatch(text, /X26ABC/, f.fn.node.path);
+      assert.ok(!('MAILBOXES' in propsOf(f.fn).Environment.Variables), f.fn.node.path);
+    }
+  });
+
+  test('tells the functions that talk to MESH the environment and the secret prefix, and no other function', () => {
+    for (const name of FUNCTION_NAMES) {
+      const variables = env(name);
+      assert.equal(ENV.meshUrl in variables, FUNCTIONS[name].usesMesh === true, name);
+      assert.equal(
+        variables[ENV.secretPrefix],
+        FUNCTIONS[name].usesMesh ? deployment.secretPrefix : undefined,
+        name,
+      );
+    }
+    assert.equal(env('outboundSend')[ENV.meshUrl], 'integration');
+  });
+
+  test('tells the event relay its table and queues, and no MESH, secret or bucket', () => {
+    assert.deepEqual(Object.keys(env('eventRelay')).sort(), [
+      ENV.eventRelayQueueUrl,
       ENV.inboundEventsQueueUrl,
       'NODE_OPTIONS',
       ENV.outboundStatusQueueUrl,
       ENV.tableName,
     ]);
-    assert.equal(flatten(variables[ENV.tableName], outputs), dataRef(storage.table));
-    assert.equal(
-      flatten(variables[ENV.inboundEventsQueueUrl], outputs),
-      dataRef(storage.sharedQueue('inboundEvents').queue),
-    );
-    assert.equal(
-      flatten(variables[ENV.outboundStatusQueueUrl], outputs),
-      dataRef(storage.sharedQueue('outboundStatus').queue),
-    );
   });
 
-  test('tells every function that hands events to the relay the relay queue URL', () => {
-    const senders = all.filter((f) => FUNCTIONS[f.name].sendsTo.includes('eventRelay'));
-    assert.deepEqual([...new Set(senders.map((f) => f.name))].sort(), [
-      'deliveryTracker',
-      'inboundDownload',
-      'outboundSend',
-    ]);
-    for (const f of senders) {
-      assert.equal(
-        flatten(env(f.mailboxId, f.name)[ENV.eventRelayQueueUrl], outputs),
-        dataRef(storage.sharedQueue('eventRelay').queue),
-        `${f.mailboxId} ${f.name}`,
-      );
-    }
-  });
-
-  test('gives each function the queue URLs it sends to, its own mailbox queues for per-mailbox ones', () => {
-    for (const f of all) {
-      const variables = env(f.mailboxId, f.name);
-      const queueVariables = Object.keys(variables).filter((name) => name.endsWith('_QUEUE_URL'));
-      const spec = FUNCTIONS[f.name];
-      assert.deepEqual(queueVariables.sort(), [...new Set(spec.sendsTo.map((q) => QUEUE_URL_ENV[q]))].sort());
-      for (const queue of spec.sendsTo) {
-        const expected = dataRef(storage.queue(queue, f.mailboxId).queue);
-        assert.equal(flatten(variables[QUEUE_URL_ENV[queue]], outputs), expected, `${f.name} ${queue}`);
-      }
-    }
-  });
-
-  test('names a bucket, the table or the chunk size only to the functions that use them', () => {
-    for (const f of all) {
-      const variables = env(f.mailboxId, f.name);
-      const spec = FUNCTIONS[f.name];
-      assert.equal(ENV.meshUrl in variables, f.mailboxId !== undefined, `${f.name} MESH`);
-      assert.equal(ENV.mailboxes in variables, f.mailboxId !== undefined, `${f.name} mailboxes`);
-      assert.equal(ENV.outboundBucket in variables, spec.readsOutboundBucket === true, `${f.name} outbound`);
-      assert.equal(ENV.inboundBucket in variables, spec.writesInboundBucket === true, `${f.name} inbound`);
-      assert.equal(ENV.tableName in variables, spec.usesTable === true, `${f.name} table`);
-      assert.equal(ENV.chunkBytes in variables, f.name === 'outboundSend', `${f.name} chunk size`);
-    }
-    assert.equal(env('X26ABC1', 'outboundSend')[ENV.chunkBytes], '20971520');
-    assert.equal(
-      flatten(env('X26ABC1', 'outboundSend')[ENV.outboundBucket]),
-      flatten(s.statelessStack.resolve(storage.bucketNames.outbound)),
+  test('tells the seeding function the table and the secret prefix, and nothing else', () => {
+    const variables = propsOf(seed.fn).Environment.Variables as Record<string, unknown>;
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, flatten(v, outputs)])),
+      {
+        [ENV.tableName]: deployment.tableName,
+        [ENV.secretPrefix]: deployment.secretPrefix,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
     );
   });
 });
 
 describe('triggers', () => {
-  test('feed each queue consumer from its own mailbox queue (the relay from its shared one), failures one by one', () => {
+  test('feed each queue consumer from its one queue, failures one by one', () => {
     const mappings = resourceList.filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
     const consumers = all.filter((f) => FUNCTIONS[f.name].trigger.kind === 'queue');
     assert.equal(mappings.length, consumers.length);
@@ -183,10 +158,10 @@ describe('triggers', () => {
       const mapping = mappings.find(
         (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: logicalId(f.fn) }),
       );
-      assert.ok(mapping, `${f.mailboxId} ${f.name} has a trigger`);
+      assert.ok(mapping, `${f.name} has a trigger`);
       assert.equal(
         flatten(mapping.Properties.EventSourceArn, outputs),
-        dataRef(storage.queue(trigger.queue, f.mailboxId).queue, 'Arn'),
+        dataRef(storage.queue(trigger.queue).queue, 'Arn'),
       );
       assert.deepEqual(mapping.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
       assert.equal(mapping.Properties.BatchSize, trigger.batchSize);
@@ -194,7 +169,7 @@ describe('triggers', () => {
     }
   });
 
-  test('run the poll at each mailbox own interval, tracking every 15 minutes and the health check daily', () => {
+  test('run the poll every minute, tracking every 15 minutes and the health check daily, from the wiring', () => {
     const rules = resourceList.filter((r) => r.Type === 'AWS::Events::Rule');
     const scheduleOf = (f: (typeof all)[number]) =>
       rules.find((r) =>
@@ -202,18 +177,14 @@ describe('triggers', () => {
           (t) => JSON.stringify(t.Arn) === JSON.stringify({ 'Fn::GetAtt': [logicalId(f.fn), 'Arn'] }),
         ),
       )?.Properties.ScheduleExpression;
-    // The sample configuration polls X26ABC1 every 5 minutes and X26ABC2 every 10.
-    const expected: Record<string, Partial<Record<FunctionName, string>>> = {
-      X26ABC1: { inboundPoll: 'rate(5 minutes)', deliveryTracker: 'rate(15 minutes)', health: 'rate(1 day)' },
-      X26ABC2: {
-        inboundPoll: 'rate(10 minutes)',
-        deliveryTracker: 'rate(15 minutes)',
-        health: 'rate(1 day)',
-      },
+    const expected: Partial<Record<FunctionName, string>> = {
+      inboundPoll: 'rate(1 minute)',
+      deliveryTracker: 'rate(15 minutes)',
+      health: 'rate(1 day)',
     };
-    for (const f of all)
-      assert.equal(scheduleOf(f), expected[f.mailboxId ?? 'shared']?.[f.name], `${f.mailboxId} ${f.name}`);
-    assert.equal(rules.length, 6);
+    for (const f of all) assert.equal(scheduleOf(f), expected[f.name], f.name);
+    assert.equal(rules.length, 3);
+    assert.deepEqual(FUNCTIONS.inboundPoll.trigger, { kind: 'schedule', everyMinutes: 1 });
   });
 
   test('drop a scheduled event that waited past the next run instead of queuing stale runs', () => {
@@ -227,8 +198,45 @@ describe('triggers', () => {
   });
 });
 
+describe('registry seeding', () => {
+  const resource = resourceList.filter((r) => r.Type === SEED_RESOURCE_TYPE);
+
+  test('is one custom resource, served by the seeding function itself, carrying every configured mailbox', () => {
+    assert.equal(resource.length, 1);
+    const properties = resource[0]!.Properties;
+    assert.deepEqual(properties.ServiceToken, { 'Fn::GetAtt': [logicalId(seed.fn), 'Arn'] });
+    assert.deepEqual(Object.keys(properties).sort(), [SEED_PROPERTIES.mailboxes, 'ServiceToken'].sort());
+    // Registry settings as the registry names them: minutes become seconds, only non-defaults are written.
+    assert.deepEqual(JSON.parse(properties[SEED_PROPERTIES.mailboxes] as string), [
+      {
+        id: 'X26ABC1',
+        routes: [
+          {
+            prefix: 'outbound/X26ABC1/pathology/',
+            to: 'X26ABC2',
+            workflowId: 'PATH_TEST_RESULTS',
+            subject: 'Pathology results',
+            contentType: 'text/csv',
+          },
+        ],
+        expectedInboundHours: 24,
+      },
+      { id: 'X26ABC2', pollIntervalSeconds: 600 },
+    ]);
+  });
+
+  test('waits for the function permissions, and is deleted with the stack without touching the registry', () => {
+    const [logical, cfn] = Object.entries(resources).find(
+      ([, r]) => (r as { Type: string }).Type === SEED_RESOURCE_TYPE,
+    )!;
+    assert.ok((cfn as { DependsOn: string[] }).DependsOn.includes(logicalId(seed.policy)), logical);
+    // Deleting the custom resource only tells the function, which does nothing on Delete (registry-seed.test.ts).
+    assert.equal((cfn as { DeletionPolicy: string }).DeletionPolicy, 'Delete');
+  });
+});
+
 describe('event relay timing', () => {
-  const queue = storage.sharedQueue('eventRelay');
+  const queue = storage.queue('eventRelay');
   const queueProps = dataResources[logicalId(queue.queue)].Properties;
   const synthesized = {
     delaySeconds: queueProps.DelaySeconds as number,
@@ -258,10 +266,7 @@ describe('event relay timing', () => {
 
   test('uses the queue delay: no sender overrides the delay the wiring sets', () => {
     // The senders delay each re-check by EVENT_RELAY_DELAY_SECONDS, default EVENT_RELAY.delaySeconds.
-    for (const f of all) {
-      const variables = propsOf(f.fn).Environment.Variables as Record<string, unknown>;
-      assert.ok(!('EVENT_RELAY_DELAY_SECONDS' in variables), `${f.mailboxId} ${f.name}`);
-    }
+    for (const f of all) assert.ok(!('EVENT_RELAY_DELAY_SECONDS' in env(f.name)), f.name);
   });
 
   test('runs one batch of re-checks at a time per slot, with its own dead-letter queue', () => {
@@ -277,23 +282,42 @@ describe('event relay timing', () => {
 });
 
 describe('outputs', () => {
-  test('name what an operator needs after deploying', () => {
+  const dataOutputs = s.data.toJSON().Outputs as Record<string, { Value: unknown }>;
+  const functionOutputs = s.functions.toJSON().Outputs as Record<string, { Value: unknown }>;
+
+  test('name what an operator and the mesh CLI need, whatever the number of mailboxes', () => {
     assert.deepEqual(
-      Object.keys(s.data.toJSON().Outputs).filter((name) => !name.startsWith('PublishOutput')),
+      Object.keys(dataOutputs).filter((name) => !name.startsWith('PublishOutput')),
       [
+        'TableName',
+        'SecretPrefix',
+        'DataKeyArn',
         'OutboundBucketName',
         'InboundBucketName',
+        'SendQueueUrl',
+        'SendDlqUrl',
+        'DownloadQueueUrl',
+        'DownloadDlqUrl',
         'InboundEventsQueueUrl',
+        'InboundEventsDlqUrl',
         'OutboundStatusQueueUrl',
-        'SecretArnX26ABC1',
-        'SecretArnX26ABC2',
+        'OutboundStatusDlqUrl',
+        'EventRelayQueueUrl',
+        'EventRelayDlqUrl',
       ],
     );
-    assert.deepEqual(Object.keys(s.functions.toJSON().Outputs ?? {}), [
-      'HealthFunctionX26ABC1',
-      'HealthFunctionX26ABC2',
-      'AlarmTopicArn',
-      'DashboardName',
-    ]);
+    assert.deepEqual(Object.keys(functionOutputs), ['HealthFunctionName', 'AlarmTopicArn', 'DashboardName']);
+  });
+
+  test('point at the resources they name', () => {
+    const value = (id: string) => flatten((dataOutputs[id] ?? functionOutputs[id])!.Value, outputs);
+    assert.equal(value('TableName'), dataRef(storage.table));
+    assert.equal(value('SecretPrefix'), 'nhs-mesh-pipeline/MeshPipeline/');
+    assert.equal(value('DataKeyArn'), dataRef(storage.key, 'Arn'));
+    assert.equal(value('OutboundBucketName'), dataRef(storage.outboundBucket));
+    assert.equal(value('SendQueueUrl'), dataRef(storage.queue('send').queue));
+    assert.equal(value('SendDlqUrl'), dataRef(storage.queue('send').deadLetterQueue));
+    assert.equal(value('DownloadDlqUrl'), dataRef(storage.queue('download').deadLetterQueue));
+    assert.equal(value('HealthFunctionName'), `<${logicalId(s.pipeline.fleet.get('health').fn)}>`);
   });
 });

@@ -84,7 +84,8 @@ describe('cdk-nag', () => {
     const stack = new Stack(app, 'TheirStack', { env: { region: 'eu-west-2' } });
     const pipeline = new MeshPipeline(stack, 'Mesh', {
       meshEnvironment: 'production',
-      mailboxes: [{ id: 'X26XYZ9', secretName: 'their/mesh/X26XYZ9' }],
+      secretPrefix: 'their/mesh/',
+      mailboxes: [{ id: 'X26XYZ9', expectInboundWithinHours: 24 }],
     });
     acknowledgeMeshPipeline(pipeline);
     applyNagChecks(app);
@@ -92,13 +93,19 @@ describe('cdk-nag', () => {
     assert.deepEqual(unacknowledged(app), []);
   });
 
-  test('accepts an S3 wildcard only when it is the mailbox own prefix', () => {
+  test('passes with reserved concurrency turned off, for an account with a small quota', () => {
+    const config = sampleConfig();
+    config.reserveConcurrency = false;
+    assert.deepEqual(unacknowledged(createTestApp({ config }).app), []);
+  });
+
+  test('accepts a wildcard only where the wiring calls for it: the bucket root or the secret prefix', () => {
     const { app, pipeline } = createTestApp();
-    const send = pipeline.mailboxFunctions[0]!.functions.get('outboundSend')!;
+    const send = pipeline.fleet.get('outboundSend');
     send.policy.addStatements(
       new PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [pipeline.storage.objectsArn('inbound', 'inbound/X26ABC1/*')],
+        resources: [pipeline.storage.objectsArn('inbound', 'inbound/*')],
       }),
     );
     // The acknowledgements were computed before the statement was added: apply them again as a later edit would.
@@ -107,9 +114,27 @@ describe('cdk-nag', () => {
     const message = synthError(app);
     assert.match(
       message,
-      /AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:s3:::[^\]]*-inbound-[^\]]*\/inbound\/X26ABC1\/\*\]/,
+      /AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:s3:::[^\]]*-inbound-[^\]]*\/inbound\/\*\]/,
     );
-    assert.match(message, /MailboxX26ABC1\/OutboundSend\/Policy\/Resource/);
+    assert.match(message, /Functions\/OutboundSend\/Policy\/Resource/);
+  });
+
+  test('gives the seeding function no wildcard at all', () => {
+    const { app, pipeline } = createTestApp();
+    pipeline.registrySeed.policy.addStatements(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [pipeline.storage.secretArnPattern()],
+      }),
+    );
+    acknowledgeMeshPipeline(pipeline);
+
+    const message = synthError(app);
+    assert.match(
+      message,
+      /AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:secretsmanager:[^\]]*:secret:nhs-mesh-pipeline\/MeshPipeline\/\*\]/,
+    );
+    assert.match(message, /RegistrySeed\/Policy\/Resource/);
   });
 
   test('fails synthesis on a finding that is not acknowledged', () => {

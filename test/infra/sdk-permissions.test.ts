@@ -21,15 +21,21 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   ListObjectsV2Command: 's3:ListBucket',
   GetCommand: 'dynamodb:GetItem',
   PutCommand: 'dynamodb:PutItem',
+  // Granted only on the mailbox concurrency slots (dynamodb:LeadingKeys); the registry's remove is the CLI's.
+  DeleteCommand: 'dynamodb:DeleteItem',
   UpdateCommand: 'dynamodb:UpdateItem',
   QueryCommand: 'dynamodb:Query',
   SendMessageCommand: 'sqs:SendMessage',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
 };
 
+/** Code the functions never run: the operator CLI's use cases, which act with the operator's own permissions. */
+const OPERATOR_ONLY = [join(PROJECT_ROOT, 'shared', 'operations')];
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
+    if (OPERATOR_ONLY.includes(path)) return [];
     if (statSync(path).isDirectory()) return sourceFiles(path);
     return name.endsWith('.ts') ? [path] : [];
   });
@@ -38,7 +44,7 @@ function sourceFiles(dir: string): string[] {
 test('every AWS SDK command the functions use is allowed to the functions that may need it', () => {
   const { pipeline, statelessStack } = createTestApp();
   const granted = new Set(
-    pipeline.allFunctions().flatMap((f) => {
+    [...pipeline.allFunctions(), pipeline.registrySeed].flatMap((f) => {
       const document = statelessStack.resolve(f.policy.document.toJSON()) as {
         Statement: { Action: string | string[] }[];
       };

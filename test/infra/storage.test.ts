@@ -9,6 +9,7 @@ import {
   QUEUES,
   visibilityTimeoutSeconds,
 } from '../../shared/wiring/pipeline.js';
+import { KEY_ROOTS } from '../../infra/constructs/storage/pipeline-storage.js';
 import { logicalId, synthesize } from './app.js';
 import { flatten } from './template-values.js';
 
@@ -121,45 +122,44 @@ describe('buckets', () => {
 });
 
 describe('outbound notifications', () => {
-  test('send each object created under a mailbox prefix to that mailbox send queue, and nothing else', () => {
+  test('send every object created under outbound/, whatever its mailbox, to the one send queue, and nothing else', () => {
     const properties = s.data.toJSON().Resources[logicalId(storage.outboundBucket)].Properties;
-    const configurations = properties.NotificationConfiguration.QueueConfigurations;
-
-    assert.deepEqual(
-      configurations,
-      [...storage.mailboxes.values()].map((m) => ({
+    assert.equal(KEY_ROOTS.outbound, 'outbound/');
+    assert.equal(KEY_LAYOUT.outboundPrefix('X26ABC1').startsWith(KEY_ROOTS.outbound), true);
+    assert.deepEqual(properties.NotificationConfiguration.QueueConfigurations, [
+      {
         Event: 's3:ObjectCreated:*',
-        Queue: { 'Fn::GetAtt': [logicalId(m.queues.get('send')!.queue), 'Arn'] },
-        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: KEY_LAYOUT.outboundPrefix(m.id) }] } },
-      })),
-    );
+        Queue: { 'Fn::GetAtt': [logicalId(storage.queue('send').queue), 'Arn'] },
+        Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'outbound/' }] } },
+      },
+    ]);
     assert.equal(properties.NotificationConfiguration.LambdaConfigurations, undefined);
     s.data.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 
-  test('let only S3, for the outbound bucket of this account, send to a send queue', () => {
+  test('let only S3, for the outbound bucket of this account, send to the send queue', () => {
     const bucketArn = `arn:<AWS::Partition>:s3:::${resolveData(storage.bucketNames.outbound)}`;
-    for (const mailbox of storage.mailboxes.values()) {
-      const queue = mailbox.queues.get('send')!.queue;
-      const policy = Object.values(s.data.findResources('AWS::SQS::QueuePolicy')).find(
-        (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: logicalId(queue) }]),
-      );
-      const statement = policy?.Properties.PolicyDocument.Statement.find(
-        (st: { Sid?: string }) => st.Sid === 'OutboundBucketNotifications',
-      );
-      assert.equal(statement.Principal.Service, 's3.amazonaws.com');
-      assert.equal(flatten(statement.Condition.ArnEquals['aws:SourceArn']), bucketArn);
-      assert.deepEqual(statement.Condition.StringEquals, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
-    }
+    const queue = storage.queue('send').queue;
+    const policy = Object.values(s.data.findResources('AWS::SQS::QueuePolicy')).find(
+      (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: logicalId(queue) }]),
+    );
+    const statement = policy?.Properties.PolicyDocument.Statement.find(
+      (st: { Sid?: string }) => st.Sid === 'OutboundBucketNotifications',
+    );
+    assert.equal(statement.Principal.Service, 's3.amazonaws.com');
+    assert.equal(flatten(statement.Condition.ArnEquals['aws:SourceArn']), bucketArn);
+    assert.deepEqual(statement.Condition.StringEquals, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    // No other queue accepts anything from S3.
+    const fromS3 = Object.values(s.data.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('s3.amazonaws.com'),
+    );
+    assert.equal(fromS3.length, 1);
   });
 
-  test('are written after the queue policies exist, as S3 checks the destinations', () => {
+  test('are written after the queue policy exists, as S3 checks the destination', () => {
     const dependsOn: string[] = s.data.toJSON().Resources[logicalId(storage.outboundBucket)].DependsOn ?? [];
-    for (const mailbox of storage.mailboxes.values()) {
-      const queue = mailbox.queues.get('send')!.queue;
-      const policyId = logicalId(queue.node.findChild('Policy'));
-      assert.ok(dependsOn.includes(policyId), `bucket waits for ${policyId}`);
-    }
+    const policyId = logicalId(storage.queue('send').queue.node.findChild('Policy'));
+    assert.ok(dependsOn.includes(policyId), `bucket waits for ${policyId}`);
   });
 
   test('let S3 encrypt notifications with the key of the queue, for the outbound bucket of this account only', () => {
@@ -197,6 +197,7 @@ describe('key policy', () => {
   });
 
   test('binds every service grant to this account (aws:SourceAccount)', () => {
+    assert.ok(services.length > 0);
     for (const st of services) {
       assert.deepEqual(
         st.Condition?.StringEquals?.['aws:SourceAccount'],
@@ -223,25 +224,39 @@ describe('key policy', () => {
     );
   });
 
-  test('gives the account its IAM policies and nothing else: no principal outside it', () => {
+  test('gives the account its IAM policies, and no principal outside the account anything', () => {
     for (const st of keyStatements().filter((x) => x.Principal.AWS !== undefined)) {
-      assert.equal(flatten(st.Principal.AWS), 'arn:aws:iam::<AWS::AccountId>:root', st.Sid);
+      if (flatten(st.Principal.AWS) === 'arn:aws:iam::<AWS::AccountId>:root') continue;
+      // The one statement for any principal is bound to callers of this account.
+      assert.equal(st.Sid, 'SecretsManagerForMailboxSecretsOfThisAccount');
+      assert.deepEqual(st.Condition?.StringEquals?.['kms:CallerAccount'], { Ref: 'AWS::AccountId' });
     }
+  });
+
+  test("lets the account's operators and functions use it through Secrets Manager, for the deployment's secrets only", () => {
+    const st = keyStatements().find((x) => x.Sid === 'SecretsManagerForMailboxSecretsOfThisAccount');
+    assert.ok(st);
+    assert.equal(st.Principal.AWS, '*');
+    assert.deepEqual(st.Action, ['kms:Decrypt', 'kms:GenerateDataKey']);
+    assert.deepEqual(Object.keys(st.Condition ?? {}).sort(), ['ArnLike', 'StringEquals']);
+    assert.deepEqual(st.Condition?.StringEquals?.['kms:CallerAccount'], { Ref: 'AWS::AccountId' });
+    assert.equal(
+      flatten(st.Condition?.StringEquals?.['kms:ViaService']),
+      'secretsmanager.<AWS::Region>.amazonaws.com',
+    );
+    assert.equal(
+      flatten(st.Condition?.ArnLike?.['kms:EncryptionContext:SecretARN']),
+      'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:nhs-mesh-pipeline/MeshPipeline/*',
+    );
   });
 });
 
 describe('queues', () => {
-  test('exist per mailbox for sends and downloads, and once for each event stream', () => {
-    const names = allQueues.map((q) => `${q.mailboxId ?? 'shared'}:${q.name}`).sort();
-    assert.deepEqual(names, [
-      'X26ABC1:download',
-      'X26ABC1:send',
-      'X26ABC2:download',
-      'X26ABC2:send',
-      'shared:eventRelay',
-      'shared:inboundEvents',
-      'shared:outboundStatus',
-    ]);
+  test('exist once each for the whole deployment, as the wiring lists them, each with a dead-letter queue', () => {
+    assert.deepEqual(
+      allQueues.map((q) => q.name),
+      Object.keys(QUEUES),
+    );
     s.data.resourceCountIs('AWS::SQS::Queue', allQueues.length * 2);
   });
 
@@ -296,8 +311,7 @@ describe('queues', () => {
       }
     }
     assert.equal(
-      s.data.toJSON().Resources[logicalId(storage.sharedQueue('eventRelay').queue)].Properties
-        .VisibilityTimeout,
+      s.data.toJSON().Resources[logicalId(storage.queue('eventRelay').queue)].Properties.VisibilityTimeout,
       EVENT_RELAY.visibilityTimeoutSeconds,
     );
   });
@@ -360,20 +374,9 @@ describe('table', () => {
 });
 
 describe('mailbox secrets', () => {
-  test('exist once per mailbox under the configured name, encrypted with the pipeline key', () => {
-    s.data.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    for (const name of ['nhs-mesh-pipeline/X26ABC1', 'nhs-mesh-pipeline/X26ABC2']) {
-      s.data.hasResource('AWS::SecretsManager::Secret', {
-        Properties: { Name: name, KmsKeyId: keyArn },
-        DeletionPolicy: 'Retain',
-      });
-    }
-  });
-
-  test('never carry a value in the template: Secrets Manager generates the placeholder', () => {
-    s.data.allResourcesProperties('AWS::SecretsManager::Secret', {
-      SecretString: Match.absent(),
-      GenerateSecretString: Match.objectLike({}),
-    });
+  test('are in no stack: operators create them under the secret prefix, so a mailbox is not a resource', () => {
+    s.data.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    s.functions.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    assert.equal(storage.secretPrefix, 'nhs-mesh-pipeline/MeshPipeline/');
   });
 });

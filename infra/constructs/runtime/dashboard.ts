@@ -4,25 +4,29 @@ import {
   Dashboard,
   GraphWidget,
   MathExpression,
-  SingleValueWidget,
+  TableWidget,
   type IAlarm,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { MAILBOX_DIMENSION, METRICS } from '../../../shared/observability/metric-names.js';
+import { METRICS } from '../../../shared/observability/metric-names.js';
 import { METRICS_NAMESPACE } from '../../../shared/observability/powertools.js';
+import { FUNCTIONS } from '../../../shared/wiring/pipeline.js';
 import type { MeshPipelineStorage } from '../storage/pipeline-storage.js';
-import { mailboxMetric } from './alarms.js';
-import type { DeploymentFunctions, MailboxFunctions } from './mailbox-functions.js';
+import { mailboxQuery } from './alarms.js';
+import type { FunctionFleet } from './function-fleet.js';
 
 export interface PipelineDashboardProps {
   readonly storage: MeshPipelineStorage;
-  readonly mailboxes: readonly MailboxFunctions[];
-  readonly deploymentFunctions: DeploymentFunctions;
+  readonly fleet: FunctionFleet;
   readonly alarms: readonly IAlarm[];
 }
 
 const PERIOD = Duration.minutes(5);
+/** Mailboxes shown per graph: the busiest (or worst) ones. */
+const TOP = 10;
+
+/** Per-mailbox metrics, each shown as its top mailboxes. */
 const OUTBOUND = [
   METRICS.transfersAccepted,
   METRICS.transfersDelivered,
@@ -38,7 +42,11 @@ const INBOUND = [
   METRICS.inboundAckFailures,
 ];
 
-/** One page for the on-call engineer: alarm states first, then each mailbox's traffic and health, then plumbing. */
+/**
+ * One page for the on-call engineer: alarm states first, then the mailboxes that stand out (Metrics Insights
+ * queries grouped by mailbox, top ten of each), then queues and functions. The widgets are fixed: the page looks the
+ * same for one mailbox or a thousand, and a mailbox added with the CLI shows up as soon as it has traffic.
+ */
 export class PipelineDashboard extends Construct {
   readonly dashboard: Dashboard;
 
@@ -48,104 +56,94 @@ export class PipelineDashboard extends Construct {
     this.dashboard.addWidgets(
       new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 6 }),
     );
-    for (const mailbox of props.mailboxes) {
-      const m = mailbox.mailboxId;
-      this.dashboard.addWidgets(
-        new GraphWidget({ title: `${m} outbound`, left: OUTBOUND.map((name) => search(name, m)), width: 8 }),
-        new GraphWidget({ title: `${m} inbound`, left: INBOUND.map((name) => search(name, m)), width: 8 }),
-        new SingleValueWidget({
-          title: `${m} certificate days left`,
-          metrics: [mailboxMetric(METRICS.certificateDaysToExpiry, 'health', m, Duration.days(1), 'Minimum')],
-          width: 4,
-        }),
+    const graphs = [...OUTBOUND, ...INBOUND].map(
+      (name) =>
         new GraphWidget({
-          title: `${m} health check failed`,
-          left: [mailboxMetric(METRICS.healthCheckFailed, 'health', m, Duration.hours(1), 'Maximum')],
-          width: 4,
+          title: `${name}: top ${TOP} mailboxes`,
+          left: [mailboxQuery(name, 'SUM', PERIOD, TOP)],
+          width: 6,
         }),
-      );
-    }
+    );
+    this.dashboard.addWidgets(...graphs.slice(0, 4));
+    this.dashboard.addWidgets(...graphs.slice(4, 8));
+    this.dashboard.addWidgets(
+      ...graphs.slice(8),
+      new GraphWidget({
+        title: `Inbound overdue (1): top ${TOP} mailboxes`,
+        left: [mailboxQuery(METRICS.inboundOverdue, 'MAX', PERIOD, TOP)],
+        width: 6,
+      }),
+      new GraphWidget({
+        title: `Health check failed (1): top ${TOP} mailboxes`,
+        left: [mailboxQuery(METRICS.healthCheckFailed, 'MAX', Duration.hours(1), TOP)],
+        width: 6,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new TableWidget({
+        title: `Certificate days left: the ${TOP} soonest`,
+        metrics: [mailboxQuery(METRICS.certificateDaysToExpiry, 'MIN', Duration.days(1), TOP)],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Events published by the relay (an invocation stopped between publishing and clearing)',
+        left: [
+          new MathExpression({
+            expression: `SELECT SUM(${METRICS.eventsRelayed}) FROM "${METRICS_NAMESPACE}"`,
+            usingMetrics: {},
+            label: METRICS.eventsRelayed,
+            period: PERIOD,
+          }),
+        ],
+        width: 12,
+      }),
+    );
+
     const queues = props.storage.allQueues();
-    const queueLabel = (q: (typeof queues)[number]) => `${q.mailboxId ?? 'shared'} ${q.name}`;
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Messages waiting',
         left: queues.map((q) =>
-          q.pair.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: queueLabel(q) }),
+          q.pair.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: q.name }),
         ),
         width: 8,
       }),
       new GraphWidget({
         title: 'Oldest message age (s)',
         left: queues.map((q) =>
-          q.pair.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, label: queueLabel(q) }),
+          q.pair.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, label: q.name }),
         ),
         width: 8,
       }),
       new GraphWidget({
         title: 'Dead letters',
         left: queues.map((q) =>
-          q.pair.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period: PERIOD,
-            label: queueLabel(q),
-          }),
+          q.pair.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: q.name }),
         ),
         width: 8,
       }),
     );
-    const functions = [
-      ...props.mailboxes.flatMap((mb) =>
-        [...mb.functions.values()].map((f) => ({ label: `${mb.mailboxId} ${f.name}`, fn: f.fn })),
-      ),
-      ...[...props.deploymentFunctions.functions.values()].map((f) => ({
-        label: `shared ${f.name}`,
-        fn: f.fn,
-      })),
-    ];
+    const functions = [...props.fleet.functions.values()].map((f) => ({
+      label: FUNCTIONS[f.name].serviceName,
+      fn: f.fn,
+    }));
+    const perFunction = (metric: (f: (typeof functions)[number]) => IMetric) => functions.map(metric);
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Function errors',
-        left: functions.map((f) => f.fn.metricErrors({ period: PERIOD, label: f.label })),
+        left: perFunction((f) => f.fn.metricErrors({ period: PERIOD, label: f.label })),
         width: 8,
       }),
       new GraphWidget({
         title: 'Function throttles',
-        left: functions.map((f) => f.fn.metricThrottles({ period: PERIOD, label: f.label })),
+        left: perFunction((f) => f.fn.metricThrottles({ period: PERIOD, label: f.label })),
         width: 8,
       }),
       new GraphWidget({
         title: 'Function duration p99 (ms)',
-        left: functions.map((f) => f.fn.metricDuration({ period: PERIOD, statistic: 'p99', label: f.label })),
+        left: perFunction((f) => f.fn.metricDuration({ period: PERIOD, statistic: 'p99', label: f.label })),
         width: 8,
       }),
     );
-    this.dashboard.addWidgets(
-      new GraphWidget({
-        title: 'Events published by the relay (an invocation stopped between publishing and clearing)',
-        left: [
-          new MathExpression({
-            expression:
-              `SEARCH('{${METRICS_NAMESPACE},${MAILBOX_DIMENSION},service} ` +
-              `MetricName="${METRICS.eventsRelayed}"', 'Sum', ${PERIOD.toSeconds()})`,
-            usingMetrics: {},
-            label: METRICS.eventsRelayed,
-            period: PERIOD,
-          }),
-        ],
-        width: 24,
-      }),
-    );
   }
-}
-
-/** A metric of one mailbox from whichever function emits it. */
-function search(metricName: string, mailboxId: string): IMetric {
-  return new MathExpression({
-    expression:
-      `SEARCH('{${METRICS_NAMESPACE},${MAILBOX_DIMENSION},service} ` +
-      `MetricName="${metricName}" ${MAILBOX_DIMENSION}="${mailboxId}"', 'Sum', ${PERIOD.toSeconds()})`,
-    usingMetrics: {},
-    label: metricName,
-    period: PERIOD,
-  });
 }

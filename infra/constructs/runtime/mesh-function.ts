@@ -25,8 +25,11 @@ export interface MeshFunctionNetwork {
   readonly securityGroup: ISecurityGroup;
 }
 
+/** What MeshFunction reads of a function's spec: the wiring's FunctionSpec, or the seeding function's own. */
+export type MeshFunctionSpec = Pick<FunctionSpec, 'entry' | 'description' | 'memoryMb' | 'timeoutSeconds'>;
+
 export interface MeshFunctionProps {
-  readonly spec: FunctionSpec;
+  readonly spec: MeshFunctionSpec;
   readonly role: IRole;
   readonly logGroup: ILogGroup;
   readonly environment: Readonly<Record<string, string>>;

@@ -1,5 +1,5 @@
 import { Aws, Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 
@@ -7,12 +7,15 @@ export interface DataKeyProps {
   readonly removalPolicy: RemovalPolicy;
   /** Buckets whose event notifications S3 sends to the pipeline's encrypted queues. */
   readonly notifyingBucketArns: readonly string[];
+  /** ARN pattern of the deployment's mailbox secrets (`...:secret:{prefix}*`), which this key encrypts. */
+  readonly secretArnPattern: string;
 }
 
 /**
- * The pipeline's one customer-managed key: buckets, queues, table, secrets, logs and the alarm topic. Principals in
- * the account get access only through their IAM policies (the default key policy); the AWS services below act on
- * the pipeline's behalf and so need the key policy itself.
+ * The pipeline's one customer-managed key: buckets, queues, table, mailbox secrets, logs and the alarm topic.
+ * Principals in the account get access through their IAM policies (the default key policy), with one exception
+ * for the mailbox secrets (below); the AWS services below act on the pipeline's behalf and so need the key policy
+ * itself.
  *
  * Every service grant is bound to this account and to the pipeline's own resources (aws:SourceAccount, and
  * aws:SourceArn or, for CloudWatch Logs, the log group ARN in the encryption context): without them a service
@@ -68,6 +71,29 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
         ArnLike: {
           'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
         },
+      },
+    }),
+  );
+  // Operators create and update the mailbox secrets with the CLI (`mesh mailbox set-credentials`), encrypted with
+  // this key, and the functions read them. Secrets Manager uses the key on the caller's behalf, so the caller needs
+  // the key as well as the secret. This statement gives it, as AWS's own aws/secretsmanager key does, to principals
+  // of this account only (kms:CallerAccount), only through Secrets Manager in this region (kms:ViaService), and only
+  // for secrets named under this deployment's prefix (the SecretARN Secrets Manager puts in the encryption context
+  // of every call). Who may read or write a secret is then decided by Secrets Manager permissions alone, which is
+  // where an operator's role is reviewed, instead of by a second grant on the key that every operator's role would
+  // otherwise need; and no principal can use the key through Secrets Manager for any other secret.
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'SecretsManagerForMailboxSecretsOfThisAccount',
+      principals: [new AnyPrincipal()],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: {
+          'kms:CallerAccount': Aws.ACCOUNT_ID,
+          'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com`,
+        },
+        ArnLike: { 'kms:EncryptionContext:SecretARN': props.secretArnPattern },
       },
     }),
   );

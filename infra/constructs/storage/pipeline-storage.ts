@@ -2,7 +2,6 @@ import { Aws, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../../../shared/state/table.js';
 import {
@@ -16,32 +15,42 @@ import {
 } from '../../../shared/wiring/pipeline.js';
 import { createAccessLogsBucket, createDataBucket } from './buckets.js';
 import { createDataKey } from './data-key.js';
-import { notifySendQueues } from './outbound-notifications.js';
+import { notifySendQueue } from './outbound-notifications.js';
 import { QueueWithDeadLetter } from './queue-with-dlq.js';
 
 export interface MeshPipelineStorageProps {
-  readonly mailboxes: readonly { readonly id: string; readonly secretName: string }[];
+  /** Secrets Manager name prefix of the deployment's mailbox secrets; the key lets Secrets Manager use it for them. */
+  readonly secretPrefix: string;
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** A mailbox's own stateful resources. */
-export interface MailboxStorage {
-  readonly id: string;
-  /** Holds the mailbox's MESH credentials (see shared/secrets/mesh-credentials.ts). */
-  readonly secret: Secret;
-  readonly queues: ReadonlyMap<QueueName, QueueWithDeadLetter>;
-}
-
-/** One queue of the pipeline, with the mailbox it belongs to when it is per mailbox. */
+/** One queue of the pipeline. */
 export interface PipelineQueue {
   readonly name: QueueName;
-  readonly mailboxId?: string;
   readonly pair: QueueWithDeadLetter;
 }
 
+export type DataBucket = 'outbound' | 'inbound';
+
 /**
- * Everything that holds data: the key, the buckets, the table, the queues and the mailbox secrets. Nothing here
- * runs code, so the functions can be redeployed (or their stack deleted) without touching any of it.
+ * The part of a mailbox key prefix that every mailbox shares (`outbound/`, `inbound/`), from the one key layout of
+ * the wiring: where S3 notifications and the functions' bucket permissions start.
+ */
+export function keyRoot(prefixOf: (mailboxId: string) => string): string {
+  const marker = '{MAILBOX}';
+  return prefixOf(marker).split(marker)[0]!;
+}
+
+export const KEY_ROOTS: Readonly<Record<DataBucket, string>> = {
+  outbound: keyRoot(KEY_LAYOUT.outboundPrefix),
+  inbound: keyRoot(KEY_LAYOUT.inboundPrefix),
+};
+
+/**
+ * Everything that holds data: the key, the buckets, the table (with the mailbox registry in it) and the queues, one
+ * of each queue for every mailbox. Nothing here runs code, so the functions can be redeployed (or their stack
+ * deleted) without touching any of it; and nothing here is per mailbox, so adding a mailbox changes none of it.
+ * The mailbox secrets are not in any stack: operators create them under the secret prefix with the CLI.
  */
 export class MeshPipelineStorage extends Construct {
   readonly key: Key;
@@ -54,20 +63,22 @@ export class MeshPipelineStorage extends Construct {
    * without a cross-stack reference, and the outbound bucket's notifications need its ARN before it exists.
    */
   readonly bucketNames: { readonly outbound: string; readonly inbound: string };
-  readonly mailboxes: ReadonlyMap<string, MailboxStorage>;
-  private readonly sharedQueues = new Map<QueueName, QueueWithDeadLetter>();
+  readonly secretPrefix: string;
+  private readonly queues = new Map<QueueName, QueueWithDeadLetter>();
 
   constructor(scope: Construct, id: string, props: MeshPipelineStorageProps) {
     super(scope, id);
     const { removalPolicy } = props;
+    this.secretPrefix = props.secretPrefix;
     this.bucketNames = {
       outbound: this.fixedBucketName('outbound'),
       inbound: this.fixedBucketName('inbound'),
     };
-    // S3 uses the key on the pipeline's behalf only for the outbound bucket's notifications to the send queues.
+    // S3 uses the key on the pipeline's behalf only for the outbound bucket's notifications to the send queue.
     this.key = createDataKey(this, 'Key', {
       removalPolicy,
       notifyingBucketArns: [this.bucketArn('outbound')],
+      secretArnPattern: this.secretArnPattern(),
     });
     this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogsBucket', removalPolicy);
     this.outboundBucket = createDataBucket(this, 'OutboundBucket', {
@@ -86,102 +97,55 @@ export class MeshPipelineStorage extends Construct {
     });
     this.table = this.createTable(removalPolicy);
 
-    for (const [name, spec] of queueEntries()) {
-      if (!spec.perMailbox)
-        this.sharedQueues.set(name, this.createQueue(this, pascal(name), name, removalPolicy));
+    for (const name of Object.keys(QUEUES) as QueueName[]) {
+      this.queues.set(name, this.createQueue(name, removalPolicy));
     }
-    const mailboxes = new Map<string, MailboxStorage>();
-    for (const mailbox of props.mailboxes) {
-      const mailboxScope = new Construct(this, `Mailbox${mailbox.id}`);
-      const queues = new Map<QueueName, QueueWithDeadLetter>();
-      for (const [name, spec] of queueEntries()) {
-        if (spec.perMailbox)
-          queues.set(name, this.createQueue(mailboxScope, pascal(name), name, removalPolicy));
-      }
-      mailboxes.set(mailbox.id, {
-        id: mailbox.id,
-        secret: this.createSecret(mailboxScope, mailbox.id, mailbox.secretName, removalPolicy),
-        queues,
-      });
-    }
-    this.mailboxes = mailboxes;
-
-    notifySendQueues(
-      this.outboundBucket,
-      this.bucketNames.outbound,
-      [...mailboxes.values()].map((m) => ({
-        prefix: KEY_LAYOUT.outboundPrefix(m.id),
-        queue: m.queues.get('send')!.queue,
-      })),
-    );
+    // Every mailbox's files go to the one send queue; the send function reads the mailbox from the key.
+    notifySendQueue(this.outboundBucket, this.bucketNames.outbound, {
+      prefix: KEY_ROOTS.outbound,
+      queue: this.queue('send').queue,
+    });
   }
 
   /** ARN of a data bucket, with no reference to this stack. */
-  bucketArn(bucket: keyof MeshPipelineStorage['bucketNames']): string {
+  bucketArn(bucket: DataBucket): string {
     return `arn:${Aws.PARTITION}:s3:::${this.bucketNames[bucket]}`;
   }
 
   /** ARN of objects in a data bucket matching `keyPattern`, with no reference to this stack. */
-  objectsArn(bucket: keyof MeshPipelineStorage['bucketNames'], keyPattern: string): string {
+  objectsArn(bucket: DataBucket, keyPattern: string): string {
     return `arn:${Aws.PARTITION}:s3:::${this.bucketNames[bucket]}/${keyPattern}`;
   }
 
   /**
-   * The queue a function of `mailboxId` uses under this name: the mailbox's own, or the shared one. A function of
-   * the whole deployment (no mailbox) can use only shared queues.
+   * ARN pattern of every secret under the deployment's prefix, in this account and region. Secrets Manager adds a
+   * hyphen and six random characters to each secret's ARN, which the trailing wildcard covers.
    */
-  queue(name: QueueName, mailboxId: string | undefined): QueueWithDeadLetter {
-    if (!QUEUES[name].perMailbox) return this.sharedQueue(name);
-    if (mailboxId === undefined) throw new Error(`${name} is a per-mailbox queue: name the mailbox`);
-    const pair = this.mailboxes.get(mailboxId)?.queues.get(name);
-    if (!pair) throw new Error(`no ${name} queue for mailbox ${mailboxId}`);
+  secretArnPattern(): string {
+    return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${this.secretPrefix}*`;
+  }
+
+  /** The deployment's one queue of this name, shared by every mailbox. */
+  queue(name: QueueName): QueueWithDeadLetter {
+    const pair = this.queues.get(name);
+    if (!pair) throw new Error(`no ${name} queue`);
     return pair;
   }
 
-  /** A queue the whole deployment shares (the event queues and the event relay's queue). */
-  sharedQueue(name: QueueName): QueueWithDeadLetter {
-    const pair = this.sharedQueues.get(name);
-    if (!pair) throw new Error(`${name} is not a shared queue`);
-    return pair;
-  }
-
-  /** Every queue, shared ones first, for alarms and the dashboard. */
+  /** Every queue, in the wiring's order, for alarms, the dashboard and outputs. */
   allQueues(): PipelineQueue[] {
-    const shared = [...this.sharedQueues].map(([name, pair]) => ({ name, pair }));
-    const own = [...this.mailboxes.values()].flatMap((m) =>
-      [...m.queues].map(([name, pair]) => ({ name, mailboxId: m.id, pair })),
-    );
-    return [...shared, ...own];
+    return [...this.queues].map(([name, pair]) => ({ name, pair }));
   }
 
-  private createQueue(scope: Construct, id: string, name: QueueName, removalPolicy: RemovalPolicy) {
+  private createQueue(name: QueueName, removalPolicy: RemovalPolicy) {
     const spec = QUEUES[name];
-    return new QueueWithDeadLetter(scope, id, {
+    return new QueueWithDeadLetter(this, pascal(name), {
       key: this.key,
       fifo: spec.fifo,
       maxReceiveCount: spec.maxReceiveCount,
       visibilityTimeout: queueVisibilityTimeout(spec),
       // The relay's re-check waits this long by default; the senders set the same delay on each message.
       deliveryDelay: name === 'eventRelay' ? Duration.seconds(EVENT_RELAY.delaySeconds) : undefined,
-      removalPolicy,
-    });
-  }
-
-  private createSecret(
-    scope: Construct,
-    mailboxId: string,
-    secretName: string,
-    removalPolicy: RemovalPolicy,
-  ) {
-    return new Secret(scope, 'Credentials', {
-      secretName,
-      description:
-        `MESH credentials of mailbox ${mailboxId}: JSON {password, sharedSecret, clientCert, clientKey, ` +
-        'clientKeyPassphrase?, caCert}. Replace the placeholder with put-secret-value (infra/README.md).',
-      encryptionKey: this.key,
-      // Secrets Manager generates the placeholder when it creates the secret, so no value is ever in the template
-      // or the repository. Do not change these options: CloudFormation would replace the secret and its value.
-      generateSecretString: { passwordLength: 32, excludePunctuation: true },
       removalPolicy,
     });
   }
@@ -226,10 +190,6 @@ export function queueVisibilityTimeout(spec: QueueSpec): Duration | undefined {
   if (spec.consumer)
     return Duration.seconds(visibilityTimeoutSeconds(FUNCTIONS[spec.consumer].timeoutSeconds));
   return undefined;
-}
-
-function queueEntries(): [QueueName, (typeof QUEUES)[QueueName]][] {
-  return Object.entries(QUEUES) as [QueueName, (typeof QUEUES)[QueueName]][];
 }
 
 function pascal(name: string): string {

@@ -1,6 +1,7 @@
 import type { MeshServerAdmin } from '../admin.js';
 import { AdminRequestError, FaultRuleError } from '../errors.js';
 import { readJson } from '../http-input.js';
+import { MESSAGE_STATUSES, type MessageStatus } from '../message.js';
 import { emptyReply, jsonReply, type Reply } from '../reply.js';
 import type { AdminEndpoint } from '../routes.js';
 import type { MeshRequest } from './context.js';
@@ -9,9 +10,12 @@ const JSON_TYPE = 'application/json';
 const ok = (value: unknown) => jsonReply(200, value, JSON_TYPE);
 const problem = (status: number, msg: string) => jsonReply(status, { detail: [{ msg }] }, JSON_TYPE);
 
-async function jsonBody(request: MeshRequest): Promise<unknown> {
+/** Seeding ten thousand small messages in one request needs more than the usual 1 MB. */
+const SEED_BODY_LIMIT = 100_000_000;
+
+async function jsonBody(request: MeshRequest, limit?: number): Promise<unknown> {
   try {
-    return await readJson(request.req);
+    return await readJson(request.req, limit);
   } catch (err) {
     throw new AdminRequestError(400, `body is not valid JSON: ${(err as Error).message}`);
   }
@@ -56,8 +60,39 @@ async function run(endpoint: AdminEndpoint, request: MeshRequest, admin: MeshSer
       return ok({ rules: await admin.listFaults() });
     case 'admin.stats':
       return ok(await admin.stats());
+    case 'admin.addMailbox':
+      return ok(await admin.addMailbox((await jsonBody(request)) as Parameters<typeof admin.addMailbox>[0]));
+    case 'admin.listMailboxes':
+      return ok({ mailboxes: await admin.listMailboxes() });
+    case 'admin.inboxListings': {
+      const since = query(request, 'since');
+      const sinceDate = since === undefined ? undefined : new Date(since);
+      if (sinceDate && Number.isNaN(sinceDate.getTime()))
+        throw new AdminRequestError(400, 'since must be an ISO 8601 time');
+      const listings = await admin.inboxListings(query(request, 'mailbox'), { since: sinceDate });
+      return ok({ listings });
+    }
+    case 'admin.seed': {
+      const body = await jsonBody(request, SEED_BODY_LIMIT);
+      const messages =
+        typeof body === 'object' && body !== null ? (body as { messages?: unknown }).messages : undefined;
+      return ok({ messages: await admin.seedMessages(messages as Parameters<typeof admin.seedMessages>[0]) });
+    }
+    case 'admin.messages': {
+      const status = query(request, 'status');
+      if (status !== undefined && !(MESSAGE_STATUSES as readonly string[]).includes(status))
+        throw new AdminRequestError(400, `status must be one of ${MESSAGE_STATUSES.join(', ')}`);
+      const messages = await admin.listMessages({
+        recipient: query(request, 'recipient'),
+        sender: query(request, 'sender'),
+        status: status as MessageStatus | undefined,
+      });
+      return ok({ messages });
+    }
   }
 }
+
+const query = (request: MeshRequest, name: string) => request.url.searchParams.get(name) ?? undefined;
 
 /** The admin endpoints: no NHSMESH auth, but behind the same TLS client-certificate check as everything else. */
 export async function adminHandler(endpoint: AdminEndpoint, request: MeshRequest, admin: MeshServerAdmin) {

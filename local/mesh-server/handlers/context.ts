@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { LocalMailbox, ResolvedServerConfig } from '../config.js';
 import type { FaultBook } from '../faults.js';
+import type { InboxListingLog } from '../inbox-listings.js';
 import type { Mailroom } from '../mailroom.js';
 import type { ReplayCache } from '../replay-cache.js';
 import type { Reply } from '../reply.js';
@@ -16,6 +17,8 @@ export interface ServerState {
   readonly replay: ReplayCache;
   /** Milliseconds after upload before a message shows in tracking by local id and in the outbox listing. */
   readonly tracking: { lagMs: number };
+  /** Every inbox page served, per mailbox. */
+  readonly listings: InboxListingLog;
 }
 
 export interface MeshRequest {

@@ -130,6 +130,15 @@ export async function listInbox(
     links,
     approx_inbox_count: state.mailroom.inboxSize(mailbox.id),
   };
+  const at = state.config.now();
+  state.listings.record({
+    mailbox: mailbox.id,
+    at: at.toISOString(),
+    atMs: at.getTime(),
+    page: query.cursor ? 'continuation' : 'first',
+    messages: page.messages.length,
+    more: page.more,
+  });
   return jsonReply(200, body);
 }
 

@@ -94,6 +94,12 @@ export class DirectoryMessageStore implements MessageStore {
     };
   }
 
+  /** No temporary file: until the message has a record, no reader looks for its chunks. */
+  async writeNewChunk(messageId: string, chunkNo: number, data: Buffer): Promise<void> {
+    await mkdir(this.messageDir(messageId), { recursive: true });
+    await writeFile(this.chunkPath(messageId, chunkNo), data);
+  }
+
   async readChunk(messageId: string, chunkNo: number): Promise<Readable> {
     const path = this.chunkPath(messageId, chunkNo);
     const stream = createReadStream(path);

@@ -6,7 +6,8 @@ import type { ChunkWriter, MessageStore } from './types.js';
 /** Chunks as Buffers in this process; a chunk is at most one request (100 MB), which is acceptable for tests. */
 export class MemoryMessageStore implements MessageStore {
   readonly kind = 'memory';
-  private readonly chunks = new Map<string, Buffer>();
+  /** Chunk bytes by message id, then chunk number. */
+  private readonly chunks = new Map<string, Map<number, Buffer>>();
 
   async load(): Promise<MessageRecord[]> {
     return [];
@@ -24,7 +25,11 @@ export class MemoryMessageStore implements MessageStore {
         parts?.push(data);
       },
       async commit() {
-        if (parts) chunks.set(chunkKey(messageId, chunkNo), Buffer.concat(parts));
+        if (parts) {
+          let message = chunks.get(messageId);
+          if (!message) chunks.set(messageId, (message = new Map()));
+          message.set(chunkNo, Buffer.concat(parts));
+        }
         parts = undefined;
       },
       async abort() {
@@ -33,19 +38,23 @@ export class MemoryMessageStore implements MessageStore {
     };
   }
 
+  async writeNewChunk(messageId: string, chunkNo: number, data: Buffer): Promise<void> {
+    let message = this.chunks.get(messageId);
+    if (!message) this.chunks.set(messageId, (message = new Map()));
+    message.set(chunkNo, Buffer.from(data));
+  }
+
   async readChunk(messageId: string, chunkNo: number): Promise<Readable> {
-    const data = this.chunks.get(chunkKey(messageId, chunkNo));
+    const data = this.chunks.get(messageId)?.get(chunkNo);
     if (!data) throw new ChunkMissingError(messageId, chunkNo);
     return Readable.from([data], { objectMode: false });
   }
 
   async deleteMessage(messageId: string): Promise<void> {
-    for (const key of this.chunks.keys()) if (key.startsWith(`${messageId}/`)) this.chunks.delete(key);
+    this.chunks.delete(messageId);
   }
 
   async clear(): Promise<void> {
     this.chunks.clear();
   }
 }
-
-const chunkKey = (messageId: string, chunkNo: number) => `${messageId}/${chunkNo}`;

@@ -20,6 +20,11 @@ export interface MessageStore {
   load(): Promise<MessageRecord[]>;
   saveRecord(record: MessageRecord): Promise<void>;
   openChunkWriter(messageId: string, chunkNo: number): Promise<ChunkWriter>;
+  /**
+   * Stores a whole chunk of a message nobody can see yet (no record), in as few operations as the store can:
+   * for seeding. Use `openChunkWriter` for anything a client may read meanwhile.
+   */
+  writeNewChunk(messageId: string, chunkNo: number, data: Buffer): Promise<void>;
   /** Streams a committed chunk; throws ChunkMissingError when there is none. */
   readChunk(messageId: string, chunkNo: number): Promise<Readable>;
   deleteMessage(messageId: string): Promise<void>;

@@ -123,7 +123,7 @@ describe('mesh CLI on bad input', { concurrency: 4 }, () => {
     assert.doesNotMatch(result.stderr, /other side closed/);
   });
 
-  test('an encrypted key with the wrong passphrase: exit 1 saying so; the right one works', async () => {
+  test('an encrypted key with the wrong passphrase: exit 2 (a configuration mistake) saying so; the right one works', async () => {
     const encrypted = join(dir, 'encrypted.key.pem');
     await writeFile(encrypted, encryptPrivateKey(mesh.pki.clients['X26ABC1']!.key, 'right'));
     const withKey = { ...env, MESH_CLIENT_KEY: encrypted };
@@ -135,8 +135,8 @@ describe('mesh CLI on bad input', { concurrency: 4 }, () => {
 
     assertOneLineError(
       wrong,
-      1,
-      /client private key cannot be decrypted \(wrong or missing key passphrase\)/,
+      2,
+      /client private key cannot be decrypted with the configured key passphrase \(wrong passphrase\)/,
     );
     assert.equal(right.code, 0, right.stderr);
   });

@@ -54,9 +54,11 @@ describe('health function: daily MESH handshake and certificate expiry', () => {
 
   async function runHealth() {
     const fn = createHealthFunction(h.env(), {
-      secretsManager: h.aws.clientConfig('secretsManager'),
+      clients: h.clients,
       log: h.log,
-      metrics: { add: (mailboxId, name, _unit, value) => void recorded.push({ mailboxId, name, value }) },
+      metrics: {
+        add: (name, _unit, value, mailboxId) => void recorded.push({ mailboxId: mailboxId!, name, value }),
+      },
       meshClientOptions: { retry: { baseDelayMs: 5, maxDelayMs: 50 } },
     });
     try {

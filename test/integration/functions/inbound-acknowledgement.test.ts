@@ -6,8 +6,7 @@ import { createPollFunction } from '../../../functions/inbound-poll/container.js
 import type { InboundEventV1 } from '../../../shared/events/inbound.js';
 import { InboundStore } from '../../../shared/state/inbound-store.js';
 import { QUEUES } from '../../../shared/wiring/pipeline.js';
-import { createLambdaContext } from '../../../local/runtime/lambda-context.js';
-import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
+import { pollOnly, startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
 
 /**
  * Finding 1 of the exactly-once issue: a message stored and announced whose acknowledgement then fails, on every
@@ -33,16 +32,9 @@ describe('inbound: a stored message whose acknowledgement keeps failing', () => 
     h.env({ LEASE_GRACE_MS: '0', MAX_RECEIVE_COUNT: String(QUEUES.download.maxReceiveCount), ...extra });
 
   async function poll(extra: Record<string, string> = {}) {
-    const fn = createPollFunction(
-      env({ ...extra, MAILBOXES: JSON.stringify([{ id: 'X26ABC2', secretId: 'mesh/X26ABC2' }]) }),
-      {
-        clients: h.clients,
-        log: h.log,
-        metrics: h.metrics,
-      },
+    const [summary] = await pollOnly(h, 'X26ABC2', () =>
+      createPollFunction(env(extra), { clients: h.clients, log: h.log, metrics: h.metrics }),
     );
-    const [summary] = await fn.handler({}, createLambdaContext('poll', 60_000));
-    await fn.close();
     return summary!;
   }
 

@@ -22,7 +22,7 @@ import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
 import { CrashInjector } from '../../../local/faults/crash-injector.js';
 import { createLambdaContext } from '../../../local/runtime/lambda-context.js';
 import { crashingHandler, crashingMeshClient, type Crashes } from '../../harness/crashes.js';
-import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
+import { pollOnly, startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -49,22 +49,17 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
   const env = (extra: Record<string, string> = {}) =>
     h.env({ LEASE_GRACE_MS: '0', CHUNK_BYTES: String(1024 * 1024), ...extra });
 
+  /** Polls one mailbox: the others are paused for the run, so only its inbox is listed. */
   async function poll(mailbox = 'X26ABC2', extra: Record<string, string> = {}) {
-    const fn = createPollFunction(
-      env({ ...extra, MAILBOXES: JSON.stringify([{ id: mailbox, secretId: `mesh/${mailbox}` }]) }),
-      {
-        clients: h.clients,
-        log: h.log,
-        metrics: h.metrics,
-      },
+    return pollOnly(h, mailbox, () =>
+      createPollFunction(env(extra), { clients: h.clients, log: h.log, metrics: h.metrics }),
     );
-    const result = await fn.handler({}, createLambdaContext('poll', 60_000));
-    await fn.close();
-    return result;
   }
 
   function downloader(crashes?: Crashes, extra: Record<string, string> = {}) {
-    const fn = createDownloadFunction(env(extra), {
+    // The registry is read once per function instance, as in Lambda: the crash points of a download stay the same
+    // from one run to the next.
+    const fn = createDownloadFunction(env({ REGISTRY_CACHE_SECONDS: '60', ...extra }), {
       clients: h.clients,
       log: h.log,
       metrics: h.metrics,
@@ -220,13 +215,16 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
           fired = true;
           return true;
         };
+        // A crashed invocation keeps its mailbox slot until the slot's lease lapses; each case starts once it has,
+        // so the crash points of the run come in the same order as in the clean run.
+        await h.slotsFree('X26ABC2');
         const acksBefore = (await h.mesh.server.admin.stats()).counters.acknowledgements;
         const messageId = await sendOne(`crash-${index}-${when}.bin`);
         const fn = downloader({ injector, plan: () => ({ [when]: crashAt }) });
         await h.drain(
           h.eventSource(h.downloadQueue, fn.handler, { timeoutMs: 900 }),
           h.downloadQueue,
-          20_000,
+          60_000,
         );
 
         const label = `crash ${when} ${point} (#${index})`;
@@ -346,15 +344,12 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     const transferId = await sendThroughPipeline('outbound/X26ABC1/tracked.txt', 'track me');
     const later = () => new Date(Date.now() + 10 * 60_000);
     const tracker = () =>
-      createTrackerFunction(
-        env({ MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]) }),
-        {
-          clients: h.clients,
-          log: h.log,
-          metrics: h.metrics,
-          now: later,
-        },
-      );
+      createTrackerFunction(env(), {
+        clients: h.clients,
+        log: h.log,
+        metrics: h.metrics,
+        now: later,
+      });
 
     const early = tracker();
     const [pending] = await early.handler({}, createLambdaContext('tracker', 60_000));
@@ -370,15 +365,12 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     assert.equal(done?.delivered, 0, 'the next check is backed off, so nothing is due yet');
     const record = await h.transfers.get(transferId);
     assert.equal(record?.status, 'accepted');
-    const muchLater = createTrackerFunction(
-      env({ MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]) }),
-      {
-        clients: h.clients,
-        log: h.log,
-        metrics: h.metrics,
-        now: () => new Date(Date.now() + 60 * 60_000),
-      },
-    );
+    const muchLater = createTrackerFunction(env(), {
+      clients: h.clients,
+      log: h.log,
+      metrics: h.metrics,
+      now: () => new Date(Date.now() + 60 * 60_000),
+    });
     const [finally_] = await muchLater.handler({}, createLambdaContext('tracker', 60_000));
     await muchLater.close();
     assert.equal(finally_?.delivered, 1);
@@ -423,10 +415,12 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     const transferId = await sendThroughPipeline('outbound/X26ABC1/tracking-lag.txt', 'lagging');
     await h.takeMessages(h.statusQueue);
     const runTrackerAt = async (offsetMs: number) => {
-      const fn = createTrackerFunction(
-        env({ MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]) }),
-        { clients: h.clients, log: h.log, metrics: h.metrics, now: () => new Date(Date.now() + offsetMs) },
-      );
+      const fn = createTrackerFunction(env(), {
+        clients: h.clients,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => new Date(Date.now() + offsetMs),
+      });
       const [summary] = await fn.handler({}, createLambdaContext('tracker', 60_000));
       await fn.close();
       return summary!;
@@ -454,13 +448,12 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     await h.takeMessages(h.statusQueue);
     // One check per run, and MESH refuses the first tracking call it gets (the first transfer's, due first).
     const runTracker = async () => {
-      const fn = createTrackerFunction(
-        env({
-          MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]),
-          MAX_TRACKING_CHECKS: '1',
-        }),
-        { clients: h.clients, log: h.log, metrics: h.metrics, now: () => new Date(Date.now() + 10 * 60_000) },
-      );
+      const fn = createTrackerFunction(env({ MAX_TRACKING_CHECKS: '1' }), {
+        clients: h.clients,
+        log: h.log,
+        metrics: h.metrics,
+        now: () => new Date(Date.now() + 10 * 60_000),
+      });
       const [summary] = await fn.handler({}, createLambdaContext('tracker', 60_000));
       await fn.close();
       return summary!;

@@ -29,12 +29,16 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
   });
 
   function sendFunction(env: Record<string, string> = {}, crashes?: Crashes) {
-    const fn = createSendFunction(h.env({ CHUNK_BYTES: String(1024 * 1024), ...env }), {
-      clients: h.clients,
-      log: h.log,
-      metrics: h.metrics,
-      wrapMeshClient: crashingMeshClient(crashes, ['sendMessage', 'uploadChunk', 'findByLocalId']),
-    });
+    // The registry is read once per function instance, as in Lambda, so a crash test's points come in one order.
+    const fn = createSendFunction(
+      h.env({ CHUNK_BYTES: String(1024 * 1024), REGISTRY_CACHE_SECONDS: '60', ...env }),
+      {
+        clients: h.clients,
+        log: h.log,
+        metrics: h.metrics,
+        wrapMeshClient: crashingMeshClient(crashes, ['sendMessage', 'uploadChunk', 'findByLocalId']),
+      },
+    );
     return { ...fn, handler: crashingHandler(crashes, fn.handler) };
   }
 
@@ -247,10 +251,12 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
           fired = true;
           return true;
         };
+        // A crashed invocation keeps its mailbox slot until the slot's lease lapses; each case starts after that.
+        await h.slotsFree('X26ABC1');
         const fn = sendFunction(env, { injector, plan: () => ({ [when]: crashAt }) });
         const key = `outbound/X26ABC1/crash-${index}-${when}.bin`;
         await h.putObject(key, payload, ADDRESS);
-        await h.drain(h.eventSource(h.sendQueue, fn.handler, { timeoutMs }), h.sendQueue, 20_000);
+        await h.drain(h.eventSource(h.sendQueue, fn.handler, { timeoutMs }), h.sendQueue, 60_000);
 
         const messages = await inbox();
         assert.equal(fired, true, `crash ${when} ${point} (#${index}) fired`);

@@ -34,21 +34,26 @@ export async function runSend(
   }
 }
 
-/** One run of the poll function for the given mailboxes; resolves to its summaries or rejects with its error. */
+/**
+ * One run of the poll function with only the given mailboxes unpaused; resolves to their polls' summaries or
+ * rejects with the first failed poll's error.
+ */
 export async function runPoll(
   h: PipelineHarness,
   mailboxes: readonly string[] = ['X26ABC2'],
   env: Record<string, string> = {},
   log: Log = h.log,
 ) {
-  const fn = createPollFunction(
-    h.env({ MAILBOXES: JSON.stringify(mailboxes.map((id) => ({ id, secretId: `mesh/${id}` }))), ...env }),
-    { clients: h.clients, log, metrics: h.metrics },
-  );
+  const registered = await h.registry.list();
+  for (const m of registered) await h.registry.setPaused(m.id, !mailboxes.includes(m.id));
+  const fn = createPollFunction(h.env(env), { clients: h.clients, log, metrics: h.metrics });
   try {
-    return await fn.handler({}, createLambdaContext('inbound-poll', 60_000));
+    const run = await fn.handler({}, createLambdaContext('inbound-poll', 60_000));
+    if (run.failures.length > 0) throw run.failures[0]!.error;
+    return [...run.polls];
   } finally {
     await fn.close();
+    for (const m of registered) await h.registry.setPaused(m.id, m.paused);
   }
 }
 

@@ -39,6 +39,29 @@ describe('local MESH server directory store', () => {
     assert.deepEqual(inboxAfter.messages, [older, newer, next]);
   });
 
+  test('keeps seeded messages, in inbox order, across a restart', async () => {
+    const first = await startTestMesh({ storeDir: dir });
+    await first.server.admin.reset();
+    const seeded = await first.server.admin.seedMessages([
+      { from: 'X26ABC1', to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: 'one' },
+      { from: 'X26ABC1', to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', body: Buffer.from('two') },
+    ]);
+    await first.close();
+
+    const second = await startTestMesh({ storeDir: dir });
+    const recipient = second.as('X26ABC2');
+    const inbox = (await recipient.inbox()).json<InboxPageBody>();
+    const download = await recipient.download(seeded[1]!.message_id);
+    await second.server.admin.reset();
+    await second.close();
+
+    assert.deepEqual(
+      inbox.messages,
+      seeded.map((s) => s.message_id),
+    );
+    assert.equal(download.body.toString(), 'two');
+  });
+
   test('empties the directory on reset', async () => {
     const mesh = await startTestMesh({ storeDir: dir });
     await mesh.as('X26ABC1').send('X26ABC2', 'doomed', { [H.localId]: 'x' });

@@ -9,7 +9,7 @@ describe('function configuration at cold start', () => {
   test('names every problem at once: missing settings, a bad MESH URL, a chunk size gzip could overflow', () => {
     const env = {
       MESH_URL: 'http://mesh.example.org',
-      MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]),
+      SECRET_PREFIX: 'mesh/',
       CHUNK_BYTES: '99500000',
     };
     assert.throws(
@@ -30,7 +30,7 @@ describe('function configuration at cold start', () => {
   test('warns when the download part size is too small for the largest MESH messages, and not otherwise', async () => {
     const env = (partBytes: number) => ({
       MESH_URL: 'https://localhost:8700',
-      MAILBOXES: JSON.stringify([{ id: 'X26ABC1', secretId: 'mesh/X26ABC1' }]),
+      SECRET_PREFIX: 'mesh/',
       TABLE_NAME: 'mesh',
       INBOUND_BUCKET: 'inbound',
       DOWNLOAD_QUEUE_URL: 'https://sqs.eu-west-2.amazonaws.com/000000000000/download',

@@ -1,0 +1,3 @@
+import { createSeedFunction } from './container.js';
+
+export const handler = createSeedFunction(process.env).handler;

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigurationError, EnvReader } from '../../../../shared/config/env.js';
+import type { Log } from '../../../../shared/observability/ports.js';
+import { runGated, readGateSettings, slotLease } from '../../../../shared/registry/gated-task.js';
+import { MailboxGate } from '../../../../shared/registry/mailbox-gate.js';
+import { FakeSlots, lookup, mailbox } from './fakes.js';
+
+const SETTINGS = { pausedRetrySeconds: 300, busyRetrySeconds: 30 };
+const HOLDER = { id: 'invocation-1', leaseMs: 60_000 };
+
+class RecordingLog implements Log {
+  readonly lines: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
+  debug(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'debug', message, extra });
+  }
+  info(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, extra });
+  }
+  warn(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, extra });
+  }
+  error(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'error', message, extra });
+  }
+}
+
+function setup(records = [mailbox('X26ABC1'), mailbox('X26PAUS', { paused: true })], concurrency = 1) {
+  const slots = new FakeSlots();
+  const gate = new MailboxGate(lookup(...records), slots, concurrency);
+  const requeued: number[] = [];
+  const requeue = async (delaySeconds: number) => {
+    requeued.push(delaySeconds);
+  };
+  const log = new RecordingLog();
+  let runs = 0;
+  const work = async () => {
+    runs++;
+    return 'done' as const;
+  };
+  return { slots, gate, requeued, requeue, log, work, runs: () => runs };
+}
+
+describe('a gated task of a mailbox', () => {
+  test('runs while holding a slot of its mailbox, and gives the slot back after', async () => {
+    const s = setup();
+    let heldDuringWork: string[] = [];
+
+    const result = await runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, async () => {
+      heldDuringWork = s.slots.heldBy('X26ABC1');
+      return 42;
+    });
+
+    assert.equal(result, 42);
+    assert.deepEqual(heldDuringWork, ['invocation-1']);
+    assert.equal(s.slots.acquired[0]?.leaseMs, 60_000);
+    assert.deepEqual(s.slots.heldBy('X26ABC1'), []);
+    assert.deepEqual(s.requeued, []);
+  });
+
+  test('gives its slot back when the work throws, and the error reaches the caller', async () => {
+    const s = setup();
+
+    await assert.rejects(
+      runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, async () => {
+        throw new Error('MESH said 503');
+      }),
+      /MESH said 503/,
+    );
+
+    assert.deepEqual(s.slots.heldBy('X26ABC1'), []);
+    assert.equal(s.slots.released.length, 1);
+    assert.deepEqual(s.requeued, []);
+  });
+
+  test('of a paused mailbox is put back with the paused delay and its work does not run', async () => {
+    const s = setup();
+
+    const result = await runGated(s.gate, 'X26PAUS', HOLDER, s.requeue, SETTINGS, s.log, s.work);
+
+    assert.equal(result, 'deferred');
+    assert.equal(s.runs(), 0);
+    assert.deepEqual(s.requeued, [300]);
+    assert.deepEqual(s.slots.acquired, []);
+    const line = s.log.lines.find((l) => l.message.startsWith('task deferred'));
+    assert.deepEqual(line?.extra, { mailbox: 'X26PAUS', delaySeconds: 300 });
+    assert.match(line?.message ?? '', /paused/);
+  });
+
+  test('of a mailbox at its cap is put back with the busy delay and its work does not run', async () => {
+    const s = setup();
+    await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
+
+    const result = await runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, s.work);
+
+    assert.equal(result, 'deferred');
+    assert.equal(s.runs(), 0);
+    assert.deepEqual(s.requeued, [30]);
+    assert.deepEqual(s.slots.heldBy('X26ABC1'), ['other-invocation']);
+    assert.match(s.log.lines.find((l) => l.message.startsWith('task deferred'))?.message ?? '', /cap/);
+  });
+
+  test('of an unregistered mailbox runs, so the use case can refuse it with its own reason', async () => {
+    const s = setup();
+
+    const result = await runGated(s.gate, 'X26NONE', HOLDER, s.requeue, SETTINGS, s.log, s.work);
+
+    assert.equal(result, 'done');
+    assert.equal(s.runs(), 1);
+    assert.deepEqual(s.requeued, []);
+    assert.deepEqual(s.slots.acquired, []);
+  });
+
+  test('without a mailbox runs without asking the gate', async () => {
+    const s = setup();
+
+    const result = await runGated(s.gate, undefined, HOLDER, s.requeue, SETTINGS, s.log, s.work);
+
+    assert.equal(result, 'done');
+    assert.equal(s.runs(), 1);
+    assert.deepEqual(s.slots.acquired, []);
+  });
+
+  test('is not put back when the work itself fails: the queue retries it as usual', async () => {
+    const s = setup();
+
+    await assert.rejects(
+      runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, async () => {
+        throw new Error('boom');
+      }),
+    );
+
+    assert.deepEqual(s.requeued, []);
+  });
+});
+
+describe("a task's slot lease", () => {
+  test('is the time the invocation has left plus the grace, when that is under slotLeaseMs', () => {
+    assert.equal(slotLease(30_000, { slotLeaseMs: 120_000 }, 5_000), 35_000);
+  });
+
+  test('is capped at slotLeaseMs plus the grace however long the invocation has left', () => {
+    assert.equal(slotLease(900_000, { slotLeaseMs: 120_000 }, 5_000), 125_000);
+    assert.equal(slotLease(120_000, { slotLeaseMs: 120_000 }, 0), 120_000);
+  });
+});
+
+describe("the gate's settings from a function's environment", () => {
+  test('default to 2 per mailbox, a 2 minute slot lease, 5 minutes when paused and 30 s when busy', () => {
+    const read = new EnvReader({});
+
+    assert.deepEqual(readGateSettings(read), {
+      concurrency: 2,
+      slotLeaseMs: 120_000,
+      pausedRetrySeconds: 300,
+      busyRetrySeconds: 30,
+    });
+  });
+
+  test('are read from the environment, the lease in seconds', () => {
+    const read = new EnvReader({
+      MAILBOX_CONCURRENCY: '5',
+      SLOT_LEASE_SECONDS: '60',
+      PAUSED_RETRY_SECONDS: '900',
+      BUSY_RETRY_SECONDS: '0',
+    });
+
+    assert.deepEqual(readGateSettings(read), {
+      concurrency: 5,
+      slotLeaseMs: 60_000,
+      pausedRetrySeconds: 900,
+      busyRetrySeconds: 0,
+    });
+  });
+
+  test('refuse a delay SQS cannot give and a concurrency of 0', () => {
+    const read = new EnvReader({ MAILBOX_CONCURRENCY: '0', PAUSED_RETRY_SECONDS: '901' });
+
+    readGateSettings(read);
+
+    assert.throws(
+      () => read.done(),
+      (error: unknown) =>
+        error instanceof ConfigurationError &&
+        error.problems.length === 2 &&
+        error.problems.some((p) => p.startsWith('MAILBOX_CONCURRENCY')) &&
+        error.problems.some((p) => p.startsWith('PAUSED_RETRY_SECONDS')),
+    );
+  });
+});
