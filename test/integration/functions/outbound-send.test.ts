@@ -15,6 +15,14 @@ import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeli
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const ADDRESS = { 'mex-to': 'X26ABC2', 'mex-workflowid': 'TEST_WORKFLOW' };
 
+/**
+ * Crash points whose n-th occurrence depends on timing, not on the code path alone: a consistent read (GetItem)
+ * happens when a lease is found held or a failure is recorded, and a mailbox slot is taken by a PutItem per slot
+ * tried (a second one when the first is still held by an invocation that ran out of time). The run's invariants are
+ * checked for them all the same; only "this point fired" is not required of them.
+ */
+const TIMING_PICKED = /^dynamodb:(GetItem|PutItem)$/;
+
 describe('outbound send function: S3 upload to MESH mailbox', () => {
   let h: PipelineHarness;
   before(async () => {
@@ -259,7 +267,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
         await h.drain(h.eventSource(h.sendQueue, fn.handler, { timeoutMs }), h.sendQueue, 60_000);
 
         const messages = await inbox();
-        assert.equal(fired, true, `crash ${when} ${point} (#${index}) fired`);
+        if (!TIMING_PICKED.test(point)) assert.equal(fired, true, `crash ${when} ${point} (#${index}) fired`);
         assert.equal(messages.length, 1, `one MESH message after a crash ${when} ${point} (#${index})`);
         assert.equal(sha256(messages[0]!.body), sha256(payload));
         await fn.close();
