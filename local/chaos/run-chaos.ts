@@ -38,6 +38,7 @@ import {
   meshFaultRules,
   meshLogTally,
   newMeshFaultRules,
+  OBSERVED_FAULT_KINDS,
 } from './faults.js';
 import { judge, type Verdict } from './oracle.js';
 import { ACK_REFUSING_MAILBOX, WORKFLOW, planFiles, type PlannedFile } from './plan.js';
@@ -538,6 +539,8 @@ function report(run: Drive, verdict: Verdict, redriven: number, consumer: EventQ
   say(`  redriven by the operator   ${result.redriven}`);
   say(`  consumer redeliveries      ${consumer.redeliveries} (the consumer's own, not counted)`);
   say(`  faults injected            ${result.faults} ${JSON.stringify(result.faultsByKind)}`);
+  const byChance = OBSERVED_FAULT_KINDS.map((kind) => `${kind} ${result.faultsByKind[kind] ?? 0}`);
+  say(`  came up by timing          ${byChance.join(', ')}`);
   for (const finding of verdict.findings.slice(0, 200)) say(`  - ${finding}`);
   if (verdict.findings.length > 200) say(`  ... and ${verdict.findings.length - 200} more findings`);
   return result;

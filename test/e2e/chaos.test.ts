@@ -47,6 +47,8 @@ test(
     assert.equal(result.strayEvents, 0, transcript);
     assert.equal(result.delivered + result.terminalFailures, 100, transcript);
     assert.ok(result.faults >= 100, `only ${result.faults} faults were injected`);
+    // Timing decides whether the observed-only kinds come up in a run this size (under load they sometimes do not);
+    // their own tests make them happen on purpose.
     const missing = NEW_FAULT_KINDS.filter((kind) => !(result.faultsByKind[kind]! > 0));
     assert.deepEqual(missing, [], `fault kinds that never fired:\n${transcript}`);
   },

@@ -203,7 +203,13 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
         { to: 'X26ABC2', workflowId: 'TEST_WORKFLOW', fileName: name },
         { chunkBytes: 2 * 1024 * 1024, allowSmallChunks: true },
       );
-      await poll();
+      // On a loaded machine a poll can fail or run out of time before it records the message; the run under test
+      // starts from a queued download, so poll until one is queued.
+      let queued = 0;
+      for (let attempt = 0; attempt < 5 && queued === 0; attempt++) {
+        queued = (await poll()).reduce((n, summary) => n + summary.queued, 0);
+      }
+      assert.equal(queued, 1, `${name} queued for download`);
       return sent.messageId;
     };
     const points: string[] = [];
