@@ -2,16 +2,16 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { InboundEventV1 } from '../shared/events/inbound.js';
 import { downloadTaskBody } from '../shared/inbound/download-task.js';
 import { sendChunked } from '../shared/mesh/index.js';
-import { ENV, FUNCTIONS } from '../shared/wiring/pipeline.js';
+import { ENV, FUNCTIONS, TUNING } from '../shared/wiring/pipeline.js';
 import { generatedByteSource } from './support/generated-bytes.js';
 import { measure } from './support/measure.js';
 import { sha256OfObject } from './support/payload.js';
-import { MIB, progress, sizeLabel, type Measurement, type ScenarioResult } from './support/report.js';
+import { progress, sizeLabel, type Measurement, type ScenarioResult } from './support/report.js';
 import { runFunctionScenario, type FunctionScenarioOptions, type SizeRun } from './support/scenario.js';
 import { RECIPIENT, SENDER, WORKFLOW, takeEvents, type Stage } from './support/stage.js';
 
-/** The download function's default S3 part size (PART_BYTES), which the run leaves as it is. */
-const PART_BYTES = 16 * MIB;
+/** The download function's default S3 part size, which the run leaves as it is. */
+const PART_BYTES = TUNING.partBytes.default;
 
 /**
  * Inbound: a message waiting in the local MESH server goes into the S3 emulator through the download function

@@ -6,6 +6,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runE2e } from './e2e.js';
 import { runInbound } from './inbound.js';
+import { runMailboxes } from './mailboxes.js';
 import { runOutbound } from './outbound.js';
 import { GIB, MIB, parseSize } from './support/report.js';
 
@@ -16,10 +17,20 @@ scenarios:
   inbound    local MESH server -> download function -> S3 emulator, against raw GETs of the same chunks
   cli        the mesh CLI round trip (bench/cli-roundtrip.ts)
   e2e        200 files of 1 KiB to 10 MiB from mailbox A's bucket to mailbox B's bucket through the local pipeline
+  mailboxes  1,000 mailboxes, 10,000 inbound messages (half in one mailbox) through the local pipeline
 
 options of outbound and inbound:
   --sizes LIST   payload sizes, smallest first (default 100MiB,1GiB); the JSON line is for the last
-  --no-verify    do not read payloads back to compare their SHA-256 (saves time; timings are unaffected)`;
+  --no-verify    do not read payloads back to compare their SHA-256 (saves time; timings are unaffected)
+
+options of mailboxes (see BENCHMARKS.md):
+  --mailboxes N        mailboxes in the registry (default 1000)
+  --messages N         inbound messages, half in the first mailbox (default 10000)
+  --time-scale F       AWS's timings times F, e.g. 1/20 (default 1/10: a 30 s poll interval)
+  --quiet-over SECONDS the quiet mailboxes' messages arrive over this long (default: 2 a second)
+  --timeout MINUTES    the run fails if not every message is announced by then (default 240)
+  --concurrency N      invocations at once per queue-triggered function (default: the wiring's)
+  --seed N             (default 1)`;
 
 type Scenario = (args: string[]) => Promise<number>;
 
@@ -59,7 +70,64 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
     console.log(JSON.stringify(result));
     return 0;
   },
+  mailboxes: async (args) => {
+    const { values } = parseArgs({
+      args,
+      options: {
+        mailboxes: { type: 'string' },
+        messages: { type: 'string' },
+        'time-scale': { type: 'string' },
+        'quiet-over': { type: 'string' },
+        concurrency: { type: 'string' },
+        seed: { type: 'string' },
+        timeout: { type: 'string' },
+      },
+      strict: true,
+    });
+    const mailboxes = wholeNumber(values.mailboxes ?? '1000', '--mailboxes', 2);
+    const messages = wholeNumber(values.messages ?? '10000', '--messages', 2);
+    const timeScale = fraction(values['time-scale'] ?? '1/10');
+    const timeoutMinutes = wholeNumber(values.timeout ?? '240', '--timeout', 1);
+    const load = machineLoad();
+    const { result, ok } = await runMailboxes({
+      mailboxes,
+      messages,
+      timeScale,
+      quietOverMs:
+        values['quiet-over'] === undefined
+          ? undefined
+          : wholeNumber(values['quiet-over'], '--quiet-over', 0) * 1000,
+      concurrency:
+        values.concurrency === undefined ? undefined : wholeNumber(values.concurrency, '--concurrency', 1),
+      bodyBytes: 1024,
+      seed: Number(values.seed ?? 1),
+      timeoutMs: timeoutMinutes * 60_000,
+      functionEnv: process.env.BENCH_FUNCTION_ENV
+        ? (JSON.parse(process.env.BENCH_FUNCTION_ENV) as Record<string, string>)
+        : undefined,
+      say: (line) => console.error(line),
+    });
+    console.log(load);
+    console.log(JSON.stringify(result));
+    return ok ? 0 : 1;
+  },
 };
+
+function wholeNumber(text: string, name: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new UsageError(`${name} must be a whole number >= ${min}`);
+  return value;
+}
+
+/** `1/20` or `0.05`. */
+function fraction(text: string): number {
+  const [top, bottom] = text.split('/');
+  const value = bottom === undefined ? Number(top) : Number(top) / Number(bottom);
+  if (!(value > 0 && value <= 1))
+    throw new UsageError('--time-scale must be a fraction in (0, 1], e.g. 1/20');
+  return value;
+}
 
 function transferOptions(args: string[]) {
   const { values } = parseArgs({

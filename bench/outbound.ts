@@ -1,6 +1,5 @@
 import type { OutboundStatusEventV1 } from '../shared/events/outbound-status.js';
-import { DEFAULT_CHUNK_BYTES } from '../shared/mesh/index.js';
-import { ENV, FUNCTIONS } from '../shared/wiring/pipeline.js';
+import { ENV, FUNCTIONS, TUNING } from '../shared/wiring/pipeline.js';
 import { measure } from './support/measure.js';
 import { generatedSha256, sha256OfMeshMessage, uploadGenerated } from './support/payload.js';
 import { progress, sizeLabel, type Measurement, type ScenarioResult } from './support/report.js';
@@ -37,7 +36,7 @@ async function runSize(stage: Stage, size: number, options: FunctionScenarioOpti
       bucket: stage.outboundBucket,
       key: objectKey(`${label}-plain`),
       size,
-      rangeBytes: DEFAULT_CHUNK_BYTES,
+      rangeBytes: TUNING.chunkBytes.default,
     },
     { env: stage.aws.env() },
   );
@@ -55,7 +54,7 @@ async function rawPost(stage: Stage, size: number, what: string, when: string): 
     to: RECIPIENT,
     workflowId: WORKFLOW,
     size,
-    chunkBytes: DEFAULT_CHUNK_BYTES,
+    chunkBytes: TUNING.chunkBytes.default,
   });
   return measurement;
 }
@@ -77,7 +76,7 @@ async function runFunction(
     metadata: { 'mex-to': RECIPIENT, 'mex-workflowid': WORKFLOW, 'mex-filename': `${name}.dat` },
   });
   progress(`outbound ${name}: send function, COMPRESS=${compress}`);
-  const env = stage.functionEnv(SENDER, { COMPRESS: String(compress) });
+  const env = stage.functionEnv(SENDER, { [ENV.compress]: String(compress) });
   const { measurement, failures } = await measure(
     stage,
     `send function, COMPRESS=${compress}${compress ? ' (extra)' : ''}`,

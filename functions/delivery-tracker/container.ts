@@ -3,18 +3,18 @@ import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/rela
 import { DeliveryOutcomes } from '../../shared/outbound/delivery-outcomes.js';
 import { DeliveryTracker } from '../../shared/outbound/delivery-tracker.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
-import { ENV } from '../../shared/wiring/pipeline.js';
+import { ENV, TUNING } from '../../shared/wiring/pipeline.js';
 import { createTrackerHandler } from './handler.js';
 
 /** Composition root of the delivery tracker: on each scheduled run, checks what is due for every mailbox. */
 export function createTrackerFunction(env: NodeJS.ProcessEnv, overrides: FunctionOverrides = {}) {
-  const runtime = functionRuntime('delivery-tracker', env, overrides);
+  const runtime = functionRuntime('deliveryTracker', env, overrides);
   const { read, clients, log, metrics } = runtime;
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const relay = readRelaySettings(read);
-  const maxChecksPerRun = read.integer('MAX_TRACKING_CHECKS', 100, { min: 1, max: 10_000 });
-  const baseDelayMs = read.integer('TRACKING_BASE_DELAY_MS', 60_000, { min: 0 });
-  const concurrency = read.integer('TRACKING_CONCURRENCY', 4, { min: 1, max: 50 });
+  const maxChecksPerRun = read.setting(TUNING.maxTrackingChecks);
+  const baseDelayMs = read.setting(TUNING.trackingBaseDelayMs);
+  const concurrency = read.setting(TUNING.trackingConcurrency);
   read.done();
 
   const transfers = new TransferStore(clients.dynamo, runtime.tableName, overrides.now);

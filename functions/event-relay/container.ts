@@ -14,7 +14,7 @@ import { createRelayHandler } from './handler.js';
  * events, and needs neither MESH, nor a mailbox's secret, nor a bucket.
  */
 export function createRelayFunction(env: NodeJS.ProcessEnv, overrides: FunctionOverrides = {}) {
-  const read = new EnvReader(env);
+  const read = new EnvReader(env, 'eventRelay');
   const tableName = read.string(ENV.tableName);
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const inboundEventsQueueUrl = read.string(ENV.inboundEventsQueueUrl);

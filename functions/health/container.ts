@@ -1,17 +1,12 @@
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { HealthCheck } from '../../shared/health/health-check.js';
-import { FUNCTIONS } from '../../shared/wiring/pipeline.js';
+import { TUNING } from '../../shared/wiring/pipeline.js';
 import { createHealthHandler } from './handler.js';
-
-/** Long enough for the credentials read and the client build to share one Secrets Manager call. */
-const SECRET_MAX_AGE_SECONDS = 60;
 
 /** Composition root of the health function: checks every mailbox in the registry, paused ones included. */
 export function createHealthFunction(env: NodeJS.ProcessEnv, overrides: FunctionOverrides = {}) {
-  const runtime = functionRuntime(FUNCTIONS.health.serviceName, env, overrides, {
-    secretMaxAgeSeconds: SECRET_MAX_AGE_SECONDS,
-  });
-  const concurrency = runtime.read.integer('HEALTH_CONCURRENCY', 10, { min: 1, max: 100 });
+  const runtime = functionRuntime('health', env, overrides);
+  const concurrency = runtime.read.setting(TUNING.healthConcurrency);
   runtime.read.done();
 
   const check = new HealthCheck({

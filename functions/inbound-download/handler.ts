@@ -1,3 +1,4 @@
+import { deferralsOf } from '../../shared/aws/fair-queue.js';
 import { sqsBatchHandler } from '../../shared/aws/sqs-batch-handler.js';
 import { parseDownloadTask } from '../../shared/inbound/download-task.js';
 import type { MessageDownloader } from '../../shared/inbound/message-downloader.js';
@@ -9,7 +10,7 @@ import type { MailboxGate } from '../../shared/registry/mailbox-gate.js';
 export function createDownloadHandler(
   downloader: MessageDownloader,
   gate: MailboxGate,
-  requeue: (body: string, mailboxId: string, delaySeconds: number) => Promise<void>,
+  requeue: (body: string, mailboxId: string, delaySeconds: number, deferrals: number) => Promise<void>,
   defer: GateSettings,
   leaseGraceMs: number,
   log: Log,
@@ -23,8 +24,12 @@ export function createDownloadHandler(
       const outcome = await runGated(
         gate,
         task.mailboxId,
-        { id: invocationId, leaseMs: slotLease(context.getRemainingTimeInMillis(), defer, leaseGraceMs) },
-        (delay) => requeue(record.body, task.mailboxId, delay),
+        {
+          id: invocationId,
+          leaseMs: slotLease(context.getRemainingTimeInMillis(), defer, leaseGraceMs),
+          deferrals: deferralsOf(record),
+        },
+        (delay, deferrals) => requeue(record.body, task.mailboxId, delay, deferrals),
         defer,
         log,
         () =>

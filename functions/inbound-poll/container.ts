@@ -4,20 +4,21 @@ import { downloadTaskBody } from '../../shared/inbound/download-task.js';
 import { InboxPoller } from '../../shared/inbound/inbox-poller.js';
 import { PollScheduler } from '../../shared/inbound/poll-scheduler.js';
 import { InboundStore } from '../../shared/state/inbound-store.js';
-import { ENV } from '../../shared/wiring/pipeline.js';
+import { ENV, FUNCTIONS, TUNING } from '../../shared/wiring/pipeline.js';
 import { createPollHandler } from './handler.js';
 
 /** Composition root of the poller: every minute, polls the registered mailboxes whose poll is due. */
 export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOverrides = {}) {
-  const runtime = functionRuntime('inbound-poll', env, overrides);
+  const runtime = functionRuntime('inboundPoll', env, overrides);
   const { read, clients } = runtime;
   const downloadQueueUrl = read.string(ENV.downloadQueueUrl);
-  const requeueAfterMs = read.integer('REQUEUE_AFTER_SECONDS', 3600, { min: 0 }) * 1000;
-  const maxRounds = read.integer('MAX_POLL_ROUNDS', 5, { min: 1, max: 100 });
-  const concurrency = read.integer('POLL_CONCURRENCY', 10, { min: 1, max: 100 });
-  // Local runs with scaled timings only: a registry interval is in MESH's seconds, at least 300.
-  const intervalScale = read.number('POLL_INTERVAL_SCALE', 1, { min: 0.00001, max: 1000 });
+  const requeueAfterMs = read.setting(TUNING.requeueAfterSeconds) * 1000;
+  const maxRounds = read.setting(TUNING.maxPollRounds);
+  const concurrency = read.setting(TUNING.pollConcurrency);
+  const intervalScale = read.setting(TUNING.pollIntervalScale);
   read.done();
+  const trigger = FUNCTIONS.inboundPoll.trigger;
+  const scheduleEveryMinutes = trigger.kind === 'schedule' ? trigger.everyMinutes : 1;
 
   const nowMs = overrides.now ? () => overrides.now!().getTime() : undefined;
   const poller = new InboxPoller({
@@ -38,6 +39,7 @@ export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     concurrency,
     intervalScale,
     minRemainingMs: 15_000,
+    periodMs: scheduleEveryMinutes * 60_000 * intervalScale,
     log: runtime.log,
     metrics: runtime.metrics,
     now: nowMs,

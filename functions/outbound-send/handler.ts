@@ -1,3 +1,4 @@
+import { deferralsOf } from '../../shared/aws/fair-queue.js';
 import type { Log } from '../../shared/observability/ports.js';
 import { sqsBatchHandler } from '../../shared/aws/sqs-batch-handler.js';
 import { senderFromKey } from '../../shared/outbound/addressing.js';
@@ -10,7 +11,12 @@ export interface SendHandlerDeps {
   readonly sender: OutboundSender;
   readonly gate: MailboxGate;
   /** Puts a message back on the send queue, delayed, in the mailbox's group. */
-  readonly requeue: (body: string, mailboxId: string | undefined, delaySeconds: number) => Promise<void>;
+  readonly requeue: (
+    body: string,
+    mailboxId: string | undefined,
+    delaySeconds: number,
+    deferrals: number,
+  ) => Promise<void>;
   readonly defer: GateSettings;
   readonly leaseGraceMs: number;
   readonly log: Log;
@@ -41,8 +47,9 @@ export function createSendHandler(deps: SendHandlerDeps) {
         {
           id: invocationId,
           leaseMs: slotLease(context.getRemainingTimeInMillis(), deps.defer, deps.leaseGraceMs),
+          deferrals: deferralsOf(record),
         },
-        (delay) => deps.requeue(record.body, mailboxId, delay),
+        (delay, deferrals) => deps.requeue(record.body, mailboxId, delay, deferrals),
         deps.defer,
         log,
         async () => {

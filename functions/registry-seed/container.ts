@@ -5,8 +5,8 @@ import { EnvReader } from '../../shared/config/env.js';
 import { functionObservability } from '../../shared/observability/lambda-observability.js';
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
 import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
-import { ENV } from '../../shared/wiring/pipeline.js';
-import { createSeedHandler, SEED_SERVICE_NAME, type SendResponse } from './handler.js';
+import { DEPLOY_FUNCTIONS, ENV } from '../../shared/wiring/pipeline.js';
+import { createSeedHandler, type SendResponse } from './handler.js';
 
 export interface SeedFunctionOverrides {
   readonly dynamodb?: DynamoDBClientConfig;
@@ -17,14 +17,14 @@ export interface SeedFunctionOverrides {
 
 /** Composition root of the registry seeding function: the table, the secret prefix, and the way back to CloudFormation. */
 export function createSeedFunction(env: NodeJS.ProcessEnv, overrides: SeedFunctionOverrides = {}) {
-  const read = new EnvReader(env);
+  const read = new EnvReader(env, 'registrySeed');
   const tableName = read.string(ENV.tableName);
   const secretPrefix = read.string(ENV.secretPrefix);
   read.done();
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 8, ...overrides.dynamodb }), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const { log, wrap } = functionObservability(SEED_SERVICE_NAME, overrides);
+  const { log, wrap } = functionObservability(DEPLOY_FUNCTIONS.registrySeed.serviceName, overrides);
   const handler = createSeedHandler({
     registry: new MailboxRegistry(dynamo, tableName, secretPrefix),
     respond: overrides.respond ?? putResponse,

@@ -10,7 +10,6 @@ import {
   type MailboxSettings,
 } from '../../shared/registry/mailbox.js';
 
-export const SEED_SERVICE_NAME = 'registry-seed';
 /** The custom resource the stack declares, and its one property: the mailboxes as JSON text. */
 export const SEED_RESOURCE_TYPE = 'Custom::MeshMailboxRegistrySeed';
 export const SEED_PROPERTIES = { mailboxes: 'Mailboxes' } as const;

@@ -78,6 +78,7 @@ export class MeshPipeline extends Construct {
     this.registrySeed = new RegistrySeed(this, 'RegistrySeed', {
       ...defaults,
       storage: this.storage,
+      deployment: this.fleet.deployment,
       mailboxes: props.mailboxes ?? [],
     });
 

@@ -4,7 +4,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { OutboundRoute } from '../../shared/outbound/addressing.js';
-import { DEFAULT_CHUNK_BYTES } from '../../shared/mesh/protocol.js';
+import { TUNING } from '../../shared/wiring/pipeline.js';
 
 /**
  * A MESH mailbox to seed into the deployment's mailbox registry when the stack is deployed. It becomes a registry
@@ -126,7 +126,7 @@ export interface MeshPipelineProps {
 
 /** Defaults of the optional props (the poll interval's default is the wiring's MAILBOX_POLLING). */
 export const DEFAULTS = {
-  chunkBytes: DEFAULT_CHUNK_BYTES,
+  chunkBytes: TUNING.chunkBytes.default,
   workQueueAgeAlarmMinutes: 30,
   eventQueueAgeAlarmMinutes: 24 * 60,
 } as const;

@@ -13,6 +13,7 @@ import { silentLog, type Log } from '../../shared/observability/ports.js';
 import { redrive } from '../../shared/operations/dead-letters.js';
 import {
   DEFAULT_MAILBOX_CONCURRENCY,
+  ENV,
   EVENT_RELAY,
   FUNCTIONS,
   QUEUES,
@@ -193,11 +194,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           ]),
       },
       env: {
-        CHUNK_BYTES: String(chunkBytes),
-        ALLOW_SMALL_CHUNKS: 'true',
-        PART_BYTES: String(5 * MIB),
+        [ENV.chunkBytes]: String(chunkBytes),
+        [ENV.allowSmallChunks]: 'true',
+        [ENV.partBytes]: String(5 * MIB),
         // Small enough that resumed sends and downloads checkpoint their SHA-256 too, under the same faults.
-        HASH_CHECKPOINT_BYTES: String(8 * MIB),
+        [ENV.hashCheckpointBytes]: String(8 * MIB),
       },
       chaos: {
         duplicateNotification: () =>

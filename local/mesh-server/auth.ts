@@ -40,12 +40,26 @@ export function authenticate(
   return mailbox;
 }
 
+/**
+ * A connection's peer certificate cannot change, and reading it builds a large object: each keep-alive connection
+ * reads it once, not on every request.
+ */
+const commonNames = new WeakMap<TLSSocket, string | undefined>();
+
 /** The CN of the verified client certificate, when the connection is TLS and has one. */
 export function clientCertificateCommonName(socket: Socket | TLSSocket): string | undefined {
   if (!('getPeerCertificate' in socket)) return undefined;
+  if (commonNames.has(socket)) return commonNames.get(socket);
   const cn: unknown = socket.getPeerCertificate().subject?.CN;
-  if (Array.isArray(cn)) return typeof cn[0] === 'string' ? cn[0] : undefined;
-  return typeof cn === 'string' ? cn : undefined;
+  const commonName = Array.isArray(cn)
+    ? typeof cn[0] === 'string'
+      ? cn[0]
+      : undefined
+    : typeof cn === 'string'
+      ? cn
+      : undefined;
+  commonNames.set(socket, commonName);
+  return commonName;
 }
 
 /** Real MESH certificates are issued per mailbox: CN `<MAILBOX>.<ODS>.api.mesh-client.nhs.uk`. */

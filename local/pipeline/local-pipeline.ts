@@ -12,11 +12,12 @@ import { noMetrics } from '../../shared/observability/ports.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
 import {
   DEFAULT_MAILBOX_CONCURRENCY,
-  EVENT_RELAY,
+  ENV,
   FUNCTIONS,
   MAILBOX_POLLING,
   KEY_LAYOUT,
   QUEUES,
+  TUNING,
   type FunctionName,
 } from '../../shared/wiring/pipeline.js';
 import { startLocalAws, type LocalAws } from '../aws/index.js';
@@ -252,27 +253,29 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       },
       env: {
         // Leases must lapse before a crashed invocation's message comes back (visibility = 1.5 x timeout).
-        LEASE_GRACE_MS: String(Math.floor(timeoutSeconds * 250)),
-        SAFETY_MARGIN_MS: String(Math.min(60_000, Math.floor(timeoutSeconds * 200))),
-        TRACKING_FIRST_DELAY_MS: '1000',
-        TRACKING_BASE_DELAY_MS: '2000',
-        MAX_RECEIVE_COUNT: String(options.chaos?.maxReceiveCount ?? QUEUES.download.maxReceiveCount),
-        REQUEUE_AFTER_SECONDS: String(Math.ceil(timeoutSeconds * 3)),
+        [ENV.leaseGraceMs]: String(Math.floor(timeoutSeconds * 250)),
+        [ENV.safetyMarginMs]: String(
+          Math.min(TUNING.safetyMarginMs.default, Math.floor(timeoutSeconds * 200)),
+        ),
+        [ENV.trackingFirstDelayMs]: '1000',
+        [ENV.trackingBaseDelayMs]: '2000',
+        [ENV.maxReceiveCount]: String(options.chaos?.maxReceiveCount ?? QUEUES.download.maxReceiveCount),
+        [ENV.requeueAfterSeconds]: String(Math.ceil(timeoutSeconds * 3)),
         // The relay's delay keeps its AWS proportion to the function timeout (60 s against 900 s).
-        EVENT_RELAY_DELAY_SECONDS: String(
-          scaledSeconds(EVENT_RELAY.delaySeconds, { functionTimeoutSeconds: timeoutSeconds }),
+        [ENV.eventRelayDelaySeconds]: String(
+          scaledSeconds(TUNING.eventRelayDelaySeconds.default, { functionTimeoutSeconds: timeoutSeconds }),
         ),
         // So do the rechecks of a first POST whose outcome is unknown (30 s to 480 s in AWS).
-        RECOVERY_RECHECK_SECONDS: [30, 60, 120, 240, 480]
+        [ENV.recoveryRecheckSeconds]: TUNING.recoveryRecheckSeconds.default
           .map((s) => scaledSeconds(s, { functionTimeoutSeconds: timeoutSeconds }))
           .join(','),
-        POLL_INTERVAL_SCALE: String(pollIntervalMs / (MAILBOX_POLLING.defaultIntervalSeconds * 1000)),
+        [ENV.pollIntervalScale]: String(pollIntervalMs / (MAILBOX_POLLING.defaultIntervalSeconds * 1000)),
         // Registry changes made with the command line show within a second, not a minute.
-        REGISTRY_CACHE_SECONDS: '1',
-        SECRET_CACHE_SECONDS: '1',
-        PAUSED_RETRY_SECONDS: String(localSeconds(300)),
-        BUSY_RETRY_SECONDS: String(localSeconds(30)),
-        SLOT_LEASE_SECONDS: String(localSeconds(120)),
+        [ENV.registryCacheSeconds]: '1',
+        [ENV.secretCacheSeconds]: '1',
+        [ENV.pausedRetrySeconds]: String(localSeconds(TUNING.pausedRetrySeconds.default)),
+        [ENV.busyRetrySeconds]: String(localSeconds(TUNING.busyRetrySeconds.default)),
+        [ENV.slotLeaseSeconds]: String(localSeconds(TUNING.slotLeaseSeconds.default)),
         ...(timeScale === undefined ? {} : scaledFunctionEnv(timeScale, options.chaos?.maxReceiveCount)),
         ...options.env,
       },
@@ -388,14 +391,14 @@ function scaledFunctionEnv(timeScale: number, maxReceiveCount: number | undefine
   const ms = (awsMs: number) => String(Math.max(1, Math.round(awsMs * timeScale)));
   const seconds = (awsSeconds: number) => Math.max(1, Math.round(awsSeconds * timeScale));
   return {
-    LEASE_GRACE_MS: ms(60_000),
-    SAFETY_MARGIN_MS: ms(60_000),
-    TRACKING_FIRST_DELAY_MS: ms(60_000),
-    TRACKING_BASE_DELAY_MS: ms(60_000),
-    REQUEUE_AFTER_SECONDS: String(seconds(3600)),
-    RECOVERY_RECHECK_SECONDS: [30, 60, 120, 240, 480].map(seconds).join(','),
-    EVENT_RELAY_DELAY_SECONDS: String(seconds(EVENT_RELAY.delaySeconds)),
-    MAX_RECEIVE_COUNT: String(maxReceiveCount ?? QUEUES.download.maxReceiveCount),
+    [ENV.leaseGraceMs]: ms(TUNING.leaseGraceMs.default),
+    [ENV.safetyMarginMs]: ms(TUNING.safetyMarginMs.default),
+    [ENV.trackingFirstDelayMs]: ms(TUNING.trackingFirstDelayMs.default),
+    [ENV.trackingBaseDelayMs]: ms(TUNING.trackingBaseDelayMs.default),
+    [ENV.requeueAfterSeconds]: String(seconds(TUNING.requeueAfterSeconds.default)),
+    [ENV.recoveryRecheckSeconds]: TUNING.recoveryRecheckSeconds.default.map(seconds).join(','),
+    [ENV.eventRelayDelaySeconds]: String(seconds(TUNING.eventRelayDelaySeconds.default)),
+    [ENV.maxReceiveCount]: String(maxReceiveCount ?? QUEUES.download.maxReceiveCount),
   };
 }
 

@@ -10,6 +10,7 @@ export async function sendForMailbox(
   body: string,
   mailboxId: string | undefined,
   delaySeconds?: number,
+  deferrals?: number,
 ): Promise<void> {
   await sqs.send(
     new SendMessageCommand({
@@ -17,6 +18,21 @@ export async function sendForMailbox(
       MessageBody: body,
       MessageGroupId: mailboxId,
       DelaySeconds: delaySeconds,
+      MessageAttributes:
+        deferrals === undefined || deferrals === 0
+          ? undefined
+          : { [DEFERRALS_ATTRIBUTE]: { DataType: 'Number', StringValue: String(deferrals) } },
     }),
   );
+}
+
+/** Message attribute counting how often a task was put back for a busy mailbox (the body stays as it came). */
+export const DEFERRALS_ATTRIBUTE = 'deferrals';
+
+/** The deferrals a received task carries (0 when none, or unreadable). */
+export function deferralsOf(record: {
+  readonly messageAttributes?: Readonly<Record<string, { readonly stringValue?: string }>>;
+}): number {
+  const value = Number(record.messageAttributes?.[DEFERRALS_ATTRIBUTE]?.stringValue);
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
 }

@@ -2,11 +2,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { s3ByteSource, type S3ObjectVersion } from './s3-byte-source.js';
 
-/** A quarter of a GiB is a second or two of hashing: about what a resumed hash repeats after a crash. */
-export const DEFAULT_HASH_CHECKPOINT_BYTES = 256 * 1024 * 1024;
-/** Smaller checkpoints would be mostly DynamoDB writes. */
-export const MIN_HASH_CHECKPOINT_BYTES = 1024 * 1024;
-
 /** How far the SHA-256 of a stored object has got: the hash's saved state after its first `bytes` bytes. */
 export interface HashProgress {
   /** The object version (or ETag) hashed, so progress is never carried over to other bytes. */
@@ -17,7 +12,7 @@ export interface HashProgress {
 }
 
 export interface ResumableHashOptions {
-  /** Saves progress every so many bytes, so that at most that much is hashed twice. */
+  /** Saves progress every so many bytes (TUNING.hashCheckpointBytes): at most that is hashed twice. */
   readonly checkpointBytes: number;
   /** Where an earlier invocation got to, if anywhere. */
   readonly from?: HashProgress;

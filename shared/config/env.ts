@@ -1,3 +1,13 @@
+import type {
+  BooleanSetting,
+  DeployFunctionName,
+  FunctionName,
+  IntegerListSetting,
+  IntegerSetting,
+  NumberSetting,
+  Setting,
+} from '../wiring/pipeline.js';
+
 /** A function's configuration could not be read; names every problem at once so a cold start says all of it. */
 export class ConfigurationError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -10,7 +20,31 @@ export class ConfigurationError extends Error {
 export class EnvReader {
   private readonly problems: string[] = [];
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  /** `functionName` picks a setting's default where the wiring gives that function its own (defaultFor). */
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly functionName?: FunctionName | DeployFunctionName,
+  ) {}
+
+  /** A setting of the wiring's TUNING table, with its default and bounds: `read.setting(TUNING.leaseGraceMs)`. */
+  setting(spec: BooleanSetting): boolean;
+  setting(spec: IntegerListSetting): readonly number[];
+  setting(spec: IntegerSetting | NumberSetting): number;
+  setting(spec: Setting): number | boolean | readonly number[] {
+    switch (spec.kind) {
+      case 'integer': {
+        const own =
+          this.functionName === undefined ? undefined : spec.defaultFor?.[this.functionName as FunctionName];
+        return this.integer(spec.env, own ?? spec.default, { min: spec.min, max: spec.max });
+      }
+      case 'number':
+        return this.number(spec.env, spec.default, { min: spec.min, max: spec.max });
+      case 'boolean':
+        return this.boolean(spec.env, spec.default);
+      case 'integerList':
+        return this.integerList(spec.env, spec.default, { min: spec.min, max: spec.max });
+    }
+  }
 
   string(name: string): string {
     const value = this.env[name];

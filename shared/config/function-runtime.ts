@@ -6,7 +6,7 @@ import { MailboxDirectory } from '../registry/mailbox-directory.js';
 import { MailboxRegistry } from '../registry/mailbox-registry.js';
 import { meshClientProvider } from '../secrets/mesh-client-provider.js';
 import type { MeshCredentials } from '../secrets/mesh-credentials.js';
-import { ENV } from '../wiring/pipeline.js';
+import { ENV, FUNCTIONS, TUNING, type FunctionName } from '../wiring/pipeline.js';
 import { EnvReader } from './env.js';
 
 /** What tests, the local runner and the chaos run may swap in when building a function. */
@@ -27,7 +27,7 @@ export interface FunctionRuntime extends FunctionObservability {
   readonly tableName: string;
   readonly clients: AwsClients;
   readonly registry: MailboxRegistry;
-  /** The registry as this function last read it (REGISTRY_CACHE_SECONDS). */
+  /** The registry as this function last read it (TUNING.registryCacheSeconds). */
   readonly mailboxes: MailboxDirectory;
   /** The mailbox's MESH client, from its secret under SECRET_PREFIX; refused for a mailbox not registered. */
   meshClient(mailboxId: string): Promise<MeshClient>;
@@ -42,12 +42,11 @@ export interface FunctionRuntime extends FunctionObservability {
  * the function's own settings.
  */
 export function functionRuntime(
-  serviceName: string,
+  name: FunctionName,
   env: NodeJS.ProcessEnv,
   overrides: FunctionOverrides,
-  options: { readonly secretMaxAgeSeconds?: number } = {},
 ): FunctionRuntime {
-  const read = new EnvReader(env);
+  const read = new EnvReader(env, name);
   const meshUrl = read.string(ENV.meshUrl);
   if (meshUrl) {
     try {
@@ -58,14 +57,10 @@ export function functionRuntime(
   }
   const tableName = read.string(ENV.tableName);
   const secretPrefix = read.string(ENV.secretPrefix);
-  const cacheSeconds = read.integer(ENV.registryCacheSeconds, 60, { min: 0, max: 3600 });
-  // New credentials (`mesh mailbox set-credentials`) take effect within this time.
-  const secretMaxAgeSeconds = read.integer(ENV.secretCacheSeconds, options.secretMaxAgeSeconds ?? 300, {
-    min: 1,
-    max: 3600,
-  });
+  const cacheSeconds = read.setting(TUNING.registryCacheSeconds);
+  const secretMaxAgeSeconds = read.setting(TUNING.secretCacheSeconds);
   const clients = overrides.clients ?? createAwsClients(overrides.aws);
-  const observability = functionObservability(serviceName, overrides);
+  const observability = functionObservability(FUNCTIONS[name].serviceName, overrides);
   const now = overrides.now ?? (() => new Date());
   const registry = new MailboxRegistry(clients.dynamo, tableName, secretPrefix, now);
   const mailboxes = new MailboxDirectory(

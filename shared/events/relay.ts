@@ -2,7 +2,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Log, MetricsSink } from '../observability/ports.js';
 import type { EnvReader } from '../config/env.js';
 import { METRICS } from '../observability/metric-names.js';
-import { ENV, EVENT_RELAY, relayLastAttemptSeconds } from '../wiring/pipeline.js';
+import { ENV, EVENT_RELAY, relayLastAttemptSeconds, TUNING } from '../wiring/pipeline.js';
 import type { LeasedRecord } from '../state/leased-store.js';
 import { publishPendingEvents } from './pending.js';
 import { SqsEventPublisher, type EventPublisher } from './publisher.js';
@@ -144,14 +144,11 @@ export function relayedSqsPublisher(
  * scale AWS's timings down together; it must stay well inside the FIFO deduplication window.
  */
 export function readRelaySettings(read: EnvReader): { queueUrl: string; delaySeconds: number } {
-  const delaySeconds = read.integer('EVENT_RELAY_DELAY_SECONDS', EVENT_RELAY.delaySeconds, {
-    min: 0,
-    max: 900,
-  });
+  const delaySeconds = read.setting(TUNING.eventRelayDelaySeconds);
   const lastAttempt = relayLastAttemptSeconds({ ...EVENT_RELAY, delaySeconds });
   if (lastAttempt >= EVENT_RELAY.deduplicationWindowSeconds) {
     read.problem(
-      `EVENT_RELAY_DELAY_SECONDS ${delaySeconds} puts the relay's last attempt ${lastAttempt} s after a publish, ` +
+      `${ENV.eventRelayDelaySeconds} ${delaySeconds} puts the relay's last attempt ${lastAttempt} s after a publish, ` +
         `outside the ${EVENT_RELAY.deduplicationWindowSeconds} s FIFO deduplication window`,
     );
   }

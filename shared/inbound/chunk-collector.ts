@@ -1,5 +1,6 @@
 import { CreateMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
+import { timeRunsOut, type InvocationBudget } from '../jobs/leased-job.js';
 import {
   MeshNotFoundError,
   MeshProtocolError,
@@ -9,12 +10,7 @@ import {
 import type { Log, MetricsSink } from '../observability/ports.js';
 import { invocationDeadline } from '../runtime/deadline.js';
 import { classifyStreamError, PermanentDownloadError } from './download-errors.js';
-import {
-  recordIdOf,
-  type DownloadBudget,
-  type DownloaderSettings,
-  type InboundRecordWriter,
-} from './download-job.js';
+import { recordIdOf, type DownloaderSettings, type InboundRecordWriter } from './download-job.js';
 import type { InboundRecord } from './inbound-record.js';
 import { MultipartWriter } from './multipart-writer.js';
 import { objectMetadata } from './object-metadata.js';
@@ -46,7 +42,7 @@ export class ChunkCollector {
   constructor(private readonly deps: ChunkCollectorDeps) {}
 
   /** Opens the multipart upload and records where the message will be stored, before the first chunk. */
-  async beginUpload(record: InboundRecord, metadata: MessageMetadata, budget: DownloadBudget) {
+  async beginUpload(record: InboundRecord, metadata: MessageMetadata, budget: InvocationBudget) {
     const { bucket, partBytes } = this.deps.settings;
     const fileName = safeFileName(metadata.fileName, record.messageId);
     const key = `inbound/${record.mailboxId}/${safeSegment(metadata.workflowId, 'no-workflow')}/${record.messageId}/${fileName}`;
@@ -84,7 +80,7 @@ export class ChunkCollector {
   async streamChunks(
     start: InboundRecord,
     client: Pick<MeshClient, 'downloadChunk'>,
-    budget: DownloadBudget,
+    budget: InvocationBudget,
   ): Promise<CollectedChunks | 'paused'> {
     let record = start;
     const { inbound, settings } = this.deps;
@@ -122,7 +118,7 @@ export class ChunkCollector {
     for (let chunk = firstChunk; chunk <= total; chunk++) {
       // Pausing before a part is uploaded would hand the next invocation the same starting point: no progress.
       const madeProgress = writer.partCount > partsAtStart;
-      if (madeProgress && budget.remainingMs() < settings.safetyMarginMs + 2 * slowestChunkMs) {
+      if (madeProgress && timeRunsOut(budget, settings, 2 * slowestChunkMs)) {
         await writer.abandon();
         if (!resumed) await inbound.update(recordIdOf(record), budget.invocationId, { resumed: true });
         return 'paused';

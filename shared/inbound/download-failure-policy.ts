@@ -1,8 +1,8 @@
+import { isLastAttempt, type InvocationBudget } from '../jobs/leased-job.js';
 import { failureCode } from '../mesh/index.js';
 import { METRICS } from '../observability/metric-names.js';
 import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
 import type { InboundStore } from '../state/inbound-store.js';
-import type { DownloadBudget } from './download-job.js';
 import { PermanentDownloadError } from './download-errors.js';
 import type { InboundRecord } from './inbound-record.js';
 
@@ -42,10 +42,10 @@ export class DownloadFailurePolicy {
     id: string,
     known: InboundRecord,
     error: unknown,
-    budget: DownloadBudget,
+    budget: InvocationBudget,
   ): Promise<void> {
     const permanent = error instanceof PermanentDownloadError;
-    const lastAttempt = budget.receiveCount >= this.deps.settings.maxAttempts;
+    const lastAttempt = isLastAttempt(budget, this.deps.settings);
     // The failure may have come after the record was stored (publishing, acknowledging): judge by what is written.
     const record = (await this.deps.inbound.get(id).catch(() => undefined)) ?? known;
     const keys = { mailbox: record.mailboxId, messageId: record.messageId, attempt: budget.receiveCount };

@@ -1,28 +1,21 @@
+import type { InvocationBudget, LeasedJobSettings } from '../jobs/leased-job.js';
 import { InboundStore } from '../state/inbound-store.js';
 import type { InboundRecord } from './inbound-record.js';
 
-export interface DownloaderSettings {
+export interface DownloaderSettings extends LeasedJobSettings {
   readonly bucket: string;
   /** Size of each S3 part (the last may be smaller); memory holds two. */
   readonly partBytes: number;
   /** A chunk that decompresses to more than this is refused (a decompression bomb). */
   readonly maxDecodedChunkBytes: number;
-  readonly safetyMarginMs: number;
   /** A resumed download's SHA-256 of the stored object saves its progress every so many bytes. */
   readonly hashCheckpointBytes: number;
-  readonly leaseGraceMs: number;
-  /** The download queue's maxReceiveCount: on the last attempt a failing message is marked poisoned. */
-  readonly maxAttempts: number;
   /** Parts whose checkpoint fits one DynamoDB item; a message needing more cannot be stored by this deployment. */
   readonly maxParts: number;
 }
 
-export interface DownloadBudget {
-  readonly invocationId: string;
-  /** How many times the queue has delivered this task, this time included. */
-  readonly receiveCount: number;
-  remainingMs(): number;
-}
+/** The budget every leased job has, by the name download callers knew it by. */
+export type DownloadBudget = InvocationBudget;
 
 export type DownloadOutcome = 'stored' | 'report' | 'paused' | 'duplicate' | 'busy';
 

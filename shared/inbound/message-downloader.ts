@@ -1,5 +1,6 @@
 import { AbortMultipartUploadCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { EventPublisher } from '../events/publisher.js';
+import { acquireJobLease, handOver, type InvocationBudget } from '../jobs/leased-job.js';
 import type { MeshClient } from '../mesh/index.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
 import type { DeliveryOutcomes } from '../outbound/delivery-outcomes.js';
@@ -9,7 +10,7 @@ import type { TransferStore } from '../state/transfer-store.js';
 import { ChunkCollector } from './chunk-collector.js';
 import { PermanentDownloadError } from './download-errors.js';
 import { DownloadFailurePolicy } from './download-failure-policy.js';
-import type { DownloadBudget, DownloaderSettings, DownloadOutcome } from './download-job.js';
+import type { DownloaderSettings, DownloadOutcome } from './download-job.js';
 import type { DownloadTask } from './download-task.js';
 import type { InboundRecord } from './inbound-record.js';
 import { ReportHandler } from './report-handler.js';
@@ -87,23 +88,15 @@ export class MessageDownloader {
     });
   }
 
-  async process(task: DownloadTask, budget: DownloadBudget): Promise<DownloadOutcome> {
+  async process(task: DownloadTask, budget: InvocationBudget): Promise<DownloadOutcome> {
     const { inbound, settings } = this.deps;
     const id = InboundStore.idOf(task.mailboxId, task.messageId);
     const keys = { mailbox: task.mailboxId, messageId: task.messageId };
     const client = await this.deps.meshClient(task.mailboxId);
-    let lease = await inbound.acquireLease(
-      id,
-      budget.invocationId,
-      budget.remainingMs() + settings.leaseGraceMs,
-    );
+    let lease = await acquireJobLease(inbound, id, budget, settings);
     if (lease.kind === 'missing') {
       await inbound.getOrCreate(task.mailboxId, task.messageId);
-      lease = await inbound.acquireLease(
-        id,
-        budget.invocationId,
-        budget.remainingMs() + settings.leaseGraceMs,
-      );
+      lease = await acquireJobLease(inbound, id, budget, settings);
     }
     if (lease.kind === 'final') {
       await this.stored.publishPending(lease.record);
@@ -124,8 +117,9 @@ export class MessageDownloader {
       if (record.status !== 'stored') {
         const result = await this.collect(record, client, budget);
         if (result === 'paused') {
-          await inbound.releaseLease(id, budget.invocationId);
-          await this.deps.enqueueContinuation(task.mailboxId, task.messageId);
+          await handOver(inbound, id, budget, () =>
+            this.deps.enqueueContinuation(task.mailboxId, task.messageId),
+          );
           this.deps.log.info('time budget spent; download handed over to a continuation', keys);
           return 'paused';
         }
@@ -157,7 +151,7 @@ export class MessageDownloader {
   private async collect(
     start: InboundRecord,
     client: MeshClient,
-    budget: DownloadBudget,
+    budget: InvocationBudget,
   ): Promise<InboundRecord | 'paused'> {
     let record = start;
     if (!record.uploadId) {

@@ -16,6 +16,14 @@ export interface PollSchedulerDeps {
   readonly intervalScale: number;
   /** A poll is not started with less than this left of the invocation. */
   readonly minRemainingMs: number;
+  /**
+   * How often the schedule starts a run (1 minute in AWS, scaled like the intervals). A run also takes the polls
+   * that fall due in the first three quarters of that time, each when it falls due: a mailbox found just short of
+   * due would otherwise wait for the next run, and every 5-minute interval would become 6 minutes. The last
+   * quarter is left to the next run, so that one run is over before the next begins. 0: only what is due now.
+   */
+  readonly periodMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
   readonly log: Log;
   readonly metrics: MetricsSink;
   readonly now?: () => number;
@@ -36,6 +44,13 @@ export interface PollRunSummary {
 }
 
 /**
+ * A poll's listing reaches MESH some time after its claim (a secret read, a connection opened), and that time
+ * varies: claims exactly an interval apart could put two listings, as MESH sees them, a little under an interval
+ * apart. The next claim waits this much longer (at most 2% of a short interval, so a daily one stays a day).
+ */
+export const CLAIM_MARGIN_MS = 6_000;
+
+/**
  * One run of the poll schedule (every minute): every registered, unpaused mailbox whose poll is due is claimed and
  * polled, most overdue first, a few at a time. The claim moves the mailbox's next poll one interval on before the
  * poll starts, so a mailbox is polled at most once per interval however many runs overlap, and one whose poll
@@ -50,15 +65,20 @@ export class PollScheduler {
     const registered = await this.deps.mailboxes();
     const active = registered.filter((m) => !m.paused);
     const startedAt = now();
+    const horizon = startedAt + Math.floor((this.deps.periodMs ?? 0) * 0.75);
     const due = active
-      .filter((m) => (m.nextPollAt ?? 0) <= startedAt)
+      .filter((m) => (m.nextPollAt ?? 0) <= horizon)
       .sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0));
     const polls: PollSummary[] = [];
     const failures: { mailboxId: string; error: unknown }[] = [];
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     await mapWithConcurrency(due, this.deps.concurrency, async (mailbox) => {
-      if (remainingMs() < this.deps.minRemainingMs) return;
+      const waitMs = (mailbox.nextPollAt ?? 0) - now();
+      if (remainingMs() - Math.max(0, waitMs) < this.deps.minRemainingMs) return;
+      if (waitMs > 0) await sleep(waitMs);
       const intervalMs = mailbox.pollIntervalSeconds * 1000 * this.deps.intervalScale;
-      if (!(await this.deps.claimPoll(mailbox.id, intervalMs))) return;
+      const marginMs = Math.min(intervalMs * 0.02, CLAIM_MARGIN_MS * this.deps.intervalScale);
+      if (!(await this.deps.claimPoll(mailbox.id, intervalMs + marginMs))) return;
       try {
         polls.push(await this.deps.poll(mailbox.id, remainingMs));
       } catch (error) {

@@ -1,11 +1,11 @@
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import type { InvocationBudget } from '../jobs/leased-job.js';
 import type { MessageMetadata } from '../mesh/index.js';
 import { METRICS } from '../observability/metric-names.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
 import type { DeliveryOutcomes } from '../outbound/delivery-outcomes.js';
 import type { TransferStore } from '../state/transfer-store.js';
-import type { DownloadBudget } from './download-job.js';
 import type { InboundRecord } from './inbound-record.js';
 import { objectMetadata } from './object-metadata.js';
 import type { StoredMessage } from './stored-message.js';
@@ -28,7 +28,7 @@ export class ReportHandler {
     private readonly stored: StoredMessage,
   ) {}
 
-  async storeReport(record: InboundRecord, metadata: MessageMetadata, budget: DownloadBudget) {
+  async storeReport(record: InboundRecord, metadata: MessageMetadata, budget: InvocationBudget) {
     const linked = metadata.linkedMessageId
       ? await this.deps.transfers.findByMessageId(metadata.linkedMessageId)
       : metadata.localId

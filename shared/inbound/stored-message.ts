@@ -1,11 +1,12 @@
 import { inboundEvent } from '../events/inbound.js';
 import { publishPendingEvents } from '../events/pending.js';
 import type { EventPublisher } from '../events/publisher.js';
+import type { InvocationBudget } from '../jobs/leased-job.js';
 import { MeshNotFoundError, type MeshClient } from '../mesh/index.js';
 import { METRICS } from '../observability/metric-names.js';
 import { errorFields, type Log, type MetricsSink } from '../observability/ports.js';
 import type { InboundStore } from '../state/inbound-store.js';
-import { recordIdOf, type DownloadBudget } from './download-job.js';
+import { recordIdOf } from './download-job.js';
 import type { InboundRecord } from './inbound-record.js';
 
 export interface StoredMessageDeps {
@@ -23,7 +24,7 @@ export class StoredMessage {
   constructor(private readonly deps: StoredMessageDeps) {}
 
   /** Records the message as stored with its inbound event pending in the same write, then publishes it. */
-  async markStored(record: InboundRecord, changes: Partial<InboundRecord>, budget: DownloadBudget) {
+  async markStored(record: InboundRecord, changes: Partial<InboundRecord>, budget: InvocationBudget) {
     const event = inboundEvent({ ...record, ...changes } as InboundRecord, this.deps.now().toISOString());
     const stored = await this.deps.inbound.update(recordIdOf(record), budget.invocationId, changes, event);
     this.deps.metrics.add(METRICS.inboundMessagesStored, 'Count', 1, record.mailboxId);

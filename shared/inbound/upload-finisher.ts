@@ -2,15 +2,10 @@ import { CompleteMultipartUploadCommand, HeadObjectCommand, type S3Client } from
 import { resumableSha256 } from '../aws/resumable-sha256.js';
 import type { S3ObjectVersion } from '../aws/s3-byte-source.js';
 import { isObjectMissing } from '../aws/s3-missing.js';
+import { checkpointedHashOptions, type InvocationBudget } from '../jobs/leased-job.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
-import { invocationDeadline } from '../runtime/deadline.js';
 import { sha256FromChecksum } from './checksum.js';
-import {
-  recordIdOf,
-  type DownloadBudget,
-  type DownloaderSettings,
-  type InboundRecordWriter,
-} from './download-job.js';
+import { recordIdOf, type DownloaderSettings, type InboundRecordWriter } from './download-job.js';
 import type { InboundRecord } from './inbound-record.js';
 import type { StoredMessage } from './stored-message.js';
 
@@ -37,7 +32,7 @@ export class UploadFinisher {
   async finishUpload(
     record: InboundRecord,
     streamedSha: string | undefined,
-    budget: DownloadBudget,
+    budget: InvocationBudget,
   ): Promise<InboundRecord | 'paused'> {
     const { s3 } = this.deps;
     const target = { Bucket: record.bucket!, Key: record.key! };
@@ -104,20 +99,19 @@ export class UploadFinisher {
   }
 
   /** The SHA-256 of a resumed download, read back from S3; it too hands over to a continuation when time runs out. */
-  private async hashStoredObject(record: InboundRecord, object: S3ObjectVersion, budget: DownloadBudget) {
+  private async hashStoredObject(record: InboundRecord, object: S3ObjectVersion, budget: InvocationBudget) {
     const { inbound, settings, log } = this.deps;
     const keys = { mailbox: record.mailboxId, messageId: record.messageId };
-    const hashed = await resumableSha256(this.deps.s3, object, {
-      checkpointBytes: settings.hashCheckpointBytes,
-      from: record.hashProgress,
-      onCheckpoint: async (hashProgress) => {
-        await inbound.update(recordIdOf(record), budget.invocationId, { hashProgress });
-      },
-      shouldPause: () => budget.remainingMs() < settings.safetyMarginMs,
-      signal: invocationDeadline(budget),
-      onRestart: (reason) =>
-        log.warn('hashing the stored message again from its first byte', { ...keys, reason }),
-    });
+    const hashed = await resumableSha256(
+      this.deps.s3,
+      object,
+      checkpointedHashOptions(budget, settings, {
+        from: record.hashProgress,
+        save: (hashProgress) => inbound.update(recordIdOf(record), budget.invocationId, { hashProgress }),
+        onRestart: (reason) =>
+          log.warn('hashing the stored message again from its first byte', { ...keys, reason }),
+      }),
+    );
     if (!hashed.done) {
       log.info('time budget spent while hashing the stored message; a continuation carries on', {
         ...keys,

@@ -1,4 +1,4 @@
-import type { SendTask } from './send-transfer.js';
+import type { SendTask } from './send-job.js';
 
 /** A send-queue message that cannot be understood; it goes to the DLQ after its retries, with this reason logged. */
 export class UnreadableTaskError extends Error {

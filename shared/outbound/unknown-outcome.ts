@@ -18,6 +18,9 @@ export type SentMessageEvidence =
    */
   | { readonly kind: 'none'; readonly proven: boolean; readonly ways: readonly string[] };
 
+/** The two MESH lookups recovery makes. */
+export type OutboxLooks = Pick<MeshClient, 'findByLocalId' | 'listOutbox'>;
+
 /** How far MESH's clock and ours may disagree when matching a recovered message's upload time. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -28,7 +31,7 @@ const CLOCK_SKEW_MS = 5 * 60_000;
  * unknown outcome, so the send is retried and never marked failed on its account.
  */
 export async function lookForSentMessage(
-  client: MeshClient,
+  client: OutboxLooks,
   record: TransferRecord,
 ): Promise<SentMessageEvidence> {
   try {
@@ -41,7 +44,7 @@ export async function lookForSentMessage(
   }
 }
 
-async function look(client: MeshClient, record: TransferRecord): Promise<SentMessageEvidence> {
+async function look(client: OutboxLooks, record: TransferRecord): Promise<SentMessageEvidence> {
   const ways: string[] = [];
   let proven = false;
   const byLocalId = await client.findByLocalId(record.localId!);

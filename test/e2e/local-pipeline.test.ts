@@ -10,6 +10,7 @@ import type { OutboundStatusEventV1 } from '../../shared/events/outbound-status.
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline/local-pipeline.js';
 import type { PipelineEvent } from '../../local/pipeline/event-feed.js';
 import { silentLog } from '../../shared/observability/ports.js';
+import { ENV } from '../../shared/wiring/pipeline.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -36,7 +37,7 @@ describe('the local pipeline end to end', () => {
       log: silentLog,
       meshPort: 0,
       functionTimeoutSeconds: 20,
-      env: { CHUNK_BYTES: String(1024 * 1024), ALLOW_SMALL_CHUNKS: 'true' },
+      env: { [ENV.chunkBytes]: String(1024 * 1024), [ENV.allowSmallChunks]: 'true' },
     });
     pipeline.events.on((item) => void events.push(item));
   });

@@ -12,6 +12,7 @@ import { writeLocalPipelineFile } from '../../local/pipeline/pipeline-file.js';
 import { loadOrCreateTestPki } from '../../local/pki.js';
 import { silentLog } from '../../shared/observability/ports.js';
 import { json, runOperator } from '../integration/cli/operator-support.js';
+import { ENV } from '../../shared/wiring/pipeline.js';
 
 /** The local length of MESH's five-minute poll interval in this test. */
 const INTERVAL_MS = 2_000;
@@ -37,7 +38,7 @@ describe('mailboxes are data: operated with the command line while the pipeline 
       functionTimeoutSeconds: 2,
       pollEveryMs: INTERVAL_MS,
       registerMailboxes: ['X26ABC1', 'X26ABC2'],
-      env: { CHUNK_BYTES: String(1024 * 1024), ALLOW_SMALL_CHUNKS: 'true' },
+      env: { [ENV.chunkBytes]: String(1024 * 1024), [ENV.allowSmallChunks]: 'true' },
     });
     pipeline.events.on((item) => void events.push(item));
     file = { path: join(dir, 'pipeline.json') };

@@ -19,7 +19,14 @@ import {
 } from '../../shared/registry/mailbox.js';
 import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
-import { EVENT_RELAY } from '../../shared/wiring/pipeline.js';
+import {
+  ENV,
+  EVENT_RELAY,
+  FUNCTIONS,
+  functionEnvironment,
+  type DeploymentNames,
+  type FunctionName,
+} from '../../shared/wiring/pipeline.js';
 import {
   createBucket,
   createQueue,
@@ -163,6 +170,26 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
       void totals.set(name, (totals.get(name) ?? 0) + value),
   };
   const sources: SqsEventSource[] = [];
+  const queues = {
+    send: sendQueue,
+    download: downloadQueue,
+    inboundEvents: inboundEventsQueue,
+    outboundStatus: statusQueue,
+    eventRelay: relayQueue,
+  };
+  const deployment: DeploymentNames = {
+    meshUrl: mesh.url,
+    tableName,
+    outboundBucket,
+    inboundBucket,
+    secretPrefix: SECRET_PREFIX,
+    queueUrl: (queue) => queues[queue].url,
+  };
+  // Every function's environment from the wiring, in one: each composition root reads only what it needs.
+  const wiring = Object.assign(
+    {},
+    ...(Object.keys(FUNCTIONS) as FunctionName[]).map((name) => functionEnvironment(name, deployment)),
+  ) as Record<string, string>;
 
   const harness: PipelineHarness = {
     mesh,
@@ -182,28 +209,19 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     log,
     metrics,
     env: (extra = {}) => ({
-      MESH_URL: mesh.url,
-      SECRET_PREFIX,
+      ...wiring,
       // Every registry change a test makes is seen at once; a 300 s poll interval lasts 30 ms.
-      REGISTRY_CACHE_SECONDS: '0',
-      POLL_INTERVAL_SCALE: '0.0001',
+      [ENV.registryCacheSeconds]: '0',
+      [ENV.pollIntervalScale]: '0.0001',
       // A task deferred for a paused or busy mailbox comes back after a second, not 5 minutes or 30 s.
-      PAUSED_RETRY_SECONDS: '1',
-      BUSY_RETRY_SECONDS: '1',
-      TABLE_NAME: tableName,
-      SEND_QUEUE_URL: sendQueue.url,
-      OUTBOUND_STATUS_QUEUE_URL: statusQueue.url,
-      DOWNLOAD_QUEUE_URL: downloadQueue.url,
-      INBOUND_EVENTS_QUEUE_URL: inboundEventsQueue.url,
-      EVENT_RELAY_QUEUE_URL: relayQueue.url,
-      EVENT_RELAY_DELAY_SECONDS: '1',
-      RECOVERY_RECHECK_SECONDS: '0,0',
-      MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? 5),
-      PART_BYTES: String(5 * 1024 * 1024),
-      OUTBOUND_BUCKET: outboundBucket,
-      INBOUND_BUCKET: inboundBucket,
-      ALLOW_SMALL_CHUNKS: 'true',
-      SAFETY_MARGIN_MS: '0',
+      [ENV.pausedRetrySeconds]: '1',
+      [ENV.busyRetrySeconds]: '1',
+      [ENV.eventRelayDelaySeconds]: '1',
+      [ENV.recoveryRecheckSeconds]: '0,0',
+      [ENV.maxReceiveCount]: String(options.maxReceiveCount ?? 5),
+      [ENV.partBytes]: String(5 * 1024 * 1024),
+      [ENV.allowSmallChunks]: 'true',
+      [ENV.safetyMarginMs]: '0',
       ...extra,
     }),
     putObject: async (key, body, metadata) => {

@@ -4,8 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
-import { REGISTRY_SEED_FUNCTION } from '../../infra/constructs/runtime/registry-seed.js';
-import { FUNCTIONS } from '../../shared/wiring/pipeline.js';
+import { DEPLOY_FUNCTIONS, FUNCTIONS } from '../../shared/wiring/pipeline.js';
 import { logicalId, synthesize } from './app.js';
 
 // One real synth with esbuild, as `cdk synth` runs it: the assets it writes are what `cdk deploy` uploads.
@@ -16,7 +15,7 @@ const built = [
   ...s.pipeline
     .allFunctions()
     .map((f) => ({ name: f.name as string, entry: FUNCTIONS[f.name].entry, fn: f.fn })),
-  { name: 'registrySeed', entry: REGISTRY_SEED_FUNCTION.entry, fn: s.pipeline.registrySeed.fn },
+  { name: 'registrySeed', entry: DEPLOY_FUNCTIONS.registrySeed.entry, fn: s.pipeline.registrySeed.fn },
 ];
 const functions = built.map((f) => {
   const resource = template.Resources[logicalId(f.fn)];
@@ -55,7 +54,7 @@ describe('function bundles', () => {
   test('are built from the entry points the wiring names, one bundle per entry', () => {
     assert.deepEqual(
       [...entries].sort(),
-      [...Object.values(FUNCTIONS).map((spec) => spec.entry), REGISTRY_SEED_FUNCTION.entry].sort(),
+      [...Object.values(FUNCTIONS), ...Object.values(DEPLOY_FUNCTIONS)].map((spec) => spec.entry).sort(),
     );
     for (const f of functions) {
       const sources = bundledSources(f.assetDir);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  DEPLOY_FUNCTIONS,
   ENV,
   EVENT_RELAY,
   FUNCTIONS,
@@ -11,7 +12,6 @@ import {
   type FunctionName,
 } from '../../shared/wiring/pipeline.js';
 import { FUNCTION_NAMES } from '../../infra/constructs/runtime/function-fleet.js';
-import { REGISTRY_SEED_FUNCTION } from '../../infra/constructs/runtime/registry-seed.js';
 import { SEED_PROPERTIES, SEED_RESOURCE_TYPE } from '../../functions/registry-seed/handler.js';
 import { logicalId, synthesize } from './app.js';
 import { flatten, type Outputs } from './template-values.js';
@@ -45,7 +45,7 @@ describe('functions', () => {
   test('run on Node.js 24 on arm64, sized from the wiring, with source maps', () => {
     const sized = [
       ...all.map((f) => ({ fn: f.fn, spec: FUNCTIONS[f.name] })),
-      { fn: seed.fn, spec: REGISTRY_SEED_FUNCTION },
+      { fn: seed.fn, spec: DEPLOY_FUNCTIONS.registrySeed },
     ];
     for (const { fn, spec } of sized) {
       const p = propsOf(fn);
@@ -134,16 +134,18 @@ describe('environment', () => {
     ]);
   });
 
-  test('tells the seeding function the table and the secret prefix, and nothing else', () => {
+  test("tells the seeding function the table and the secret prefix, and nothing else: the wiring's", () => {
     const variables = propsOf(seed.fn).Environment.Variables as Record<string, unknown>;
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, flatten(v, outputs)])),
-      {
-        [ENV.tableName]: deployment.tableName,
-        [ENV.secretPrefix]: deployment.secretPrefix,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    );
+    const flat = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, flatten(v, outputs)]));
+    assert.deepEqual(flat, {
+      [ENV.tableName]: deployment.tableName,
+      [ENV.secretPrefix]: deployment.secretPrefix,
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    assert.deepEqual(flat, {
+      ...functionEnvironment('registrySeed', deployment),
+      NODE_OPTIONS: '--enable-source-maps',
+    });
   });
 });
 
@@ -266,7 +268,7 @@ describe('event relay timing', () => {
 
   test('uses the queue delay: no sender overrides the delay the wiring sets', () => {
     // The senders delay each re-check by EVENT_RELAY_DELAY_SECONDS, default EVENT_RELAY.delaySeconds.
-    for (const f of all) assert.ok(!('EVENT_RELAY_DELAY_SECONDS' in env(f.name)), f.name);
+    for (const f of all) assert.ok(!(ENV.eventRelayDelaySeconds in env(f.name)), f.name);
   });
 
   test('runs one batch of re-checks at a time per slot, with its own dead-letter queue', () => {

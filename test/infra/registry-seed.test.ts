@@ -23,6 +23,7 @@ import { seedPayload } from '../../infra/constructs/mailboxes.js';
 import { silentLog } from '../../shared/observability/ports.js';
 import type { MailboxSettings } from '../../shared/registry/mailbox.js';
 import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
+import { ENV } from '../../shared/wiring/pipeline.js';
 
 const RESPONSE_URL = 'https://cloudformation-custom-resource-response.example/signed';
 
@@ -214,7 +215,7 @@ describe('registry seeding against DynamoDB', () => {
   test('adds records named by the secret prefix, and never overwrites what an operator changed', async () => {
     const { responses, respond } = recorder();
     const seed = createSeedFunction(
-      { TABLE_NAME: TABLE, SECRET_PREFIX: PREFIX },
+      { [ENV.tableName]: TABLE, [ENV.secretPrefix]: PREFIX },
       { dynamodb: config, respond, log: silentLog, metrics: { add: () => undefined } },
     );
     const client = DynamoDBDocumentClient.from(new DynamoDBClient(config));

@@ -7,9 +7,9 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { FunctionSpec } from '../../../shared/wiring/pipeline.js';
+import type { FunctionBaseSpec } from '../../../shared/wiring/pipeline.js';
 
-/** The repository root: FunctionSpec entries are relative to it, and esbuild resolves packages from it. */
+/** The repository root: the wiring's function entries are relative to it, and esbuild resolves packages from it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
@@ -25,8 +25,11 @@ export interface MeshFunctionNetwork {
   readonly securityGroup: ISecurityGroup;
 }
 
-/** What MeshFunction reads of a function's spec: the wiring's FunctionSpec, or the seeding function's own. */
-export type MeshFunctionSpec = Pick<FunctionSpec, 'entry' | 'description' | 'memoryMb' | 'timeoutSeconds'>;
+/** What MeshFunction reads of a function's spec: the wiring's FunctionSpec or DeployFunctionSpec. */
+export type MeshFunctionSpec = Pick<
+  FunctionBaseSpec,
+  'entry' | 'description' | 'memoryMb' | 'timeoutSeconds'
+>;
 
 export interface MeshFunctionProps {
   readonly spec: MeshFunctionSpec;

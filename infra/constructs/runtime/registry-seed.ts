@@ -1,11 +1,11 @@
 import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV } from '../../../shared/wiring/pipeline.js';
 import {
-  SEED_PROPERTIES,
-  SEED_RESOURCE_TYPE,
-  SEED_SERVICE_NAME,
-} from '../../../functions/registry-seed/handler.js';
+  DEPLOY_FUNCTIONS,
+  functionEnvironment,
+  type DeploymentNames,
+} from '../../../shared/wiring/pipeline.js';
+import { SEED_PROPERTIES, SEED_RESOURCE_TYPE } from '../../../functions/registry-seed/handler.js';
 import { seedPayload } from '../mailboxes.js';
 import type { MeshMailboxProps } from '../props.js';
 import type { MeshPipelineStorage } from '../storage/pipeline-storage.js';
@@ -16,19 +16,10 @@ import {
 } from './least-privilege-function.js';
 import { seedStatements } from './permissions.js';
 
-/** The seeding function. Not in the wiring's FUNCTIONS: it runs at deploy time only, never in the pipeline. */
-export const REGISTRY_SEED_FUNCTION = {
-  entry: 'functions/registry-seed/index.ts',
-  serviceName: SEED_SERVICE_NAME,
-  description:
-    'At deploy: adds the mailboxes listed in the configuration to the mailbox registry, unless already registered',
-  // A thousand conditional puts take seconds; the rest is room for DynamoDB throttling and retries.
-  timeoutSeconds: 120,
-  memoryMb: 256,
-} as const;
-
 export interface RegistrySeedProps extends FunctionDefaults {
   readonly storage: MeshPipelineStorage;
+  /** The names and addresses its environment is built from (the fleet's: shared/wiring functionEnvironment). */
+  readonly deployment: DeploymentNames;
   readonly mailboxes: readonly MeshMailboxProps[];
 }
 
@@ -53,13 +44,9 @@ export class RegistrySeed extends Construct implements FunctionParts {
     super(scope, id);
     const { storage } = props;
     const parts = leastPrivilegeFunction(this, props, {
-      spec: REGISTRY_SEED_FUNCTION,
+      spec: DEPLOY_FUNCTIONS.registrySeed,
       statements: (logGroup) => seedStatements(this, { storage, logGroup }),
-      environment: {
-        [ENV.tableName]: storage.table.tableName,
-        // Records name their secret `{prefix}{id}`, as `mesh mailbox add` writes them.
-        [ENV.secretPrefix]: storage.secretPrefix,
-      },
+      environment: functionEnvironment('registrySeed', props.deployment),
       // Deployments of one stack never overlap; one is all it ever needs.
       reservedConcurrency: 1,
     });

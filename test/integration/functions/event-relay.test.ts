@@ -10,6 +10,7 @@ import {
   QUEUES,
   relayLastAttemptSeconds,
   visibilityTimeoutSeconds,
+  ENV,
 } from '../../../shared/wiring/pipeline.js';
 import { createQueue, type LocalQueue } from '../../../local/aws/index.js';
 import { configureLocalSqs } from '../../../local/aws/sqs.js';
@@ -56,12 +57,12 @@ describe('event relay: a crash between publishing an event and clearing it', () 
 
   test('is republished by the relay inside the window, so a consumer receives each event once', async () => {
     const env = h.env({
-      SEND_QUEUE_URL: sendQueue.url,
-      OUTBOUND_STATUS_QUEUE_URL: statusQueue.url,
-      EVENT_RELAY_QUEUE_URL: relayQueue.url,
-      EVENT_RELAY_DELAY_SECONDS: String(EVENT_RELAY.delaySeconds),
-      LEASE_GRACE_MS: String(60_000 * SCALE),
-      MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),
+      [ENV.sendQueueUrl]: sendQueue.url,
+      [ENV.outboundStatusQueueUrl]: statusQueue.url,
+      [ENV.eventRelayQueueUrl]: relayQueue.url,
+      [ENV.eventRelayDelaySeconds]: String(EVENT_RELAY.delaySeconds),
+      [ENV.leaseGraceMs]: String(60_000 * SCALE),
+      [ENV.maxReceiveCount]: String(QUEUES.send.maxReceiveCount),
     });
     const injector = new CrashInjector();
     const send = createSendFunction(env, { clients: h.clients, log: h.log, metrics: h.metrics });

@@ -5,7 +5,7 @@ import { createDownloadFunction } from '../../../functions/inbound-download/cont
 import { createPollFunction } from '../../../functions/inbound-poll/container.js';
 import type { InboundEventV1 } from '../../../shared/events/inbound.js';
 import { InboundStore } from '../../../shared/state/inbound-store.js';
-import { QUEUES } from '../../../shared/wiring/pipeline.js';
+import { QUEUES, ENV } from '../../../shared/wiring/pipeline.js';
 import { pollOnly, startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
 
 /**
@@ -29,7 +29,11 @@ describe('inbound: a stored message whose acknowledgement keeps failing', () => 
   });
 
   const env = (extra: Record<string, string> = {}) =>
-    h.env({ LEASE_GRACE_MS: '0', MAX_RECEIVE_COUNT: String(QUEUES.download.maxReceiveCount), ...extra });
+    h.env({
+      [ENV.leaseGraceMs]: '0',
+      [ENV.maxReceiveCount]: String(QUEUES.download.maxReceiveCount),
+      ...extra,
+    });
 
   async function poll(extra: Record<string, string> = {}) {
     const [summary] = await pollOnly(h, 'X26ABC2', () =>
@@ -79,7 +83,7 @@ describe('inbound: a stored message whose acknowledgement keeps failing', () => 
       // The cause passes; the poller queues the message again (it is still listed) and that task only acknowledges.
       await h.mesh.server.admin.clearFaults();
       const downloadsBefore = before.counters.chunkDownloads;
-      const summary = await poll({ REQUEUE_AFTER_SECONDS: '0' });
+      const summary = await poll({ [ENV.requeueAfterSeconds]: '0' });
       assert.equal(summary.queued, 1);
       await downloadUntilDrained();
 

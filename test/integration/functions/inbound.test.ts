@@ -23,6 +23,7 @@ import { CrashInjector } from '../../../local/faults/crash-injector.js';
 import { createLambdaContext } from '../../../local/runtime/lambda-context.js';
 import { crashingHandler, crashingMeshClient, type Crashes } from '../../harness/crashes.js';
 import { pollOnly, startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
+import { ENV } from '../../../shared/wiring/pipeline.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -55,7 +56,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
   });
 
   const env = (extra: Record<string, string> = {}) =>
-    h.env({ LEASE_GRACE_MS: '0', CHUNK_BYTES: String(1024 * 1024), ...extra });
+    h.env({ [ENV.leaseGraceMs]: '0', [ENV.chunkBytes]: String(1024 * 1024), ...extra });
 
   /** Polls one mailbox: the others are paused for the run, so only its inbox is listed. */
   async function poll(mailbox = 'X26ABC2', extra: Record<string, string> = {}) {
@@ -67,7 +68,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
   function downloader(crashes?: Crashes, extra: Record<string, string> = {}) {
     // The registry is read once per function instance, as in Lambda: the crash points of a download stay the same
     // from one run to the next.
-    const fn = createDownloadFunction(env({ REGISTRY_CACHE_SECONDS: '60', ...extra }), {
+    const fn = createDownloadFunction(env({ [ENV.registryCacheSeconds]: '60', ...extra }), {
       clients: h.clients,
       log: h.log,
       metrics: h.metrics,
@@ -178,7 +179,10 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     const before = { download: handedOver('download handed over'), hash: handedOver('while hashing') };
 
     await poll();
-    await downloadAll(60_000, { SAFETY_MARGIN_MS: '59990', HASH_CHECKPOINT_BYTES: String(4 * 1024 * 1024) });
+    await downloadAll(60_000, {
+      [ENV.safetyMarginMs]: '59990',
+      [ENV.hashCheckpointBytes]: String(4 * 1024 * 1024),
+    });
 
     const [event] = await h.takeMessages<InboundEventV1>(h.inboundEventsQueue);
     assert.equal(event?.sha256, sha256(payload));
@@ -406,7 +410,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     );
 
     await poll();
-    await downloadAll(30_000, { MAX_CHECKPOINTED_PARTS: '1' });
+    await downloadAll(30_000, { [ENV.maxCheckpointedParts]: '1' });
 
     const record = await new InboundStore(h.clients.dynamo, h.tableName).get(
       InboundStore.idOf('X26ABC2', sent.messageId),
@@ -420,7 +424,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     assert.deepEqual(await inboundKeys(`inbound/X26ABC2/TEST_WORKFLOW/${sent.messageId}/`), []);
     assert.deepEqual(await h.takeMessages(h.inboundEventsQueue), []);
     // However long it has waited, a message that can never be stored is not queued again.
-    const [again] = await poll('X26ABC2', { REQUEUE_AFTER_SECONDS: '0' });
+    const [again] = await poll('X26ABC2', { [ENV.requeueAfterSeconds]: '0' });
     assert.equal(again?.poisoned, 1);
     assert.equal(again?.queued, 0);
   });
@@ -462,7 +466,7 @@ describe('inbound: poll, download to S3, announce, acknowledge', () => {
     await h.takeMessages(h.statusQueue);
     // One check per run, and MESH refuses the first tracking call it gets (the first transfer's, due first).
     const runTracker = async () => {
-      const fn = createTrackerFunction(env({ MAX_TRACKING_CHECKS: '1' }), {
+      const fn = createTrackerFunction(env({ [ENV.maxTrackingChecks]: '1' }), {
         clients: h.clients,
         log: h.log,
         metrics: h.metrics,

@@ -11,6 +11,7 @@ import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
 import { CrashInjector } from '../../../local/faults/crash-injector.js';
 import { crashingHandler, crashingMeshClient, type Crashes } from '../../harness/crashes.js';
 import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
+import { ENV } from '../../../shared/wiring/pipeline.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const ADDRESS = { 'mex-to': 'X26ABC2', 'mex-workflowid': 'TEST_WORKFLOW' };
@@ -39,7 +40,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
   function sendFunction(env: Record<string, string> = {}, crashes?: Crashes) {
     // The registry is read once per function instance, as in Lambda, so a crash test's points come in one order.
     const fn = createSendFunction(
-      h.env({ CHUNK_BYTES: String(1024 * 1024), REGISTRY_CACHE_SECONDS: '60', ...env }),
+      h.env({ [ENV.chunkBytes]: String(1024 * 1024), [ENV.registryCacheSeconds]: '60', ...env }),
       {
         clients: h.clients,
         log: h.log,
@@ -121,7 +122,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     const count = (text: string) => h.logs.filter((l) => l.message.includes(text)).length;
     const before = { send: count('handed over to a continuation'), hash: count('while hashing') };
 
-    await run({ SAFETY_MARGIN_MS: '59990', HASH_CHECKPOINT_BYTES: String(1024 * 1024) }, 60_000);
+    await run({ [ENV.safetyMarginMs]: '59990', [ENV.hashCheckpointBytes]: String(1024 * 1024) }, 60_000);
 
     const [message] = await inbox();
     assert.equal(sha256(message!.body), sha256(payload));
@@ -145,7 +146,10 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     const payload = randomBytes(3 * 1024 * 1024);
     const put = await h.putObject(key, payload, ADDRESS);
     const transferId = transferOf(key, payload.length, put);
-    const fn = sendFunction({ SAFETY_MARGIN_MS: '59990', HASH_CHECKPOINT_BYTES: String(1024 * 1024) });
+    const fn = sendFunction({
+      [ENV.safetyMarginMs]: '59990',
+      [ENV.hashCheckpointBytes]: String(1024 * 1024),
+    });
     let deleted = false;
     const handler: typeof fn.handler = async (event, context) => {
       const result = await fn.handler(event, context);
@@ -226,7 +230,7 @@ describe('outbound send function: S3 upload to MESH mailbox', () => {
     injector.instrumentAwsClient(h.clients.s3, 's3');
     injector.instrumentAwsClient(h.clients.sqs, 'sqs');
     injector.instrumentAwsClient(h.clients.dynamo, 'dynamodb');
-    const env = { LEASE_GRACE_MS: '0' };
+    const env = { [ENV.leaseGraceMs]: '0' };
     const timeoutMs = 900;
 
     // A clean run lists every external call the send makes, in order.

@@ -6,7 +6,7 @@ import { createSendFunction } from '../../../functions/outbound-send/container.j
 import type { OutboundStatusEventV1 } from '../../../shared/events/outbound-status.js';
 import { continuationBody } from '../../../shared/outbound/send-task.js';
 import { transferIdFor } from '../../../shared/outbound/send-transfer.js';
-import { QUEUES } from '../../../shared/wiring/pipeline.js';
+import { QUEUES, ENV } from '../../../shared/wiring/pipeline.js';
 import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
 
 const ADDRESS = { 'mex-to': 'X26ABC2', 'mex-workflowid': 'TEST_WORKFLOW' };
@@ -35,9 +35,9 @@ describe('outbound: sends whose outcome is unknown', () => {
   async function run(env: Record<string, string> = {}) {
     const fn = createSendFunction(
       h.env({
-        CHUNK_BYTES: String(1024 * 1024),
-        MAX_RECEIVE_COUNT: String(QUEUES.send.maxReceiveCount),
-        LEASE_GRACE_MS: '0',
+        [ENV.chunkBytes]: String(1024 * 1024),
+        [ENV.maxReceiveCount]: String(QUEUES.send.maxReceiveCount),
+        [ENV.leaseGraceMs]: '0',
         ...env,
       }),
       { clients: h.clients, log: h.log, metrics: h.metrics },
@@ -80,13 +80,13 @@ describe('outbound: sends whose outcome is unknown', () => {
       { endpoint: 'tracking', times: 'always', action: { type: 'status', status: 403 } },
     ]);
 
-    await run({ COMPRESS: 'false' });
+    await run({ [ENV.compress]: 'false' });
 
     assert.equal((await h.transfers.get(transferId))?.status, 'stalled');
     assert.equal(await messagesSent(), 1);
     await h.mesh.server.admin.clearFaults();
     assert.equal(await redriveSendDlq(), 1);
-    await run({ COMPRESS: 'false' });
+    await run({ [ENV.compress]: 'false' });
 
     const record = await h.transfers.get(transferId);
     assert.equal(record?.status, 'accepted');
@@ -108,7 +108,7 @@ describe('outbound: sends whose outcome is unknown', () => {
       { endpoint: 'send', times: 1, action: { type: 'reset', phase: 'response', afterBytes: 0 } },
     ]);
 
-    await run({ RECOVERY_RECHECK_SECONDS: '1,1,1,1,1' });
+    await run({ [ENV.recoveryRecheckSeconds]: '1,1,1,1,1' });
 
     const record = await h.transfers.get(transferId);
     assert.equal(record?.status, 'accepted');
@@ -128,7 +128,7 @@ describe('outbound: sends whose outcome is unknown', () => {
     ]);
 
     const started = Date.now();
-    await run({ RECOVERY_RECHECK_SECONDS: '1,1,1' });
+    await run({ [ENV.recoveryRecheckSeconds]: '1,1,1' });
 
     assert.ok(Date.now() - started >= 3_000, 'the rechecks took their delays');
     assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
@@ -146,7 +146,7 @@ describe('outbound: sends whose outcome is unknown', () => {
       { endpoint: 'tracking', times: 1, action: { type: 'status', status: 403 } },
     ]);
 
-    await run({ RECOVERY_RECHECK_SECONDS: '1' });
+    await run({ [ENV.recoveryRecheckSeconds]: '1' });
 
     assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
     assert.equal(await messagesSent(), 1);
@@ -171,11 +171,11 @@ describe('outbound: sends whose outcome is unknown', () => {
     }, 700);
 
     try {
-      await run({ RECOVERY_RECHECK_SECONDS: '2,2,2,2' });
+      await run({ [ENV.recoveryRecheckSeconds]: '2,2,2,2' });
     } finally {
       clearInterval(extra);
     }
-    await run({ RECOVERY_RECHECK_SECONDS: '2,2,2,2' });
+    await run({ [ENV.recoveryRecheckSeconds]: '2,2,2,2' });
 
     assert.equal((await h.transfers.get(transferId))?.status, 'accepted');
     assert.equal(await messagesSent(), 1, 'MESH holds one message for the file, not two');
@@ -193,7 +193,7 @@ describe('outbound: sends whose outcome is unknown', () => {
       { endpoint: 'send', times: 'always', action: { type: 'reset', phase: 'response', afterBytes: 0 } },
     ]);
 
-    await run({ RECOVERY_RECHECK_SECONDS: '0' });
+    await run({ [ENV.recoveryRecheckSeconds]: '0' });
 
     const record = await h.transfers.get(transferId);
     assert.equal(record?.status, 'stalled');

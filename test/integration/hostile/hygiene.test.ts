@@ -15,6 +15,7 @@ import type { Log } from '../../../shared/observability/ports.js';
 import { startMeshServer, type RunningMeshServer } from '../../../local/mesh-server/index.js';
 import { startPipelineHarness, type CapturedLog, type PipelineHarness } from '../../harness/pipeline.js';
 import { base64, credentialsFor, putSecret, runDownloads, runPoll, runSend } from './support.js';
+import { ENV } from '../../../shared/wiring/pipeline.js';
 
 const SECRET_PASSWORD = 'pw-HYGIENE-5f0c2e9ab1d4';
 const SECRET_SHARED = 'shared-HYGIENE-8e31b07c66fa';
@@ -107,7 +108,7 @@ describe('secret and payload hygiene across the pipeline', () => {
       lines.forEach((line, i) => (forbidden[`line ${i + 1} of the client key of ${id}`] = line));
     }
 
-    const env = { MESH_URL: mesh.url, CHUNK_BYTES: '1024' };
+    const env = { [ENV.meshUrl]: mesh.url, [ENV.chunkBytes]: '1024' };
     const previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
     process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
     output.start();
@@ -145,7 +146,7 @@ describe('secret and payload hygiene across the pipeline', () => {
       await runPoll(h, ['X26ABC2', 'X26ABC3'], env, teeLog(h, 'inbound-poll')).catch(() => undefined);
       await runDownloads(
         h,
-        { ...env, MAX_DECODED_CHUNK_BYTES: String(64 * 1024) },
+        { ...env, [ENV.maxDecodedChunkBytes]: String(64 * 1024) },
         teeLog(h, 'inbound-download'),
       );
     } finally {

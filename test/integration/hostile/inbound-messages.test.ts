@@ -24,6 +24,7 @@ import {
   takeRawBodies,
   transferIdOf,
 } from './support.js';
+import { ENV } from '../../../shared/wiring/pipeline.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 // eslint-disable-next-line no-control-regex -- the characters a stored key must never hold
@@ -344,7 +345,7 @@ describe('hostile inbound messages: stored safely or poisoned, never lost, never
           { body: bomb, contentEncoding: 'gzip' },
         );
 
-      const outcome = await collect({ MAX_DECODED_CHUNK_BYTES: String(1024 * 1024) });
+      const outcome = await collect({ [ENV.maxDecodedChunkBytes]: String(1024 * 1024) });
 
       await assertPoisoned(
         messageId,

@@ -10,6 +10,7 @@ import type { OutboundStatusEventV1 } from '../../../shared/events/outbound-stat
 import type { TransferRecord } from '../../../shared/outbound/transfer.js';
 import { startPipelineHarness, type PipelineHarness } from '../../harness/pipeline.js';
 import { readObject, runSend, takeRawBodies, transferIdOf } from './support.js';
+import { ENV } from '../../../shared/wiring/pipeline.js';
 
 const ADDRESS = { 'mex-to': 'X26ABC2', 'mex-workflowid': 'TEST_WORKFLOW' };
 const VALID_NHS_NUMBER = '9434765919';
@@ -319,7 +320,9 @@ describe('hostile outbound metadata: rejected before sending, with a reason, the
     });
 
     test('a file over MAX_BYTES is rejected', async () => {
-      const outcome = await drop('outbound/X26ABC1/too-big.bin', '0123456789A', ADDRESS, { MAX_BYTES: '10' });
+      const outcome = await drop('outbound/X26ABC1/too-big.bin', '0123456789A', ADDRESS, {
+        [ENV.maxBytes]: '10',
+      });
 
       assertRejected(outcome, /the file is 11 bytes, over the limit of 10/);
     });

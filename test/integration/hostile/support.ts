@@ -15,6 +15,7 @@ import { InboundStore } from '../../../shared/state/inbound-store.js';
 import { createLambdaContext } from '../../../local/runtime/lambda-context.js';
 import { PASSWORD, SHARED_SECRET } from '../../harness/mesh.js';
 import type { CapturedLog, PipelineHarness } from '../../harness/pipeline.js';
+import { ENV } from '../../../shared/wiring/pipeline.js';
 
 /** Runs the send function over everything on the send queue until it is empty (failures go to the DLQ). */
 export async function runSend(
@@ -22,11 +23,14 @@ export async function runSend(
   env: Record<string, string> = {},
   log: Log = h.log,
 ): Promise<void> {
-  const fn = createSendFunction(h.env({ CHUNK_BYTES: String(1024 * 1024), LEASE_GRACE_MS: '0', ...env }), {
-    clients: h.clients,
-    log,
-    metrics: h.metrics,
-  });
+  const fn = createSendFunction(
+    h.env({ [ENV.chunkBytes]: String(1024 * 1024), [ENV.leaseGraceMs]: '0', ...env }),
+    {
+      clients: h.clients,
+      log,
+      metrics: h.metrics,
+    },
+  );
   try {
     await h.drain(h.eventSource(h.sendQueue, fn.handler, { timeoutMs: 60_000 }), h.sendQueue, 60_000);
   } finally {
@@ -63,7 +67,7 @@ export async function runDownloads(
   env: Record<string, string> = {},
   log: Log = h.log,
 ): Promise<void> {
-  const fn = createDownloadFunction(h.env({ LEASE_GRACE_MS: '0', ...env }), {
+  const fn = createDownloadFunction(h.env({ [ENV.leaseGraceMs]: '0', ...env }), {
     clients: h.clients,
     log,
     metrics: h.metrics,

@@ -105,6 +105,49 @@ describe('a run of the poll schedule', () => {
     );
   });
 
+  test('makes a poll that falls due in the first three quarters of its period when it falls due, not a run later', async () => {
+    let clock = NOW;
+    const waits: number[] = [];
+    const s = setup([
+      mailbox('X26SOON', { nextPollAt: NOW + 20_000 }),
+      mailbox('X26NOWW', { nextPollAt: NOW - 1 }),
+      mailbox('X26EDGE', { nextPollAt: NOW + 45_000 }),
+      mailbox('X26NEXT', { nextPollAt: NOW + 45_001 }),
+    ]);
+    const claimedAt: number[] = [];
+    const scheduler = new PollScheduler({
+      ...s.deps,
+      now: () => clock,
+      periodMs: MINUTE,
+      sleep: async (ms) => {
+        waits.push(ms);
+        clock += ms;
+      },
+      claimPoll: (id, intervalMs) => (claimedAt.push(clock), s.deps.claimPoll(id, intervalMs)),
+    });
+
+    const run = await scheduler.run(PLENTY);
+
+    assert.deepEqual(s.polled, ['X26NOWW', 'X26SOON', 'X26EDGE']);
+    assert.deepEqual(claimedAt, [NOW, NOW + 20_000, NOW + 45_000]);
+    assert.deepEqual(waits, [20_000, 25_000]);
+    assert.deepEqual([run.due, run.polled, run.left], [3, 3, 0]);
+  });
+
+  test('does not wait for a poll due later than the invocation has time for', async () => {
+    const s = setup([mailbox('X26SOON', { nextPollAt: NOW + 30_000 })]);
+    const scheduler = new PollScheduler({
+      ...s.deps,
+      periodMs: MINUTE,
+      sleep: async () => assert.fail('waited although the invocation would run out'),
+    });
+
+    const run = await scheduler.run(() => 40_000);
+
+    assert.deepEqual(s.polled, []);
+    assert.deepEqual([run.due, run.polled, run.left], [1, 0, 1]);
+  });
+
   test('does not poll a mailbox whose claim another poller won', async () => {
     const s = setup([mailbox('X26ABC1'), mailbox('X26ABC2'), mailbox('X26ABC3')], { refuse: ['X26ABC2'] });
 
@@ -172,7 +215,7 @@ describe('a run of the poll schedule', () => {
     assert.deepEqual([run.due, run.polled, run.left], [3, 2, 1]);
   });
 
-  test('claims each poll for its own interval, scaled by intervalScale', async () => {
+  test('claims each poll for its own interval and a margin (6 s, at most 2%), scaled by intervalScale', async () => {
     const records = [mailbox('X26ABC1'), mailbox('X26DAY1', { pollIntervalSeconds: 86_400 })];
 
     const real = setup(records);
@@ -181,12 +224,12 @@ describe('a run of the poll schedule', () => {
     await scaled.scheduler.run(PLENTY);
 
     assert.deepEqual(real.claims, [
-      { mailboxId: 'X26ABC1', intervalMs: 300_000 },
-      { mailboxId: 'X26DAY1', intervalMs: 86_400_000 },
+      { mailboxId: 'X26ABC1', intervalMs: 306_000 },
+      { mailboxId: 'X26DAY1', intervalMs: 86_406_000 },
     ]);
     assert.deepEqual(scaled.claims, [
-      { mailboxId: 'X26ABC1', intervalMs: 3_000 },
-      { mailboxId: 'X26DAY1', intervalMs: 864_000 },
+      { mailboxId: 'X26ABC1', intervalMs: 3_060 },
+      { mailboxId: 'X26DAY1', intervalMs: 864_060 },
     ]);
   });
 

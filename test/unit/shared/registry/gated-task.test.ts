@@ -5,6 +5,7 @@ import type { Log } from '../../../../shared/observability/ports.js';
 import { runGated, readGateSettings, slotLease } from '../../../../shared/registry/gated-task.js';
 import { MailboxGate } from '../../../../shared/registry/mailbox-gate.js';
 import { FakeSlots, lookup, mailbox } from './fakes.js';
+import { ENV } from '../../../../shared/wiring/pipeline.js';
 
 const SETTINGS = { pausedRetrySeconds: 300, busyRetrySeconds: 30 };
 const HOLDER = { id: 'invocation-1', leaseMs: 60_000 };
@@ -29,8 +30,10 @@ function setup(records = [mailbox('X26ABC1'), mailbox('X26PAUS', { paused: true 
   const slots = new FakeSlots();
   const gate = new MailboxGate(lookup(...records), slots, concurrency);
   const requeued: number[] = [];
-  const requeue = async (delaySeconds: number) => {
+  const deferrals: number[] = [];
+  const requeue = async (delaySeconds: number, deferred: number) => {
     requeued.push(delaySeconds);
+    deferrals.push(deferred);
   };
   const log = new RecordingLog();
   let runs = 0;
@@ -38,7 +41,7 @@ function setup(records = [mailbox('X26ABC1'), mailbox('X26PAUS', { paused: true 
     runs++;
     return 'done' as const;
   };
-  return { slots, gate, requeued, requeue, log, work, runs: () => runs };
+  return { slots, gate, requeued, deferrals, requeue, log, work, runs: () => runs };
 }
 
 describe('a gated task of a mailbox', () => {
@@ -83,7 +86,7 @@ describe('a gated task of a mailbox', () => {
     assert.deepEqual(s.requeued, [300]);
     assert.deepEqual(s.slots.acquired, []);
     const line = s.log.lines.find((l) => l.message.startsWith('task deferred'));
-    assert.deepEqual(line?.extra, { mailbox: 'X26PAUS', delaySeconds: 300 });
+    assert.deepEqual(line?.extra, { mailbox: 'X26PAUS', delaySeconds: 300, deferrals: 0 });
     assert.match(line?.message ?? '', /paused/);
   });
 
@@ -91,13 +94,55 @@ describe('a gated task of a mailbox', () => {
     const s = setup();
     await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
 
-    const result = await runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, s.work);
+    const top = () => 1;
+    const result = await runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, s.work, top);
 
     assert.equal(result, 'deferred');
     assert.equal(s.runs(), 0);
     assert.deepEqual(s.requeued, [30]);
+    assert.deepEqual(s.deferrals, [1]);
     assert.deepEqual(s.slots.heldBy('X26ABC1'), ['other-invocation']);
     assert.match(s.log.lines.find((l) => l.message.startsWith('task deferred'))?.message ?? '', /cap/);
+  });
+
+  test('put back for a busy mailbox again waits twice as long each time, jittered, up to 16 times as long', async () => {
+    const s = setup();
+    await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
+    for (const deferrals of [1, 2, 3, 10]) {
+      await runGated(
+        s.gate,
+        'X26ABC1',
+        { ...HOLDER, deferrals },
+        s.requeue,
+        SETTINGS,
+        s.log,
+        s.work,
+        () => 1,
+      );
+      await runGated(
+        s.gate,
+        'X26ABC1',
+        { ...HOLDER, deferrals },
+        s.requeue,
+        SETTINGS,
+        s.log,
+        s.work,
+        () => 0,
+      );
+    }
+
+    assert.deepEqual(s.requeued, [60, 30, 120, 60, 240, 120, 480, 240]);
+    assert.deepEqual(s.deferrals, [2, 2, 3, 3, 4, 4, 11, 11]);
+    assert.equal(s.runs(), 0);
+  });
+
+  test('put back for a paused mailbox starts counting its busy deferrals again', async () => {
+    const s = setup();
+
+    await runGated(s.gate, 'X26PAUS', { ...HOLDER, deferrals: 5 }, s.requeue, SETTINGS, s.log, s.work);
+
+    assert.deepEqual(s.requeued, [300]);
+    assert.deepEqual(s.deferrals, [0]);
   });
 
   test('of an unregistered mailbox runs, so the use case can refuse it with its own reason', async () => {
@@ -159,10 +204,10 @@ describe("the gate's settings from a function's environment", () => {
 
   test('are read from the environment, the lease in seconds', () => {
     const read = new EnvReader({
-      MAILBOX_CONCURRENCY: '5',
-      SLOT_LEASE_SECONDS: '60',
-      PAUSED_RETRY_SECONDS: '900',
-      BUSY_RETRY_SECONDS: '0',
+      [ENV.mailboxConcurrency]: '5',
+      [ENV.slotLeaseSeconds]: '60',
+      [ENV.pausedRetrySeconds]: '900',
+      [ENV.busyRetrySeconds]: '0',
     });
 
     assert.deepEqual(readGateSettings(read), {
@@ -174,7 +219,7 @@ describe("the gate's settings from a function's environment", () => {
   });
 
   test('refuse a delay SQS cannot give and a concurrency of 0', () => {
-    const read = new EnvReader({ MAILBOX_CONCURRENCY: '0', PAUSED_RETRY_SECONDS: '901' });
+    const read = new EnvReader({ [ENV.mailboxConcurrency]: '0', [ENV.pausedRetrySeconds]: '901' });
 
     readGateSettings(read);
 
@@ -183,8 +228,8 @@ describe("the gate's settings from a function's environment", () => {
       (error: unknown) =>
         error instanceof ConfigurationError &&
         error.problems.length === 2 &&
-        error.problems.some((p) => p.startsWith('MAILBOX_CONCURRENCY')) &&
-        error.problems.some((p) => p.startsWith('PAUSED_RETRY_SECONDS')),
+        error.problems.some((p) => p.startsWith(ENV.mailboxConcurrency)) &&
+        error.problems.some((p) => p.startsWith(ENV.pausedRetrySeconds)),
     );
   });
 });
