@@ -1,0 +1,80 @@
+/**
+ * The functions' environment: the name of every variable a function reads (ENV: the wiring's own and the settings'),
+ * the variable that carries each queue's URL (QUEUE_URL_ENV), and functionEnvironment, which decides which
+ * variables each function is given from a deployment's resource names (DeploymentNames).
+ */
+
+import { functionSpec } from './functions.js';
+import type { DeployFunctionName, FunctionName, QueueName } from './names.js';
+import { TUNING, type SettingName } from './tuning.js';
+
+/** The wiring's own variables: where the deployment's resources are. functionEnvironment gives each function its. */
+const WIRING_ENV = {
+  meshUrl: 'MESH_URL',
+  /**
+   * Secrets Manager name prefix of this deployment's mailbox secrets (`{prefix}{MAILBOX}`). The functions may read
+   * only secrets under it; a registry record naming any other secret is refused.
+   */
+  secretPrefix: 'SECRET_PREFIX',
+  tableName: 'TABLE_NAME',
+  outboundBucket: 'OUTBOUND_BUCKET',
+  inboundBucket: 'INBOUND_BUCKET',
+  sendQueueUrl: 'SEND_QUEUE_URL',
+  downloadQueueUrl: 'DOWNLOAD_QUEUE_URL',
+  inboundEventsQueueUrl: 'INBOUND_EVENTS_QUEUE_URL',
+  outboundStatusQueueUrl: 'OUTBOUND_STATUS_QUEUE_URL',
+  eventRelayQueueUrl: 'EVENT_RELAY_QUEUE_URL',
+} as const;
+
+/**
+ * Every environment variable a function reads, by a name for code: the wiring's own (WIRING_ENV, always set by
+ * functionEnvironment) and the settings' (TUNING, each with a default). Each function's composition root reads
+ * only the ones it needs and fails at cold start naming any that are missing or out of bounds. Code that sets a
+ * function's environment uses these, e.g. `{ [ENV.leaseGraceMs]: '0' }`, so that a rename is one edit.
+ */
+export const ENV: typeof WIRING_ENV & { readonly [K in SettingName]: (typeof TUNING)[K]['env'] } = {
+  ...WIRING_ENV,
+  ...(Object.fromEntries(Object.entries(TUNING).map(([key, setting]) => [key, setting.env])) as {
+    readonly [K in SettingName]: (typeof TUNING)[K]['env'];
+  }),
+};
+
+/** Maps each queue a function sends to onto the environment variable that carries its URL. */
+export const QUEUE_URL_ENV: Readonly<Record<QueueName, string>> = {
+  send: ENV.sendQueueUrl,
+  download: ENV.downloadQueueUrl,
+  inboundEvents: ENV.inboundEventsQueueUrl,
+  outboundStatus: ENV.outboundStatusQueueUrl,
+  eventRelay: ENV.eventRelayQueueUrl,
+};
+
+/** The names and addresses of one deployment's resources, as CDK tokens or local values. */
+export interface DeploymentNames {
+  readonly meshUrl: string;
+  readonly tableName: string;
+  readonly outboundBucket: string;
+  readonly inboundBucket: string;
+  readonly secretPrefix: string;
+  queueUrl(queue: QueueName): string;
+}
+
+/**
+ * The environment a function gets: the one place that decides which variables each function is given, used by the
+ * CDK construct, the local runner and the test harness alike. Settings (TUNING) have defaults there and are added
+ * by the caller only to change them.
+ */
+export function functionEnvironment(
+  name: FunctionName | DeployFunctionName,
+  deployment: DeploymentNames,
+): Record<string, string> {
+  const spec = functionSpec(name);
+  const env: Record<string, string> = {};
+  if (spec.usesTable) env[ENV.tableName] = deployment.tableName;
+  if (spec.usesMesh) env[ENV.meshUrl] = deployment.meshUrl;
+  if (spec.usesMesh || spec.registersMailboxes) env[ENV.secretPrefix] = deployment.secretPrefix;
+  if (spec.readsOutboundBucket) env[ENV.outboundBucket] = deployment.outboundBucket;
+  if (spec.writesInboundBucket) env[ENV.inboundBucket] = deployment.inboundBucket;
+  const queues = spec.trigger.kind === 'queue' ? [spec.trigger.queue, ...spec.sendsTo] : spec.sendsTo;
+  for (const queue of new Set(queues)) env[QUEUE_URL_ENV[queue]] = deployment.queueUrl(queue);
+  return env;
+}

@@ -1,0 +1,153 @@
+/**
+ * The pipeline's functions (FUNCTIONS) and the deploy-time ones (DEPLOY_FUNCTIONS): each one's handler, size, timeout,
+ * trigger (a queue, a schedule, or CloudFormation), the queues it sends to and the resources it uses.
+ */
+
+import type { DeployFunctionName, FunctionName, QueueName } from './names.js';
+import { EVENT_RELAY } from './queues.js';
+
+export interface QueueTrigger {
+  readonly kind: 'queue';
+  readonly queue: QueueName;
+  readonly batchSize: number;
+  /** Invocations at once for the whole deployment (each mailbox is further capped by MAILBOX_CONCURRENCY). */
+  readonly maxConcurrency: number;
+}
+
+export interface ScheduleTrigger {
+  readonly kind: 'schedule';
+  /** Minutes between runs. The poll function runs every minute and polls only the mailboxes that are due. */
+  readonly everyMinutes: number;
+}
+
+/** A CloudFormation custom resource's provider: invoked by CloudFormation during a deployment. */
+export interface CustomResourceTrigger {
+  readonly kind: 'customResource';
+}
+
+/** What every function is, whatever starts it: the part functionEnvironment builds the environment from. */
+export interface FunctionBaseSpec {
+  /** Path of the handler module, relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  /** Powertools service name: the `service` dimension of its metrics and the `service` key of its logs. */
+  readonly serviceName: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** Queues the function sends to (beyond the one that triggers it). */
+  readonly sendsTo: readonly QueueName[];
+  readonly readsOutboundBucket?: boolean;
+  readonly writesInboundBucket?: boolean;
+  /** Reads and writes the pipeline's DynamoDB table (transfer records, checkpoints, dedupe, inbound messages). */
+  readonly usesTable?: boolean;
+  /** Talks to MESH: gets MESH_URL, reads mailbox secrets under SECRET_PREFIX. */
+  readonly usesMesh?: boolean;
+  /** Adds mailboxes to the registry without talking to MESH: gets SECRET_PREFIX, which records name secrets under. */
+  readonly registersMailboxes?: boolean;
+}
+
+export interface FunctionSpec extends FunctionBaseSpec {
+  readonly trigger: QueueTrigger | ScheduleTrigger;
+}
+
+export interface DeployFunctionSpec extends FunctionBaseSpec {
+  readonly trigger: CustomResourceTrigger;
+}
+
+export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  outboundSend: {
+    entry: 'functions/outbound-send/index.ts',
+    serviceName: 'outbound-send',
+    description: 'Streams objects from the outbound bucket to MESH, chunked and resumable',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 20 },
+    sendsTo: ['send', 'outboundStatus', 'eventRelay'],
+    readsOutboundBucket: true,
+    usesTable: true,
+    usesMesh: true,
+  },
+  inboundPoll: {
+    entry: 'functions/inbound-poll/index.ts',
+    serviceName: 'inbound-poll',
+    description:
+      'Every minute, lists the inbox of each mailbox whose poll is due and queues one download task per message',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    trigger: { kind: 'schedule', everyMinutes: 1 },
+    sendsTo: ['download'],
+    usesTable: true,
+    usesMesh: true,
+  },
+  inboundDownload: {
+    entry: 'functions/inbound-download/index.ts',
+    serviceName: 'inbound-download',
+    description: 'Streams a MESH message into the inbound bucket, emits its event, then acknowledges it',
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    trigger: { kind: 'queue', queue: 'download', batchSize: 1, maxConcurrency: 20 },
+    sendsTo: ['download', 'inboundEvents', 'outboundStatus', 'eventRelay'],
+    writesInboundBucket: true,
+    usesTable: true,
+    usesMesh: true,
+  },
+  deliveryTracker: {
+    entry: 'functions/delivery-tracker/index.ts',
+    serviceName: 'delivery-tracker',
+    description: 'Checks accepted outbound messages against MESH tracking until delivered or undeliverable',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    trigger: { kind: 'schedule', everyMinutes: 15 },
+    sendsTo: ['outboundStatus', 'eventRelay'],
+    usesTable: true,
+    usesMesh: true,
+  },
+  health: {
+    entry: 'functions/health/index.ts',
+    serviceName: 'health',
+    description: 'Daily MESH handshake and client certificate expiry check of every mailbox',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    trigger: { kind: 'schedule', everyMinutes: 24 * 60 },
+    sendsTo: [],
+    usesTable: true,
+    usesMesh: true,
+  },
+  eventRelay: {
+    entry: 'functions/event-relay/index.ts',
+    serviceName: 'event-relay',
+    description:
+      'Publishes status and inbound events left pending by an interrupted invocation, inside the FIFO deduplication window',
+    timeoutSeconds: EVENT_RELAY.functionTimeoutSeconds,
+    memoryMb: 256,
+    trigger: { kind: 'queue', queue: 'eventRelay', batchSize: 10, maxConcurrency: 2 },
+    sendsTo: ['inboundEvents', 'outboundStatus'],
+    usesTable: true,
+  },
+};
+
+/**
+ * Functions outside the pipeline: not in FUNCTIONS, so the fleet, the local runner, the alarms and the dashboard
+ * leave them out, but built and given their environment from the same description.
+ */
+export const DEPLOY_FUNCTIONS: Readonly<Record<DeployFunctionName, DeployFunctionSpec>> = {
+  registrySeed: {
+    entry: 'functions/registry-seed/index.ts',
+    serviceName: 'registry-seed',
+    description:
+      'At deploy: adds the mailboxes listed in the configuration to the mailbox registry, unless already registered',
+    // A thousand conditional puts take seconds; the rest is room for DynamoDB throttling and retries.
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    trigger: { kind: 'customResource' },
+    sendsTo: [],
+    usesTable: true,
+    // Records name their secret `{prefix}{id}`, as `mesh mailbox add` writes them.
+    registersMailboxes: true,
+  },
+};
+
+/** The description of any function, pipeline or deploy-time. */
+export function functionSpec(name: FunctionName | DeployFunctionName): FunctionSpec | DeployFunctionSpec {
+  return name in FUNCTIONS ? FUNCTIONS[name as FunctionName] : DEPLOY_FUNCTIONS[name as DeployFunctionName];
+}
