@@ -1,16 +1,23 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InboundEventV1 } from '../shared/events/inbound.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/mesh/index.js';
-import type { Log } from '../shared/observability/ports.js';
 import { ENV, FUNCTIONS, MAILBOX_POLLING } from '../shared/wiring/pipeline.js';
 import { EventFeed } from '../local/pipeline/event-feed.js';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline/local-pipeline.js';
-import { latencyFigures, percentile, pollFigures, type Arrival } from './support/mailbox-figures.js';
-import type { InboxListing } from '../local/mesh-server/inbox-listings.js';
+import { latencyFigures, pollFigures, type Arrival } from './support/mailbox-figures.js';
+import {
+  checkBucket,
+  checkReceipts,
+  closestGap,
+  downloadQueueDepth,
+  phases,
+  progressLine,
+  type Receipt,
+  type Seeded,
+} from './support/mailbox-evidence.js';
+import { CountingLog, countRequests } from './support/request-counter.js';
 import {
   BENCH_SENDER,
   BENCH_WORKFLOW,
@@ -66,18 +73,6 @@ export interface MailboxesResult {
 const DEFAULT_QUIET_PER_SECOND = 2;
 /** Event-queue visibility the consumer asks for, in SQS seconds (scaled with the rest): it never lets one lapse. */
 const CONSUMER_VISIBILITY_SECONDS = 3600;
-
-interface Receipt {
-  readonly messageId: string;
-  readonly atMs: number;
-  readonly sqsMessageId: string;
-  readonly event: InboundEventV1;
-}
-
-interface Seeded {
-  readonly plan: PlannedMessage;
-  readonly arrivedAtMs: number;
-}
 
 /**
  * `npm run bench -- mailboxes`: the local pipeline with 1,000 mailboxes in its registry and 10,000 inbound messages,
@@ -440,251 +435,6 @@ function countDelivered(seeded: ReadonlyMap<string, Seeded>, firstReceipt: Reado
   let delivered = 0;
   for (const id of firstReceipt.keys()) if (seeded.has(id)) delivered++;
   return delivered;
-}
-
-/** The download queue's messages: waiting, in flight, delayed (deferred tasks wait delayed). */
-async function downloadQueueDepth(pipeline: LocalPipeline): Promise<string> {
-  const { Attributes = {} } = await pipeline.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: pipeline.resources.queue('download').url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return (
-    `${Attributes.ApproximateNumberOfMessages ?? '?'} waiting, ` +
-    `${Attributes.ApproximateNumberOfMessagesNotVisible ?? '?'} in flight, ` +
-    `${Attributes.ApproximateNumberOfMessagesDelayed ?? '?'} delayed`
-  );
-}
-
-function progressLine(
-  elapsedMs: number,
-  seeded: ReadonlyMap<string, Seeded>,
-  firstReceipt: ReadonlyMap<string, number>,
-  total: number,
-  lag: ReturnType<typeof monitorEventLoopDelay>,
-): string {
-  let busy = 0;
-  let quiet = 0;
-  for (const id of firstReceipt.keys()) {
-    const s = seeded.get(id);
-    if (s?.plan.busy) busy++;
-    else if (s) quiet++;
-  }
-  return (
-    `  ${(elapsedMs / 1000).toFixed(0).padStart(4)} s: ${seeded.size}/${total} seeded, ${busy + quiet} announced ` +
-    `(busy ${busy}, quiet ${quiet}); event loop delay max ${(lag.max / 1e6).toFixed(0)} ms`
-  );
-}
-
-/** What the consumer's receipts say about each seeded message. */
-function checkReceipts(seeded: ReadonlyMap<string, Seeded>, receipts: readonly Receipt[]) {
-  const byMessage = new Map<string, Receipt[]>();
-  for (const r of receipts) {
-    let list = byMessage.get(r.messageId);
-    if (!list) byMessage.set(r.messageId, (list = []));
-    list.push(r);
-  }
-  let delivered = 0;
-  let duplicated = 0;
-  let redelivered = 0;
-  let unexpected = 0;
-  let mismatched = 0;
-  for (const [messageId, list] of byMessage) {
-    const s = seeded.get(messageId);
-    if (!s) {
-      unexpected++;
-      continue;
-    }
-    delivered++;
-    // A second SQS message announcing the same MESH message is a duplicate; the same SQS message received again
-    // (a lapsed visibility timeout, a lost delete) is the queue's redelivery, which a consumer sees as such.
-    const publishes = new Set(list.map((r) => r.sqsMessageId)).size;
-    duplicated += publishes - 1;
-    redelivered += list.length - publishes;
-    const event = list[0]!.event;
-    if (
-      event.size !== Buffer.byteLength(s.plan.body) ||
-      event.sha256 !== s.plan.sha256 ||
-      event.mailbox !== s.plan.mailbox
-    )
-      mismatched++;
-  }
-  return { delivered, lost: seeded.size - delivered, duplicated, redelivered, unexpected, mismatched };
-}
-
-/** Every object under `inbound/` of the inbound bucket, by the MESH message id in its key. */
-async function checkBucket(pipeline: LocalPipeline, seeded: ReadonlyMap<string, Seeded>) {
-  const s3 = new S3Client(pipeline.aws.clientConfig('s3'));
-  const objects = new Map<string, number>();
-  let extra = 0;
-  try {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: pipeline.resources.inboundBucket,
-          Prefix: 'inbound/',
-          ContinuationToken: token,
-        }),
-      );
-      for (const object of page.Contents ?? []) {
-        // inbound/{MAILBOX}/{WORKFLOW}/{MESSAGE ID}/{FILE NAME}
-        const messageId = object.Key?.split('/')[3] ?? '';
-        if (!seeded.has(messageId)) extra++;
-        else objects.set(messageId, (objects.get(messageId) ?? 0) + 1);
-      }
-      token = page.NextContinuationToken;
-    } while (token);
-  } finally {
-    s3.destroy();
-  }
-  for (const count of objects.values()) extra += count - 1;
-  return { stored: objects.size, missing: seeded.size - objects.size, extra };
-}
-
-/**
- * Where the quiet messages' latency goes, from the MESH server's evidence: arrival to the mailbox's next poll (its
- * next first page), that poll to the message's download request, the download request to the consumer's receipt.
- */
-function phases(
-  seeded: ReadonlyMap<string, Seeded>,
-  listings: readonly InboxListing[],
-  downloadStarted: ReadonlyMap<string, number>,
-  acked: ReadonlyMap<string, number>,
-  firstReceipt: ReadonlyMap<string, number>,
-  busy: string,
-): string {
-  const polls = new Map<string, number[]>();
-  for (const l of listings) {
-    if (l.page !== 'first') continue;
-    let list = polls.get(l.mailbox);
-    if (!list) polls.set(l.mailbox, (list = []));
-    list.push(l.atMs);
-  }
-  const toPoll: number[] = [];
-  const toDownload: number[] = [];
-  const toAck: number[] = [];
-  const toEvent: number[] = [];
-  for (const [messageId, s] of seeded) {
-    if (s.plan.mailbox === busy) continue;
-    const poll = polls.get(s.plan.mailbox)?.find((at) => at >= s.arrivedAtMs);
-    const download = downloadStarted.get(messageId);
-    const ack = acked.get(messageId);
-    const event = firstReceipt.get(messageId);
-    if (poll === undefined || download === undefined || ack === undefined || event === undefined) continue;
-    toPoll.push(poll - s.arrivedAtMs);
-    toDownload.push(download - poll);
-    toAck.push(ack - download);
-    toEvent.push(event - ack);
-  }
-  if (toPoll.length === 0) return 'quiet latency phases: no complete messages';
-  const show = (values: number[]) => `p50 ${percentile(values, 50)} ms, p99 ${percentile(values, 99)} ms`;
-  return (
-    `quiet latency phases (${toPoll.length} messages): arrival to the next poll ${show(toPoll)}; that poll to ` +
-    `the download request ${show(toDownload)}; download request to acknowledgement (the event is published just ` +
-    `before it) ${show(toAck)}; acknowledgement to the consumer's receipt ${show(toEvent)}`
-  );
-}
-
-/** The shortest time between two successive times of one key. */
-function closestGap(times: ReadonlyMap<string, readonly number[]>): number {
-  let closest = Infinity;
-  for (const list of times.values()) {
-    const sorted = [...list].sort((a, b) => a - b);
-    for (let i = 1; i < sorted.length; i++) closest = Math.min(closest, sorted[i]! - sorted[i - 1]!);
-  }
-  return closest;
-}
-
-/**
- * Counts the AWS SDK calls of the pipeline's clients (the functions share them with the harness) by service and
- * operation: where the emulators' time goes.
- */
-function countRequests(pipeline: LocalPipeline) {
-  /** Calls and milliseconds (from the command's start to its result, retries and queueing included) by operation. */
-  const totals = new Map<string, { count: number; ms: number; longestMs: number }>();
-  /** The registry's poll claims (MailboxRegistry.claimPoll), by mailbox: when each claim was made. */
-  const claims = new Map<string, number[]>();
-  for (const [service, client] of Object.entries(pipeline.clients)) {
-    (client as { middlewareStack: { add: (m: unknown, o: unknown) => void } }).middlewareStack.add(
-      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
-        async (args: unknown) => {
-          const key = `${service}.${(context.commandName ?? '?').replace(/Command$/, '')}`;
-          const input = (args as { input?: ClaimInput }).input;
-          const started = performance.now();
-          try {
-            const result = await next(args);
-            // Only claims that succeed become polls.
-            if (service === 'dynamo' && input?.UpdateExpression?.startsWith('SET nextPollAt')) {
-              const id = String(input.Key?.sk);
-              let list = claims.get(id);
-              if (!list) claims.set(id, (list = []));
-              list.push(Number(input.ExpressionAttributeValues?.[':now']));
-            }
-            return result;
-          } finally {
-            const ms = performance.now() - started;
-            const total = totals.get(key) ?? { count: 0, ms: 0, longestMs: 0 };
-            totals.set(key, {
-              count: total.count + 1,
-              ms: total.ms + ms,
-              longestMs: Math.max(total.longestMs, ms),
-            });
-          }
-        },
-      { step: 'initialize', name: 'benchCountRequests' },
-    );
-  }
-  return {
-    claims,
-    summary: () =>
-      [...totals]
-        .sort((a, b) => b[1].count - a[1].count)
-        .map(
-          ([key, t]) =>
-            `${key} ${t.count} (mean ${(t.ms / t.count).toFixed(0)} ms, longest ${t.longestMs.toFixed(0)})`,
-        )
-        .join(', '),
-  };
-}
-
-interface ClaimInput {
-  readonly UpdateExpression?: string;
-  readonly Key?: { readonly sk?: unknown };
-  readonly ExpressionAttributeValues?: Record<string, unknown>;
-}
-
-/** The pipeline's log, counted by level and message, so a run can say what the functions did without printing it. */
-class CountingLog implements Log {
-  private readonly counts = new Map<string, number>();
-  debug(): void {}
-  info(message: string): void {
-    this.count('info', message);
-  }
-  warn(message: string): void {
-    this.count('warn', message);
-  }
-  error(message: string): void {
-    this.count('error', message);
-  }
-  has(level: string, message: string): boolean {
-    return this.counts.has(`${level} "${message}"`);
-  }
-  summary(): string {
-    return [...this.counts]
-      .sort((a, b) => b[1] - a[1])
-      .map(([key, count]) => `${key} x${count}`)
-      .join('; ');
-  }
-  private count(level: string, message: string): void {
-    const key = `${level} "${message}"`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-  }
 }
 
 function round(value: number): number {
