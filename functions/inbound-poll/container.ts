@@ -39,7 +39,8 @@ export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     concurrency,
     intervalScale,
     minRemainingMs: 15_000,
-    periodMs: scheduleEveryMinutes * 60_000 * intervalScale,
+    // A run waits for polls by the real clock: not with a clock given for a test.
+    periodMs: overrides.now ? 0 : scheduleEveryMinutes * 60_000 * intervalScale,
     log: runtime.log,
     metrics: runtime.metrics,
     now: nowMs,

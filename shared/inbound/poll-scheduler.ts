@@ -72,10 +72,15 @@ export class PollScheduler {
     const polls: PollSummary[] = [];
     const failures: { mailboxId: string; error: unknown }[] = [];
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const waits = (this.deps.periodMs ?? 0) > 0;
     await mapWithConcurrency(due, this.deps.concurrency, async (mailbox) => {
-      const waitMs = (mailbox.nextPollAt ?? 0) - now();
-      if (remainingMs() - Math.max(0, waitMs) < this.deps.minRemainingMs) return;
-      if (waitMs > 0) await sleep(waitMs);
+      // A run that waits for polls stops starting them at its horizon, overdue or not, so that it is over before
+      // the next run begins (in AWS the schedule's function has a concurrency of one): the next run goes on.
+      if (waits && now() > horizon) return;
+      const dueAt = mailbox.nextPollAt ?? 0;
+      if (remainingMs() - Math.max(0, dueAt - now()) < this.deps.minRemainingMs) return;
+      // A timer can fire a millisecond early by the clock, and a claim made before the due time fails.
+      for (let waitMs = dueAt - now(); waitMs > 0; waitMs = dueAt - now()) await sleep(waitMs + 1);
       const intervalMs = mailbox.pollIntervalSeconds * 1000 * this.deps.intervalScale;
       const marginMs = Math.min(intervalMs * 0.02, CLAIM_MARGIN_MS * this.deps.intervalScale);
       if (!(await this.deps.claimPoll(mailbox.id, intervalMs + marginMs))) return;

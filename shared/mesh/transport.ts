@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AuthTokenGenerator } from './auth.js';
 import {
@@ -47,17 +47,25 @@ export const DEFAULT_TIMEOUTS: MeshTimeouts = { connectMs: 10_000, headersMs: 12
  * option for `rejectUnauthorized: false`.
  */
 export function createMeshAgent(tls: MeshTlsOptions, timeouts: MeshTimeouts = DEFAULT_TIMEOUTS): Agent {
-  // One secure context for every connection of the pool: given the PEMs instead, each new connection parses the
-  // key and the CA chain again, which for many mailboxes polled every few minutes is most of a handshake's cost.
-  const secureContext = createSecureContext({
+  const pems = {
     cert: tls.cert,
     key: tls.key,
     passphrase: tls.passphrase,
     ca: tls.ca === undefined ? undefined : typeof tls.ca === 'string' ? tls.ca : [...tls.ca],
-  });
+  };
+  // One secure context for every connection of the pool: given the PEMs instead, each new connection parses the
+  // key and the CA chain again, which for many mailboxes polled every few minutes is most of a handshake's cost.
+  // PEMs that cannot make a context (a key that is not the certificate's, say) are left to the handshake, which
+  // fails every request with a MeshTlsError naming the mailbox, the operation and the problem.
+  let secureContext: SecureContext | undefined;
+  try {
+    secureContext = createSecureContext(pems);
+  } catch {
+    secureContext = undefined;
+  }
   return new Agent({
     connect: {
-      secureContext,
+      ...(secureContext ? { secureContext } : pems),
       servername: tls.servername,
       rejectUnauthorized: true,
       timeout: timeouts.connectMs,

@@ -240,6 +240,19 @@ describe('hostile credentials and TLS: clear, typed, log-safe failures', () => {
       assert.match((failure.error as Error).message, /client certificate \(expired/);
     });
 
+    test('a client key that does not belong to its certificate fails the poll with MeshTlsError naming it', async () => {
+      putSecret(
+        h,
+        'X26ABC1',
+        credentialsFor(h, 'X26ABC1', { clientKey: h.mesh.pki.clients['X26ABC2']!.key }),
+      );
+
+      const failure = await pollFailure();
+
+      assertLoudAndSafe(failure, MeshTlsError);
+      assert.match((failure.error as Error).message, /private key does not belong to the client certificate/);
+    });
+
     test('a server certificate from an unknown CA fails the poll with MeshTlsError', async () => {
       putSecret(h, 'X26ABC1', cases()['a CA that did not sign the server certificate']);
 

@@ -129,9 +129,51 @@ describe('a run of the poll schedule', () => {
     const run = await scheduler.run(PLENTY);
 
     assert.deepEqual(s.polled, ['X26NOWW', 'X26SOON', 'X26EDGE']);
-    assert.deepEqual(claimedAt, [NOW, NOW + 20_000, NOW + 45_000]);
-    assert.deepEqual(waits, [20_000, 25_000]);
+    // Each wait ends a millisecond after the due time (a timer may fire early by the clock).
+    assert.deepEqual(claimedAt, [NOW, NOW + 20_001, NOW + 45_001]);
+    assert.deepEqual(waits, [20_001, 25_000]);
     assert.deepEqual([run.due, run.polled, run.left], [3, 3, 0]);
+  });
+
+  test('waits out a timer that fires early, so its claim is not made before the poll is due', async () => {
+    let clock = NOW;
+    const claimedAt: number[] = [];
+    const s = setup([mailbox('X26SOON', { nextPollAt: NOW + 10_000 })]);
+    const scheduler = new PollScheduler({
+      ...s.deps,
+      now: () => clock,
+      periodMs: MINUTE,
+      // The first timer fires 2 ms early by the clock; the next on time.
+      sleep: async (ms) => {
+        clock += claimedAt.length === 0 && clock === NOW ? ms - 2 : ms;
+      },
+      claimPoll: (id, intervalMs) => (claimedAt.push(clock), s.deps.claimPoll(id, intervalMs)),
+    });
+
+    await scheduler.run(PLENTY);
+
+    assert.ok(claimedAt[0]! >= NOW + 10_000, `claimed at ${claimedAt[0]! - NOW} ms`);
+    assert.deepEqual(s.polled, ['X26SOON']);
+  });
+
+  test('stops starting polls at three quarters of its period, leaving the rest to the next run', async () => {
+    let clock = NOW;
+    const s = setup([mailbox('X26ABC1'), mailbox('X26ABC2'), mailbox('X26ABC3')]);
+    const scheduler = new PollScheduler({
+      ...s.deps,
+      now: () => clock,
+      periodMs: MINUTE,
+      poll: async (mailboxId) => {
+        clock += 30_000;
+        s.polled.push(mailboxId);
+        return summary(mailboxId);
+      },
+    });
+
+    const run = await scheduler.run(PLENTY);
+
+    assert.deepEqual(s.polled, ['X26ABC1', 'X26ABC2']);
+    assert.deepEqual([run.due, run.polled, run.left], [3, 2, 1]);
   });
 
   test('does not wait for a poll due later than the invocation has time for', async () => {
