@@ -6,6 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DEFERRALS_ATTRIBUTE } from '../aws/fair-queue.js';
 import { senderFromKey } from '../outbound/addressing.js';
 
 /** A dead-lettered message, as the redrive sees it. */
@@ -117,13 +118,20 @@ function sendAgain(
   return new SendMessageCommand({
     QueueUrl: sourceUrl,
     MessageBody: message.Body!,
-    MessageAttributes: message.MessageAttributes,
+    // A redriven task starts its busy-mailbox backoff afresh: an operator's redrive should not wait minutes.
+    MessageAttributes: withoutDeferrals(message.MessageAttributes),
     ...(fifo
       ? { MessageGroupId: group ?? 'redrive', MessageDeduplicationId: `redrive-${message.MessageId}` }
       : group === undefined
         ? {}
         : { MessageGroupId: group }),
   });
+}
+
+function withoutDeferrals(attributes: Message['MessageAttributes']): Message['MessageAttributes'] {
+  if (!attributes || !(DEFERRALS_ATTRIBUTE in attributes)) return attributes;
+  const { [DEFERRALS_ATTRIBUTE]: _deferrals, ...rest } = attributes;
+  return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
 /**

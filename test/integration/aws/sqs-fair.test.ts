@@ -16,6 +16,8 @@ import {
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { createQueue, startLocalAws, type LocalAws } from '../../../local/aws/index.js';
+import { deferralsOf, sendForMailbox } from '../../../shared/aws/fair-queue.js';
+import { redrive } from '../../../shared/operations/dead-letters.js';
 
 let localAws: LocalAws;
 let sqs: SQSClient;
@@ -38,7 +40,11 @@ async function sendAll(queueUrl: string, entries: Omit<SendMessageBatchRequestEn
   }
 }
 
-async function receive(queueUrl: string, max = 1, extra: { VisibilityTimeout?: number } = {}) {
+async function receive(
+  queueUrl: string,
+  max = 1,
+  extra: { VisibilityTimeout?: number; MessageAttributeNames?: string[] } = {},
+) {
   const response = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
@@ -235,3 +241,41 @@ describe('SQS fair queues (standard queues with MessageGroupId)', () => {
     assert.deepEqual(second, []);
   });
 });
+
+describe('a task put back for a busy mailbox', () => {
+  test('keeps its body and group, and carries its deferral count, which a redrive clears', async () => {
+    const queue = await createQueue(localAws, 'deferred-tasks');
+    const dlq = await createQueue(localAws, 'deferred-tasks-dlq');
+    const body = JSON.stringify({ Records: [{ s3: { object: { key: 'outbound/X26ABC1/a.csv' } } }] });
+
+    await sendForMailbox(sqs, dlq.url, body, 'X26ABC1', 0, 3);
+    const [parked] = await receive(dlq.url, 1, { MessageAttributeNames: ['All'] });
+    assert.equal(parked?.Body, body);
+    assert.equal(deferralsOf(lambdaShaped(parked!)), 3);
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: dlq.url,
+        ReceiptHandle: parked!.ReceiptHandle!,
+        VisibilityTimeout: 0,
+      }),
+    );
+
+    assert.equal(await redrive(sqs, dlq.url, queue.url), 1);
+    const [redriven] = await receive(queue.url, 1, { MessageAttributeNames: ['All'] });
+    assert.equal(redriven?.Body, body);
+    assert.equal(redriven?.Attributes?.MessageGroupId, 'X26ABC1');
+    assert.equal(deferralsOf(lambdaShaped(redriven!)), 0);
+  });
+});
+
+/** The attribute shape a Lambda SQS record has (lower-case keys). */
+function lambdaShaped(message: Message) {
+  return {
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { stringValue: value.StringValue },
+      ]),
+    ),
+  };
+}
