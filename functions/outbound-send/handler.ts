@@ -47,7 +47,9 @@ export function createSendHandler(deps: SendHandlerDeps) {
         {
           id: invocationId,
           leaseMs: slotLease(context.getRemainingTimeInMillis(), deps.defer, deps.leaseGraceMs),
-          deferrals: deferralsOf(record),
+          // A continuation of a transfer under way gave its slot up only to hand over: it does not back off, or a
+          // half-sent transfer would wait longer and longer behind files not yet started.
+          deferrals: tasks[0]?.kind === 'continue' ? 0 : deferralsOf(record),
         },
         (delay, deferrals) => deps.requeue(record.body, mailboxId, delay, deferrals),
         deps.defer,
