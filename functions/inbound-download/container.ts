@@ -1,3 +1,4 @@
+import { readLeasedJobSettings } from '../../shared/jobs/leased-job.js';
 import { sendForMailbox } from '../../shared/aws/fair-queue.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
@@ -26,10 +27,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const relay = readRelaySettings(read);
   const partBytes = read.setting(TUNING.partBytes);
   const maxDecodedChunkBytes = read.setting(TUNING.maxDecodedChunkBytes);
-  const safetyMarginMs = read.setting(TUNING.safetyMarginMs);
-  const hashCheckpointBytes = read.setting(TUNING.hashCheckpointBytes);
-  const leaseGraceMs = read.setting(TUNING.leaseGraceMs);
-  const maxAttempts = read.setting(TUNING.maxReceiveCount);
+  const job = readLeasedJobSettings(read);
   const maxParts = read.setting(TUNING.maxCheckpointedParts);
   const gateSettings = readGateSettings(read);
   read.done();
@@ -60,10 +58,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
       bucket,
       partBytes,
       maxDecodedChunkBytes,
-      safetyMarginMs,
-      hashCheckpointBytes,
-      leaseGraceMs,
-      maxAttempts,
+      ...job,
       maxParts,
     },
     log,
@@ -81,7 +76,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
     (body, mailboxId, delay, deferrals) =>
       sendForMailbox(clients.sqs, downloadQueueUrl, body, mailboxId, delay, deferrals),
     gateSettings,
-    leaseGraceMs,
+    job.leaseGraceMs,
     log,
   );
   return { handler: runtime.wrap(handler), close: () => runtime.close() };

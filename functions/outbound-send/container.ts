@@ -1,3 +1,4 @@
+import { readLeasedJobSettings } from '../../shared/jobs/leased-job.js';
 import { sendForMailbox } from '../../shared/aws/fair-queue.js';
 import { functionRuntime, type FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { readRelaySettings, relayedSqsPublisher } from '../../shared/events/relay.js';
@@ -22,11 +23,8 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const compressionLevel = read.setting(TUNING.compressionLevel);
   const maxBytes = read.setting(TUNING.maxBytes);
   const allowSmallChunks = read.setting(TUNING.allowSmallChunks);
-  const safetyMarginMs = read.setting(TUNING.safetyMarginMs);
-  const hashCheckpointBytes = read.setting(TUNING.hashCheckpointBytes);
-  const leaseGraceMs = read.setting(TUNING.leaseGraceMs);
+  const job = readLeasedJobSettings(read);
   const firstTrackingDelayMs = read.setting(TUNING.trackingFirstDelayMs);
-  const maxAttempts = read.setting(TUNING.maxReceiveCount);
   const recoveryRecheckSeconds = read.setting(TUNING.recoveryRecheckSeconds);
   const gateSettings = readGateSettings(read);
   if (compress && chunkBytes > 99_000_000) {
@@ -56,11 +54,8 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       compressionLevel,
       maxBytes,
       allowSmallChunks,
-      safetyMarginMs,
-      hashCheckpointBytes,
-      leaseGraceMs,
+      ...job,
       firstTrackingDelayMs,
-      maxAttempts,
       recoveryRecheckSeconds,
     },
     log: runtime.log,
@@ -77,7 +72,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     requeue: (body, mailboxId, delay, deferrals) =>
       sendForMailbox(clients.sqs, sendQueueUrl, body, mailboxId, delay, deferrals),
     defer: gateSettings,
-    leaseGraceMs,
+    leaseGraceMs: job.leaseGraceMs,
     log: runtime.log,
   });
   return {

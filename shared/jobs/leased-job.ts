@@ -1,6 +1,8 @@
 import type { HashProgress, ResumableHashOptions } from '../aws/resumable-sha256.js';
+import type { EnvReader } from '../config/env.js';
 import { invocationDeadline } from '../runtime/deadline.js';
 import type { LeasedRecord, LeaseResult } from '../state/leased-store.js';
+import { TUNING } from '../wiring/pipeline.js';
 
 /*
  * A send and a download are the same kind of job: a queue message asks for work on one record, an invocation takes
@@ -30,6 +32,18 @@ export interface LeasedJobSettings {
    * (`stalled` for a send, `poisoned` for a download), from which a redrive resumes it.
    */
   readonly maxAttempts: number;
+}
+
+/** A job's settings and its checkpoint size for hashing, from a function's environment (send and download alike). */
+export function readLeasedJobSettings(
+  read: EnvReader,
+): LeasedJobSettings & { readonly hashCheckpointBytes: number } {
+  return {
+    safetyMarginMs: read.setting(TUNING.safetyMarginMs),
+    leaseGraceMs: read.setting(TUNING.leaseGraceMs),
+    maxAttempts: read.setting(TUNING.maxReceiveCount),
+    hashCheckpointBytes: read.setting(TUNING.hashCheckpointBytes),
+  };
 }
 
 /** The lease calls of a LeasedStore a job makes. */

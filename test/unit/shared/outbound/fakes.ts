@@ -1,5 +1,6 @@
 import type { InvocationBudget } from '../../../../shared/jobs/leased-job.js';
-import type { Log, MetricsSink, MetricUnit } from '../../../../shared/observability/ports.js';
+import type { MetricsSink, MetricUnit } from '../../../../shared/observability/ports.js';
+export { RecordingLog } from '../recording-log.js';
 import type { StatusChanges } from '../../../../shared/outbound/status-changes.js';
 import type { TransferRecord } from '../../../../shared/outbound/transfer.js';
 import type { TransferStore } from '../../../../shared/state/transfer-store.js';
@@ -37,22 +38,6 @@ export function transfer(overrides: Partial<TransferRecord> = {}): TransferRecor
 
 export function budgetOnAttempt(receiveCount: number, remainingMs = 600_000): InvocationBudget {
   return { invocationId: 'invocation-1', receiveCount, remainingMs: () => remainingMs };
-}
-
-export class RecordingLog implements Log {
-  readonly lines: { level: keyof Log; message: string; extra?: Record<string, unknown> }[] = [];
-  debug(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'debug', message, extra });
-  }
-  info(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'info', message, extra });
-  }
-  warn(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'warn', message, extra });
-  }
-  error(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'error', message, extra });
-  }
 }
 
 export class RecordingMetrics implements MetricsSink {

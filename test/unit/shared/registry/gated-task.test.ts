@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigurationError, EnvReader } from '../../../../shared/config/env.js';
-import type { Log } from '../../../../shared/observability/ports.js';
+import { RecordingLog } from '../recording-log.js';
 import { runGated, readGateSettings, slotLease } from '../../../../shared/registry/gated-task.js';
 import { MailboxGate } from '../../../../shared/registry/mailbox-gate.js';
 import { FakeSlots, lookup, mailbox } from './fakes.js';
@@ -9,22 +9,6 @@ import { ENV } from '../../../../shared/wiring/pipeline.js';
 
 const SETTINGS = { pausedRetrySeconds: 300, busyRetrySeconds: 30 };
 const HOLDER = { id: 'invocation-1', leaseMs: 60_000 };
-
-class RecordingLog implements Log {
-  readonly lines: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
-  debug(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'debug', message, extra });
-  }
-  info(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'info', message, extra });
-  }
-  warn(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'warn', message, extra });
-  }
-  error(message: string, extra?: Record<string, unknown>) {
-    this.lines.push({ level: 'error', message, extra });
-  }
-}
 
 function setup(records = [mailbox('X26ABC1'), mailbox('X26PAUS', { paused: true })], concurrency = 1) {
   const slots = new FakeSlots();
