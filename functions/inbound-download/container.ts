@@ -8,6 +8,8 @@ import { DeliveryOutcomes } from '../../shared/outbound/delivery-outcomes.js';
 import { readGateSettings } from '../../shared/registry/gated-task.js';
 import { MailboxGate } from '../../shared/registry/mailbox-gate.js';
 import { MailboxSlots } from '../../shared/registry/mailbox-slots.js';
+import { ParkedTasks } from '../../shared/registry/parked-tasks.js';
+import { createParking } from '../../shared/registry/task-parking.js';
 import { InboundStore } from '../../shared/state/inbound-store.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
 import { ENV, TUNING } from '../../shared/wiring/pipeline.js';
@@ -22,6 +24,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const { read, clients, log, metrics } = runtime;
   const bucket = read.string(ENV.inboundBucket);
   const downloadQueueUrl = read.string(ENV.downloadQueueUrl);
+  const sendQueueUrl = read.string(ENV.sendQueueUrl);
   const inboundEventsQueueUrl = read.string(ENV.inboundEventsQueueUrl);
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const relay = readRelaySettings(read);
@@ -70,11 +73,17 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
     new MailboxSlots(clients.dynamo, runtime.tableName),
     gateSettings.concurrency,
   );
+  const queueUrls = { download: downloadQueueUrl, send: sendQueueUrl };
   const handler = createDownloadHandler(
     downloader,
     gate,
-    (body, mailboxId, delay, deferrals) =>
-      sendForMailbox(clients.sqs, downloadQueueUrl, body, mailboxId, delay, deferrals),
+    (body, mailboxId, delay) => sendForMailbox(clients.sqs, downloadQueueUrl, body, mailboxId, delay),
+    createParking(
+      new ParkedTasks(clients.dynamo, runtime.tableName),
+      (queue, body, mailboxId, deferrals) =>
+        sendForMailbox(clients.sqs, queueUrls[queue], body, mailboxId, 0, deferrals),
+      log,
+    ),
     gateSettings,
     job.leaseGraceMs,
     log,

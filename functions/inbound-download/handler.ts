@@ -5,12 +5,15 @@ import type { MessageDownloader } from '../../shared/inbound/message-downloader.
 import type { Log } from '../../shared/observability/ports.js';
 import { runGated, slotLease, type GateSettings } from '../../shared/registry/gated-task.js';
 import type { MailboxGate } from '../../shared/registry/mailbox-gate.js';
+import type { ParkedTasks } from '../../shared/registry/parked-tasks.js';
+import type { ParkedTaskWaker } from '../../shared/registry/task-parking.js';
 
 /** SQS adapter of the download function: each record is one message to collect from one mailbox. */
 export function createDownloadHandler(
   downloader: MessageDownloader,
   gate: MailboxGate,
-  requeue: (body: string, mailboxId: string, delaySeconds: number, deferrals: number) => Promise<void>,
+  requeue: (body: string, mailboxId: string, delaySeconds: number) => Promise<void>,
+  parking: { readonly parked: Pick<ParkedTasks, 'park' | 'remove'>; readonly waker: ParkedTaskWaker },
   defer: GateSettings,
   leaseGraceMs: number,
   log: Log,
@@ -29,7 +32,11 @@ export function createDownloadHandler(
           leaseMs: slotLease(context.getRemainingTimeInMillis(), defer, leaseGraceMs),
           deferrals: deferralsOf(record),
         },
-        (delay, deferrals) => requeue(record.body, task.mailboxId, delay, deferrals),
+        parking.waker.waitingOf(
+          { mailboxId: task.mailboxId, queue: 'download', body: record.body },
+          parking.parked,
+          (delay) => requeue(record.body, task.mailboxId, delay),
+        ),
         defer,
         log,
         () =>

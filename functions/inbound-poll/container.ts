@@ -3,6 +3,9 @@ import { functionRuntime, type FunctionOverrides } from '../../shared/config/fun
 import { downloadTaskBody } from '../../shared/inbound/download-task.js';
 import { InboxPoller } from '../../shared/inbound/inbox-poller.js';
 import { PollScheduler } from '../../shared/inbound/poll-scheduler.js';
+import { MailboxSlots } from '../../shared/registry/mailbox-slots.js';
+import { ParkedTasks } from '../../shared/registry/parked-tasks.js';
+import { ParkedTaskWaker } from '../../shared/registry/task-parking.js';
 import { InboundStore } from '../../shared/state/inbound-store.js';
 import { ENV, FUNCTIONS, TUNING } from '../../shared/wiring/pipeline.js';
 import { createPollHandler } from './handler.js';
@@ -12,6 +15,8 @@ export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const runtime = functionRuntime('inboundPoll', env, overrides);
   const { read, clients } = runtime;
   const downloadQueueUrl = read.string(ENV.downloadQueueUrl);
+  const sendQueueUrl = read.string(ENV.sendQueueUrl);
+  const mailboxConcurrency = read.setting(TUNING.mailboxConcurrency);
   const requeueAfterMs = read.setting(TUNING.requeueAfterSeconds) * 1000;
   const maxRounds = read.setting(TUNING.maxPollRounds);
   const concurrency = read.setting(TUNING.pollConcurrency);
@@ -32,6 +37,8 @@ export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     metrics: runtime.metrics,
     now: nowMs,
   });
+  // A run waits for polls by the real clock: not with a clock given for a test.
+  const periodMs = overrides.now ? 0 : scheduleEveryMinutes * 60_000 * intervalScale;
   const scheduler = new PollScheduler({
     mailboxes: () => runtime.registry.list(),
     claimPoll: (mailboxId, intervalMs) => runtime.registry.claimPoll(mailboxId, intervalMs),
@@ -39,11 +46,27 @@ export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
     concurrency,
     intervalScale,
     minRemainingMs: 15_000,
-    // A run waits for polls by the real clock: not with a clock given for a test.
-    periodMs: overrides.now ? 0 : scheduleEveryMinutes * 60_000 * intervalScale,
+    periodMs,
     log: runtime.log,
     metrics: runtime.metrics,
     now: nowMs,
   });
-  return { handler: runtime.wrap(createPollHandler(scheduler)), close: () => runtime.close() };
+  const queueUrls = { download: downloadQueueUrl, send: sendQueueUrl };
+  const waker = new ParkedTaskWaker(
+    new ParkedTasks(clients.dynamo, runtime.tableName),
+    (queue, body, mailboxId, deferrals) =>
+      sendForMailbox(clients.sqs, queueUrls[queue], body, mailboxId, 0, deferrals),
+    runtime.log,
+  );
+  const slots = new MailboxSlots(clients.dynamo, runtime.tableName, nowMs);
+  const sweep = () =>
+    waker.sweep((mailboxId) => slots.free(mailboxId, mailboxConcurrency), {
+      // Tasks set aside within the last run's period are being woken by tasks ending; the sweep is for the rest.
+      minAgeMs: periodMs,
+      now: nowMs?.(),
+    });
+  return {
+    handler: runtime.wrap(createPollHandler(scheduler, sweep, runtime.log)),
+    close: () => runtime.close(),
+  };
 }

@@ -7,6 +7,8 @@ import { OutboundSender } from '../../shared/outbound/send-transfer.js';
 import { readGateSettings } from '../../shared/registry/gated-task.js';
 import { MailboxGate } from '../../shared/registry/mailbox-gate.js';
 import { MailboxSlots } from '../../shared/registry/mailbox-slots.js';
+import { ParkedTasks } from '../../shared/registry/parked-tasks.js';
+import { createParking } from '../../shared/registry/task-parking.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
 import { ENV, TUNING } from '../../shared/wiring/pipeline.js';
 import { createSendHandler } from './handler.js';
@@ -16,6 +18,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const runtime = functionRuntime('outboundSend', env, overrides);
   const { read, clients } = runtime;
   const sendQueueUrl = read.string(ENV.sendQueueUrl);
+  const downloadQueueUrl = read.string(ENV.downloadQueueUrl);
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const relay = readRelaySettings(read);
   const chunkBytes = read.setting(TUNING.chunkBytes);
@@ -69,8 +72,20 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       new MailboxSlots(clients.dynamo, runtime.tableName),
       gateSettings.concurrency,
     ),
-    requeue: (body, mailboxId, delay, deferrals) =>
-      sendForMailbox(clients.sqs, sendQueueUrl, body, mailboxId, delay, deferrals),
+    requeue: (body, mailboxId, delay) => sendForMailbox(clients.sqs, sendQueueUrl, body, mailboxId, delay),
+    ...createParking(
+      new ParkedTasks(clients.dynamo, runtime.tableName),
+      (queue, body, mailboxId, deferrals) =>
+        sendForMailbox(
+          clients.sqs,
+          queue === 'send' ? sendQueueUrl : downloadQueueUrl,
+          body,
+          mailboxId,
+          0,
+          deferrals,
+        ),
+      runtime.log,
+    ),
     defer: gateSettings,
     leaseGraceMs: job.leaseGraceMs,
     log: runtime.log,

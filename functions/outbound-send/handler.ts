@@ -6,17 +6,17 @@ import { parseSendMessage } from '../../shared/outbound/send-task.js';
 import { transferIdFor, type OutboundSender, type SendTask } from '../../shared/outbound/send-transfer.js';
 import { runGated, slotLease, type GateSettings } from '../../shared/registry/gated-task.js';
 import type { MailboxGate } from '../../shared/registry/mailbox-gate.js';
+import type { ParkedTasks } from '../../shared/registry/parked-tasks.js';
+import type { ParkedTaskWaker } from '../../shared/registry/task-parking.js';
 
 export interface SendHandlerDeps {
   readonly sender: OutboundSender;
   readonly gate: MailboxGate;
   /** Puts a message back on the send queue, delayed, in the mailbox's group. */
-  readonly requeue: (
-    body: string,
-    mailboxId: string | undefined,
-    delaySeconds: number,
-    deferrals: number,
-  ) => Promise<void>;
+  readonly requeue: (body: string, mailboxId: string | undefined, delaySeconds: number) => Promise<void>;
+  /** Tasks set aside while their mailbox is at its cap, and their waking. */
+  readonly parked: Pick<ParkedTasks, 'park' | 'remove'>;
+  readonly waker: ParkedTaskWaker;
   readonly defer: GateSettings;
   readonly leaseGraceMs: number;
   readonly log: Log;
@@ -47,11 +47,20 @@ export function createSendHandler(deps: SendHandlerDeps) {
         {
           id: invocationId,
           leaseMs: slotLease(context.getRemainingTimeInMillis(), deps.defer, deps.leaseGraceMs),
-          // A continuation of a transfer under way gave its slot up only to hand over: it does not back off, or a
-          // half-sent transfer would wait longer and longer behind files not yet started.
-          deferrals: tasks[0]?.kind === 'continue' ? 0 : deferralsOf(record),
+          deferrals: deferralsOf(record),
         },
-        (delay, deferrals) => deps.requeue(record.body, mailboxId, delay, deferrals),
+        deps.waker.waitingOf(
+          // A continuation of a transfer under way gave its slot up only to hand over: it goes before files not
+          // yet started, or a half-sent transfer would wait behind all of them.
+          {
+            mailboxId: mailboxId ?? '',
+            queue: 'send',
+            body: record.body,
+            first: tasks[0]?.kind === 'continue',
+          },
+          deps.parked,
+          (delay) => deps.requeue(record.body, mailboxId, delay),
+        ),
         deps.defer,
         log,
         async () => {

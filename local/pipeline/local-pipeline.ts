@@ -274,7 +274,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         [ENV.registryCacheSeconds]: '1',
         [ENV.secretCacheSeconds]: '1',
         [ENV.pausedRetrySeconds]: String(localSeconds(TUNING.pausedRetrySeconds.default)),
-        [ENV.busyRetrySeconds]: String(localSeconds(TUNING.busyRetrySeconds.default)),
         [ENV.slotLeaseSeconds]: String(localSeconds(TUNING.slotLeaseSeconds.default)),
         ...(timeScale === undefined ? {} : scaledFunctionEnv(timeScale, options.chaos?.maxReceiveCount)),
         ...options.env,

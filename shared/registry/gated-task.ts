@@ -2,25 +2,18 @@ import type { EnvReader } from '../config/env.js';
 import type { Log } from '../observability/ports.js';
 import { TUNING } from '../wiring/pipeline.js';
 import type { MailboxGate } from './mailbox-gate.js';
+import type { TaskWaiting } from './task-parking.js';
 
 export interface DeferSettings {
   /** Delay before a paused mailbox's task is looked at again (SQS allows at most 900). */
   readonly pausedRetrySeconds: number;
-  /** Delay before a task of a mailbox at its concurrency cap is tried again. */
-  readonly busyRetrySeconds: number;
 }
 
-/** SQS's longest message delay. */
-const MAX_DELAY_SECONDS = 900;
-
 /**
- * Runs a queued task of a mailbox if its gate admits it, or puts the same message back on the queue, delayed, in
- * the mailbox's group: a paused mailbox's work waits unchanged until it resumes, and a mailbox at its cap waits its
- * turn, without either counting towards the message's receives (so nothing is dead-lettered for waiting).
- *
- * A task turned away for a busy mailbox waits twice as long each time (jittered), up to 16 times as long: with a fixed
- * delay, a mailbox with thousands of messages queued would have every spare invocation of the fleet take one of
- * them, find the cap reached and put it back, again and again, for as long as the backlog lasts.
+ * Runs a queued task of a mailbox if its gate admits it. Otherwise the task waits without counting towards its
+ * message's receives (so nothing is dead-lettered for waiting): a paused mailbox's task goes back on the queue,
+ * delayed, unchanged, until the mailbox resumes; a task of a mailbox at its cap is set aside (parked) and put back on
+ * its queue when a task of its mailbox ends and gives its slot back.
  */
 export async function runGated<T>(
   gate: MailboxGate,
@@ -28,50 +21,55 @@ export async function runGated<T>(
   task: {
     readonly id: string;
     readonly leaseMs: number;
-    /** How many times this task was already put back for a busy mailbox. */
+    /** How many times this task was already set aside for a busy mailbox. */
     readonly deferrals?: number;
   },
-  requeue: (delaySeconds: number, deferrals: number) => Promise<void>,
+  waiting: TaskWaiting,
   settings: DeferSettings,
   log: Log,
   work: () => Promise<T>,
-  random: () => number = Math.random,
 ): Promise<T | 'deferred'> {
   if (mailboxId === undefined) return work();
-  const admission = await gate.admit(mailboxId, task.id, task.leaseMs);
-  if (admission.kind === 'paused' || admission.kind === 'busy') {
-    const deferrals = task.deferrals ?? 0;
-    const delay =
-      admission.kind === 'paused'
-        ? settings.pausedRetrySeconds
-        : busyDelaySeconds(settings.busyRetrySeconds, deferrals, random);
-    // A paused mailbox's wait says nothing of how busy it is: its tasks start counting again when it resumes.
-    const next = admission.kind === 'paused' ? 0 : deferrals + 1;
-    await requeue(delay, next);
-    log.info(
-      `task deferred: mailbox ${admission.kind === 'paused' ? 'is paused' : 'is at its concurrency cap'}`,
-      { mailbox: mailboxId, delaySeconds: delay, deferrals: next },
-    );
+  let admission = await gate.admit(mailboxId, task.id, task.leaseMs);
+  if (admission.kind === 'paused') {
+    await waiting.requeue(settings.pausedRetrySeconds);
+    log.info('task deferred: mailbox is paused', {
+      mailbox: mailboxId,
+      delaySeconds: settings.pausedRetrySeconds,
+    });
     return 'deferred';
+  }
+  if (admission.kind === 'busy') {
+    const deferrals = (task.deferrals ?? 0) + 1;
+    const parked = await waiting.park(deferrals);
+    // A task that ended between the gate's answer and the parking woke nobody: ask once more now that this task
+    // can be woken. If a slot is free after all, take it back and run.
+    const again = await gate.admit(mailboxId, task.id, task.leaseMs);
+    if (again.kind === 'paused' || again.kind === 'busy') {
+      log.info('task set aside: mailbox is at its concurrency cap', { mailbox: mailboxId, deferrals });
+      return 'deferred';
+    }
+    await waiting.unpark(parked);
+    admission = again;
   }
   try {
     return await work();
   } finally {
     await admission.release();
+    if (admission.kind === 'admitted') await wakeNext(waiting, mailboxId, log);
   }
 }
 
-/**
- * `base` doubled per earlier deferral up to 16 times `base` (8 minutes in AWS; a bound that shrinks with `base` in
- * shortened local runs) and SQS's 900 s, the upper half jittered so a backlog spreads out.
- */
-export function busyDelaySeconds(
-  base: number,
-  deferrals: number,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(MAX_DELAY_SECONDS, base * 2 ** Math.min(deferrals, 4));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+/** A failed wake is not the task's failure: the task is done, and the poller's sweep wakes what was missed. */
+async function wakeNext(waiting: TaskWaiting, mailboxId: string, log: Log): Promise<void> {
+  try {
+    await waiting.wakeNext();
+  } catch (error) {
+    log.warn('could not wake the next task set aside; the sweep will', {
+      mailbox: mailboxId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }
 
 export interface GateSettings extends DeferSettings {
@@ -100,6 +98,5 @@ export function readGateSettings(read: EnvReader): GateSettings {
     concurrency: read.setting(TUNING.mailboxConcurrency),
     slotLeaseMs: read.setting(TUNING.slotLeaseSeconds) * 1000,
     pausedRetrySeconds: read.setting(TUNING.pausedRetrySeconds),
-    busyRetrySeconds: read.setting(TUNING.busyRetrySeconds),
   };
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SLOT_PARTITION_PREFIX } from './mailbox.js';
 
 /** A held slot; give it back with `release`. */
@@ -66,5 +66,20 @@ export class MailboxSlots {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  /** How many of the mailbox's `cap` slots are free now: never taken, given back, or with their lease lapsed. */
+  async free(mailboxId: string, cap: number): Promise<number> {
+    const nowMs = this.now();
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `${SLOT_PARTITION_PREFIX}${mailboxId}` },
+        ConsistentRead: true,
+      }),
+    );
+    const held = Items.filter((item) => Number(item.sk) < cap && Number(item.leaseExpiresAt) >= nowMs).length;
+    return Math.max(0, cap - held);
   }
 }

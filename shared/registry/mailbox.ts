@@ -12,6 +12,10 @@ export const mailboxIdSchema = z
 export const REGISTRY_PARTITION = 'MAILBOX';
 /** Partition key prefix of a mailbox's concurrency slots (`MAILBOX_SLOT#{id}`, `sk` the slot number). */
 export const SLOT_PARTITION_PREFIX = 'MAILBOX_SLOT#';
+/** Partition key of the index of mailboxes with tasks set aside (`sk` is the mailbox id). */
+export const PARKED_INDEX_PARTITION = 'MAILBOX_PARKED';
+/** Partition key prefix of a mailbox's tasks set aside while it is at its cap (`MAILBOX_PARKED#{id}`). */
+export const PARKED_PARTITION_PREFIX = `${PARKED_INDEX_PARTITION}#`;
 
 /** The secret of a mailbox: one per mailbox, under the deployment's prefix. */
 export function mailboxSecretId(secretPrefix: string, mailboxId: string): string {

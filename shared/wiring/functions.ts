@@ -42,6 +42,11 @@ export interface FunctionBaseSpec {
   readonly usesTable?: boolean;
   /** Talks to MESH: gets MESH_URL, reads mailbox secrets under SECRET_PREFIX. */
   readonly usesMesh?: boolean;
+  /**
+   * Sets aside tasks of a mailbox at its cap, or puts them back on their queues (the gated functions, and the
+   * poller's sweep): may delete the parked task items and their index.
+   */
+  readonly handlesParkedTasks?: boolean;
   /** Adds mailboxes to the registry without talking to MESH: gets SECRET_PREFIX, which records name secrets under. */
   readonly registersMailboxes?: boolean;
 }
@@ -62,7 +67,9 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 900,
     memoryMb: 1024,
     trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 20 },
-    sendsTo: ['send', 'outboundStatus', 'eventRelay'],
+    // A send that ends wakes its mailbox's next task set aside, a download as well as a send (they share the cap).
+    sendsTo: ['send', 'download', 'outboundStatus', 'eventRelay'],
+    handlesParkedTasks: true,
     readsOutboundBucket: true,
     usesTable: true,
     usesMesh: true,
@@ -75,7 +82,9 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 300,
     memoryMb: 512,
     trigger: { kind: 'schedule', everyMinutes: 1 },
-    sendsTo: ['download'],
+    // Its sweep puts back tasks of either queue set aside for a mailbox that has free slots.
+    sendsTo: ['download', 'send'],
+    handlesParkedTasks: true,
     usesTable: true,
     usesMesh: true,
   },
@@ -86,7 +95,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 900,
     memoryMb: 512,
     trigger: { kind: 'queue', queue: 'download', batchSize: 1, maxConcurrency: 20 },
-    sendsTo: ['download', 'inboundEvents', 'outboundStatus', 'eventRelay'],
+    sendsTo: ['download', 'send', 'inboundEvents', 'outboundStatus', 'eventRelay'],
+    handlesParkedTasks: true,
     writesInboundBucket: true,
     usesTable: true,
     usesMesh: true,

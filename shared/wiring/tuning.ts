@@ -53,14 +53,14 @@ export const TUNING = {
   },
 
   // Read by readGateSettings.
-  /** Concurrent MESH tasks (sends, downloads) per mailbox. */
+  /** Concurrent MESH tasks (sends, downloads) per mailbox. The poller's sweep reads it to count free slots. */
   mailboxConcurrency: {
     env: 'MAILBOX_CONCURRENCY',
     kind: 'integer',
     default: DEFAULT_MAILBOX_CONCURRENCY,
     min: 1,
     max: 100,
-    readBy: GATED_FUNCTIONS,
+    readBy: [...GATED_FUNCTIONS, 'inboundPoll'],
   },
   /** The longest a task holds its mailbox's slot, so a crashed invocation's slot frees itself (GateSettings). */
   slotLeaseSeconds: {
@@ -76,15 +76,6 @@ export const TUNING = {
     env: 'PAUSED_RETRY_SECONDS',
     kind: 'integer',
     default: 300,
-    min: 0,
-    max: 900,
-    readBy: GATED_FUNCTIONS,
-  },
-  /** Delay before a task turned away at its mailbox's MAILBOX_CONCURRENCY cap is first tried again. */
-  busyRetrySeconds: {
-    env: 'BUSY_RETRY_SECONDS',
-    kind: 'integer',
-    default: 30,
     min: 0,
     max: 900,
     readBy: GATED_FUNCTIONS,

@@ -213,9 +213,8 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
       // Every registry change a test makes is seen at once; a 300 s poll interval lasts 30 ms.
       [ENV.registryCacheSeconds]: '0',
       [ENV.pollIntervalScale]: '0.0001',
-      // A task deferred for a paused or busy mailbox comes back after a second, not 5 minutes or 30 s.
+      // A task deferred for a paused mailbox comes back after a second, not 5 minutes.
       [ENV.pausedRetrySeconds]: '1',
-      [ENV.busyRetrySeconds]: '1',
       [ENV.eventRelayDelaySeconds]: '1',
       [ENV.recoveryRecheckSeconds]: '0,0',
       [ENV.maxReceiveCount]: String(options.maxReceiveCount ?? 5),

@@ -178,11 +178,25 @@ describe('least privilege', () => {
     }
   });
 
-  test('lets only the consumers of the fair work queues delete, and only their mailbox concurrency slots', () => {
+  test('lets only the consumers of the fair work queues delete, and only their mailbox slots and parked tasks', () => {
     const deleters = everyRole.filter(({ parts }) =>
       statementsOfPolicy(parts).some((st) => st.actions.includes('dynamodb:DeleteItem')),
     );
-    assert.deepEqual(deleters.map((d) => d.label).sort(), ['inboundDownload', 'outboundSend']);
+    assert.deepEqual(deleters.map((d) => d.label).sort(), ['inboundDownload', 'inboundPoll', 'outboundSend']);
+    for (const name of ['outboundSend', 'inboundDownload', 'inboundPoll'] as const) {
+      assert.deepEqual(bySid(statementsOf(name), 'RemoveParkedTasks'), {
+        sid: 'RemoveParkedTasks',
+        effect: 'Allow',
+        actions: ['dynamodb:DeleteItem'],
+        resources: [tableArn],
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MAILBOX_PARKED*'] } },
+      });
+      const deletes = statementsOf(name).filter((st) => st.actions.includes('dynamodb:DeleteItem'));
+      assert.ok(
+        deletes.every((st) => st.condition !== undefined),
+        `${name} deletes only under a key condition`,
+      );
+    }
     for (const name of ['outboundSend', 'inboundDownload'] as const) {
       assert.ok(takesMailboxSlots(name));
       const trigger = FUNCTIONS[name].trigger;

@@ -21,7 +21,8 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   ListObjectsV2Command: 's3:ListBucket',
   GetCommand: 'dynamodb:GetItem',
   PutCommand: 'dynamodb:PutItem',
-  // Granted only on the mailbox concurrency slots (dynamodb:LeadingKeys); the registry's remove is the CLI's.
+  // Granted only on the mailbox concurrency slots and parked tasks (dynamodb:LeadingKeys); the registry's remove is
+  // the CLI's.
   DeleteCommand: 'dynamodb:DeleteItem',
   UpdateCommand: 'dynamodb:UpdateItem',
   QueryCommand: 'dynamodb:Query',

@@ -13,8 +13,13 @@ export interface FunctionResources {
 
 type KmsService = 'sqs' | 's3' | 'secretsmanager' | 'dynamodb';
 
-// The slots are the only items a function may delete; the registry records are the only items seeding writes.
-import { REGISTRY_PARTITION, SLOT_PARTITION_PREFIX } from '../../../shared/registry/mailbox.js';
+// The slots and the parked tasks are the only items a function may delete; the registry records are the only items
+// seeding writes.
+import {
+  PARKED_INDEX_PARTITION,
+  REGISTRY_PARTITION,
+  SLOT_PARTITION_PREFIX,
+} from '../../../shared/registry/mailbox.js';
 
 export { REGISTRY_PARTITION, SLOT_PARTITION_PREFIX };
 
@@ -113,6 +118,20 @@ export function functionStatements(
         storage.table.tableArn,
         'ForAllValues:StringLike',
         `${SLOT_PARTITION_PREFIX}*`,
+      ),
+    );
+    key.use('dynamodb', ...TABLE_KEY_ACTIONS);
+  }
+  if (spec.handlesParkedTasks) {
+    // A task set aside is removed once it is back on its queue; the index of mailboxes once none is left.
+    statements.push(
+      onLeadingKeys(
+        'RemoveParkedTasks',
+        ['dynamodb:DeleteItem'],
+        storage.table.tableArn,
+        'ForAllValues:StringLike',
+        // `MAILBOX_PARKED` (the index) and `MAILBOX_PARKED#{id}` (each mailbox's tasks).
+        `${PARKED_INDEX_PARTITION}*`,
       ),
     );
     key.use('dynamodb', ...TABLE_KEY_ACTIONS);

@@ -37,6 +37,7 @@ describe('function configuration at cold start', () => {
       [ENV.tableName]: 'mesh',
       [ENV.inboundBucket]: 'inbound',
       [ENV.downloadQueueUrl]: 'https://sqs.eu-west-2.amazonaws.com/000000000000/download',
+      [ENV.sendQueueUrl]: 'https://sqs.eu-west-2.amazonaws.com/000000000000/send',
       [ENV.inboundEventsQueueUrl]: 'https://sqs.eu-west-2.amazonaws.com/000000000000/inbound-events.fifo',
       [ENV.outboundStatusQueueUrl]: 'https://sqs.eu-west-2.amazonaws.com/000000000000/status.fifo',
       [ENV.eventRelayQueueUrl]: 'https://sqs.eu-west-2.amazonaws.com/000000000000/event-relay',

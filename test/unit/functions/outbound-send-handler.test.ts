@@ -8,7 +8,8 @@ import { silentLog } from '../../../shared/observability/ports.js';
 import { continuationBody } from '../../../shared/outbound/send-task.js';
 import type { OutboundSender } from '../../../shared/outbound/send-transfer.js';
 import { MailboxGate } from '../../../shared/registry/mailbox-gate.js';
-import { FakeSlots, lookup, mailbox } from '../shared/registry/fakes.js';
+import { ParkedTaskWaker } from '../../../shared/registry/task-parking.js';
+import { FakeParkedTasks, FakeSlots, lookup, mailbox } from '../shared/registry/fakes.js';
 
 function record(messageId: string, body: string, deferrals: number): SQSRecord {
   return {
@@ -24,19 +25,20 @@ function record(messageId: string, body: string, deferrals: number): SQSRecord {
   } as unknown as SQSRecord;
 }
 
-test('at its mailbox cap, a continuation is put back without backing off; a new file backs off', async () => {
+test('at its mailbox cap, a continuation is set aside ahead of the files not yet started', async () => {
   const slots = new FakeSlots();
   await slots.acquire('X26ABC1', 'another-transfer', 1, 60_000);
-  const requeued: { body: string; delaySeconds: number; deferrals: number }[] = [];
+  const parked = new FakeParkedTasks();
+  const resent: string[] = [];
   const handler = createSendHandler({
     sender: {
       process: async () => assert.fail('worked on although the mailbox is at its cap'),
     } as unknown as OutboundSender,
     gate: new MailboxGate(lookup(mailbox('X26ABC1')), slots, 1),
-    requeue: async (body, _mailbox, delaySeconds, deferrals) => {
-      requeued.push({ body, delaySeconds, deferrals });
-    },
-    defer: { concurrency: 1, slotLeaseMs: 120_000, pausedRetrySeconds: 300, busyRetrySeconds: 30 },
+    requeue: async () => assert.fail('put back on the queue although only busy'),
+    parked,
+    waker: new ParkedTaskWaker(parked, async (_queue, body) => void resent.push(body), silentLog),
+    defer: { concurrency: 1, slotLeaseMs: 120_000, pausedRetrySeconds: 300 },
     leaseGraceMs: 0,
     log: silentLog,
   });
@@ -52,22 +54,14 @@ test('at its mailbox cap, a continuation is put back without backing off; a new 
   });
 
   const result = await handler(
-    { Records: [record('m1', continuation, 3), record('m2', newFile, 3)] },
+    { Records: [record('m1', newFile, 3), record('m2', continuation, 0)] },
     createLambdaContext('outboundSend', 60_000),
   );
 
   assert.deepEqual(result.batchItemFailures, []);
-  const [again, fresh] = requeued;
-  assert.equal(again?.body, continuation);
-  assert.equal(again?.deferrals, 1);
-  assert.ok(
-    again!.delaySeconds >= 15 && again!.delaySeconds <= 30,
-    `continuation waits ${again?.delaySeconds} s`,
-  );
-  assert.equal(fresh?.body, newFile);
-  assert.equal(fresh?.deferrals, 4);
-  assert.ok(
-    fresh!.delaySeconds >= 120 && fresh!.delaySeconds <= 240,
-    `new file waits ${fresh?.delaySeconds} s`,
+  assert.deepEqual(parked.of('X26ABC1'), [continuation, newFile]);
+  assert.deepEqual(
+    parked.tasks.map((t) => t.deferrals),
+    [1, 4],
   );
 });

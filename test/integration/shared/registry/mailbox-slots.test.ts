@@ -154,4 +154,21 @@ describe("a mailbox's concurrency slots", () => {
     assert.equal(other, undefined, "a's renewed lease still runs");
     assert.deepEqual(await stored('X26SAME'), { '0': 'a' });
   });
+
+  test('count as free when never taken, given back or lapsed, and held while their lease runs', async () => {
+    const { slots, clock } = slotsWithClock();
+    const a = await slots.acquire('X26FRE1', 'a', 3, LEASE_MS);
+    await slots.acquire('X26FRE1', 'b', 3, LEASE_MS);
+    clock.ms = START + 1_000;
+    await slots.acquire('X26FRE1', 'c', 3, LEASE_MS);
+
+    const allHeld = await slots.free('X26FRE1', 3);
+    await slots.release(a!);
+    const oneGivenBack = await slots.free('X26FRE1', 3);
+    clock.ms = START + LEASE_MS + 1;
+    const twoLapsed = await slots.free('X26FRE1', 3);
+
+    assert.deepEqual([allHeld, oneGivenBack, twoLapsed], [0, 1, 2]);
+    assert.equal(await slots.free('X26FRE1', 1), 1, 'a slot beyond a lowered cap is not counted');
+  });
 });

@@ -1,6 +1,12 @@
 /** Typed in-memory stand-ins for the mailbox gate's ports. */
 import type { MailboxRecord } from '../../../../shared/registry/mailbox.js';
 import type { MailboxSlot, MailboxSlots } from '../../../../shared/registry/mailbox-slots.js';
+import type {
+  ParkedMailbox,
+  ParkedTask,
+  ParkedTasks,
+  TaskToPark,
+} from '../../../../shared/registry/parked-tasks.js';
 
 export function mailbox(id: string, overrides: Partial<MailboxRecord> = {}): MailboxRecord {
   return {
@@ -48,4 +54,48 @@ export class FakeSlots implements Pick<MailboxSlots, 'acquire' | 'release'> {
 /** The registry as the gate sees it: records by id. */
 export function lookup(...records: MailboxRecord[]): (id: string) => Promise<MailboxRecord | undefined> {
   return async (id) => records.find((r) => r.id === id);
+}
+
+/** Tasks set aside in memory, in the order ParkedTasks keeps them: continuations first, then oldest first. */
+export class FakeParkedTasks implements Pick<
+  ParkedTasks,
+  'park' | 'remove' | 'next' | 'mailboxes' | 'forgetMailbox'
+> {
+  readonly tasks: ParkedTask[] = [];
+  readonly index = new Map<string, string>();
+  private clock = 0;
+
+  async park(task: TaskToPark): Promise<ParkedTask> {
+    const parkedAt = ++this.clock;
+    const parked = {
+      ...task,
+      parkedAt,
+      place: `${task.first ? 0 : 1}#${String(parkedAt).padStart(15, '0')}`,
+    };
+    this.tasks.push(parked);
+    this.tasks.sort((a, b) => a.place.localeCompare(b.place));
+    this.index.set(task.mailboxId, `token-${parkedAt}`);
+    return parked;
+  }
+
+  async remove(mailboxId: string, place: string): Promise<void> {
+    const at = this.tasks.findIndex((t) => t.mailboxId === mailboxId && t.place === place);
+    if (at >= 0) this.tasks.splice(at, 1);
+  }
+
+  async next(mailboxId: string, limit: number): Promise<ParkedTask[]> {
+    return this.tasks.filter((t) => t.mailboxId === mailboxId).slice(0, limit);
+  }
+
+  async mailboxes(): Promise<ParkedMailbox[]> {
+    return [...this.index].map(([mailboxId, token]) => ({ mailboxId, token }));
+  }
+
+  async forgetMailbox(mailbox: ParkedMailbox): Promise<void> {
+    if (this.index.get(mailbox.mailboxId) === mailbox.token) this.index.delete(mailbox.mailboxId);
+  }
+
+  of(mailboxId: string): string[] {
+    return this.tasks.filter((t) => t.mailboxId === mailboxId).map((t) => t.body);
+  }
 }

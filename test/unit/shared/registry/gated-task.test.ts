@@ -4,28 +4,37 @@ import { ConfigurationError, EnvReader } from '../../../../shared/config/env.js'
 import { RecordingLog } from '../recording-log.js';
 import { runGated, readGateSettings, slotLease } from '../../../../shared/registry/gated-task.js';
 import { MailboxGate } from '../../../../shared/registry/mailbox-gate.js';
-import { FakeSlots, lookup, mailbox } from './fakes.js';
+import { ParkedTaskWaker } from '../../../../shared/registry/task-parking.js';
+import { FakeParkedTasks, FakeSlots, lookup, mailbox } from './fakes.js';
 import { ENV } from '../../../../shared/wiring/pipeline.js';
 
-const SETTINGS = { pausedRetrySeconds: 300, busyRetrySeconds: 30 };
+const SETTINGS = { pausedRetrySeconds: 300 };
 const HOLDER = { id: 'invocation-1', leaseMs: 60_000 };
 
 function setup(records = [mailbox('X26ABC1'), mailbox('X26PAUS', { paused: true })], concurrency = 1) {
   const slots = new FakeSlots();
   const gate = new MailboxGate(lookup(...records), slots, concurrency);
-  const requeued: number[] = [];
-  const deferrals: number[] = [];
-  const requeue = async (delaySeconds: number, deferred: number) => {
-    requeued.push(delaySeconds);
-    deferrals.push(deferred);
-  };
+  const parked = new FakeParkedTasks();
+  const resent: { queue: string; body: string; mailboxId: string; deferrals: number }[] = [];
   const log = new RecordingLog();
+  const waker = new ParkedTaskWaker(
+    parked,
+    async (queue, body, mailboxId, deferrals) => {
+      resent.push({ queue, body, mailboxId, deferrals });
+    },
+    log,
+  );
+  const requeued: number[] = [];
+  const waiting = (mailboxId: string, body = 'task-body', first = false) =>
+    waker.waitingOf({ mailboxId, queue: 'send', body, first }, parked, async (delaySeconds) => {
+      requeued.push(delaySeconds);
+    });
   let runs = 0;
   const work = async () => {
     runs++;
     return 'done' as const;
   };
-  return { slots, gate, requeued, deferrals, requeue, log, work, runs: () => runs };
+  return { slots, gate, parked, resent, waker, waiting, requeued, log, work, runs: () => runs };
 }
 
 describe('a gated task of a mailbox', () => {
@@ -33,23 +42,32 @@ describe('a gated task of a mailbox', () => {
     const s = setup();
     let heldDuringWork: string[] = [];
 
-    const result = await runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, async () => {
-      heldDuringWork = s.slots.heldBy('X26ABC1');
-      return 42;
-    });
+    const result = await runGated(
+      s.gate,
+      'X26ABC1',
+      HOLDER,
+      s.waiting('X26ABC1'),
+      SETTINGS,
+      s.log,
+      async () => {
+        heldDuringWork = s.slots.heldBy('X26ABC1');
+        return 42;
+      },
+    );
 
     assert.equal(result, 42);
     assert.deepEqual(heldDuringWork, ['invocation-1']);
     assert.equal(s.slots.acquired[0]?.leaseMs, 60_000);
     assert.deepEqual(s.slots.heldBy('X26ABC1'), []);
     assert.deepEqual(s.requeued, []);
+    assert.deepEqual(s.parked.tasks, []);
   });
 
   test('gives its slot back when the work throws, and the error reaches the caller', async () => {
     const s = setup();
 
     await assert.rejects(
-      runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, async () => {
+      runGated(s.gate, 'X26ABC1', HOLDER, s.waiting('X26ABC1'), SETTINGS, s.log, async () => {
         throw new Error('MESH said 503');
       }),
       /MESH said 503/,
@@ -63,76 +81,102 @@ describe('a gated task of a mailbox', () => {
   test('of a paused mailbox is put back with the paused delay and its work does not run', async () => {
     const s = setup();
 
-    const result = await runGated(s.gate, 'X26PAUS', HOLDER, s.requeue, SETTINGS, s.log, s.work);
+    const result = await runGated(s.gate, 'X26PAUS', HOLDER, s.waiting('X26PAUS'), SETTINGS, s.log, s.work);
 
     assert.equal(result, 'deferred');
     assert.equal(s.runs(), 0);
     assert.deepEqual(s.requeued, [300]);
     assert.deepEqual(s.slots.acquired, []);
+    assert.deepEqual(s.parked.tasks, []);
     const line = s.log.lines.find((l) => l.message.startsWith('task deferred'));
-    assert.deepEqual(line?.extra, { mailbox: 'X26PAUS', delaySeconds: 300, deferrals: 0 });
+    assert.deepEqual(line?.extra, { mailbox: 'X26PAUS', delaySeconds: 300 });
     assert.match(line?.message ?? '', /paused/);
   });
 
-  test('of a mailbox at its cap is put back with the busy delay and its work does not run', async () => {
+  test('of a mailbox at its cap is set aside, not put back on the queue, and its work does not run', async () => {
     const s = setup();
     await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
 
-    const top = () => 1;
-    const result = await runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, s.work, top);
+    const result = await runGated(
+      s.gate,
+      'X26ABC1',
+      { ...HOLDER, deferrals: 2 },
+      s.waiting('X26ABC1', 'file-a'),
+      SETTINGS,
+      s.log,
+      s.work,
+    );
 
     assert.equal(result, 'deferred');
     assert.equal(s.runs(), 0);
-    assert.deepEqual(s.requeued, [30]);
-    assert.deepEqual(s.deferrals, [1]);
+    assert.deepEqual(s.requeued, []);
+    assert.deepEqual(s.resent, []);
+    assert.deepEqual(s.parked.of('X26ABC1'), ['file-a']);
+    assert.equal(s.parked.tasks[0]?.deferrals, 3);
     assert.deepEqual(s.slots.heldBy('X26ABC1'), ['other-invocation']);
-    assert.match(s.log.lines.find((l) => l.message.startsWith('task deferred'))?.message ?? '', /cap/);
+    assert.match(s.log.lines.find((l) => l.message.startsWith('task set aside'))?.message ?? '', /cap/);
   });
 
-  test('put back for a busy mailbox again waits twice as long each time, jittered, up to 16 times as long', async () => {
+  test('that ends wakes the next task set aside for its mailbox: continuations first, then oldest first', async () => {
+    const s = setup(undefined, 1);
+    await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
+    for (const [body, first] of [
+      ['file-a', false],
+      ['file-b', false],
+      ['continuation-c', true],
+    ] as const) {
+      await runGated(s.gate, 'X26ABC1', HOLDER, s.waiting('X26ABC1', body, first), SETTINGS, s.log, s.work);
+    }
+    await s.slots.release({ mailboxId: 'X26ABC1', slot: 0, holder: 'other-invocation' });
+
+    await runGated(s.gate, 'X26ABC1', HOLDER, s.waiting('X26ABC1', 'file-d'), SETTINGS, s.log, s.work);
+    await runGated(s.gate, 'X26ABC1', HOLDER, s.waiting('X26ABC1', 'file-e'), SETTINGS, s.log, s.work);
+
+    assert.equal(s.runs(), 2);
+    assert.deepEqual(
+      s.resent.map((r) => r.body),
+      ['continuation-c', 'file-a'],
+    );
+    assert.deepEqual(s.resent[1], { queue: 'send', body: 'file-a', mailboxId: 'X26ABC1', deferrals: 1 });
+    assert.deepEqual(s.parked.of('X26ABC1'), ['file-b']);
+  });
+
+  test('set aside just as the last running task ended takes the free slot and runs after all', async () => {
     const s = setup();
     await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
-    for (const deferrals of [1, 2, 3, 10]) {
-      await runGated(
-        s.gate,
-        'X26ABC1',
-        { ...HOLDER, deferrals },
-        s.requeue,
-        SETTINGS,
-        s.log,
-        s.work,
-        () => 1,
-      );
-      await runGated(
-        s.gate,
-        'X26ABC1',
-        { ...HOLDER, deferrals },
-        s.requeue,
-        SETTINGS,
-        s.log,
-        s.work,
-        () => 0,
-      );
-    }
+    // The other task ends between the gate's first answer and the parking: it finds nothing to wake.
+    const waiting = s.waiting('X26ABC1', 'file-a');
+    const racing = {
+      ...waiting,
+      park: async (deferrals: number) => {
+        const parked = await waiting.park(deferrals);
+        await s.slots.release({ mailboxId: 'X26ABC1', slot: 0, holder: 'other-invocation' });
+        return parked;
+      },
+    };
 
-    assert.deepEqual(s.requeued, [60, 30, 120, 60, 240, 120, 480, 240]);
-    assert.deepEqual(s.deferrals, [2, 2, 3, 3, 4, 4, 11, 11]);
-    assert.equal(s.runs(), 0);
+    const result = await runGated(s.gate, 'X26ABC1', HOLDER, racing, SETTINGS, s.log, s.work);
+
+    assert.equal(result, 'done');
+    assert.equal(s.runs(), 1);
+    assert.deepEqual(s.parked.tasks, []);
+    assert.deepEqual(s.slots.heldBy('X26ABC1'), []);
   });
 
-  test('put back for a paused mailbox starts counting its busy deferrals again', async () => {
+  test('whose wake fails still succeeds: its work is done, and the sweep wakes what was missed', async () => {
     const s = setup();
+    const waiting = { ...s.waiting('X26ABC1'), wakeNext: async () => Promise.reject(new Error('throttled')) };
 
-    await runGated(s.gate, 'X26PAUS', { ...HOLDER, deferrals: 5 }, s.requeue, SETTINGS, s.log, s.work);
+    const result = await runGated(s.gate, 'X26ABC1', HOLDER, waiting, SETTINGS, s.log, s.work);
 
-    assert.deepEqual(s.requeued, [300]);
-    assert.deepEqual(s.deferrals, [0]);
+    assert.equal(result, 'done');
+    assert.match(s.log.lines.find((l) => l.level === 'warn')?.message ?? '', /sweep will/);
   });
 
   test('of an unregistered mailbox runs, so the use case can refuse it with its own reason', async () => {
     const s = setup();
 
-    const result = await runGated(s.gate, 'X26NONE', HOLDER, s.requeue, SETTINGS, s.log, s.work);
+    const result = await runGated(s.gate, 'X26NONE', HOLDER, s.waiting('X26NONE'), SETTINGS, s.log, s.work);
 
     assert.equal(result, 'done');
     assert.equal(s.runs(), 1);
@@ -143,7 +187,7 @@ describe('a gated task of a mailbox', () => {
   test('without a mailbox runs without asking the gate', async () => {
     const s = setup();
 
-    const result = await runGated(s.gate, undefined, HOLDER, s.requeue, SETTINGS, s.log, s.work);
+    const result = await runGated(s.gate, undefined, HOLDER, s.waiting(''), SETTINGS, s.log, s.work);
 
     assert.equal(result, 'done');
     assert.equal(s.runs(), 1);
@@ -154,12 +198,70 @@ describe('a gated task of a mailbox', () => {
     const s = setup();
 
     await assert.rejects(
-      runGated(s.gate, 'X26ABC1', HOLDER, s.requeue, SETTINGS, s.log, async () => {
+      runGated(s.gate, 'X26ABC1', HOLDER, s.waiting('X26ABC1'), SETTINGS, s.log, async () => {
         throw new Error('boom');
       }),
     );
 
     assert.deepEqual(s.requeued, []);
+    assert.deepEqual(s.parked.tasks, []);
+  });
+});
+
+describe('the sweep of tasks set aside', () => {
+  test("wakes as many of a mailbox's tasks as it has free slots, and leaves a mailbox without free slots", async () => {
+    const s = setup();
+    for (const body of ['a1', 'a2', 'a3'])
+      await s.parked.park({ mailboxId: 'X26ABC1', queue: 'send', body, deferrals: 1 });
+    await s.parked.park({ mailboxId: 'X26ABC2', queue: 'download', body: 'b1', deferrals: 1 });
+    const free: Record<string, number> = { X26ABC1: 2, X26ABC2: 0 };
+
+    const summary = await s.waker.sweep(async (id) => free[id] ?? 0);
+
+    assert.deepEqual(summary, { mailboxes: 2, woken: 2 });
+    assert.deepEqual(
+      s.resent.map((r) => [r.queue, r.body]),
+      [
+        ['send', 'a1'],
+        ['send', 'a2'],
+      ],
+    );
+    assert.deepEqual(s.parked.of('X26ABC1'), ['a3']);
+    assert.deepEqual(s.parked.of('X26ABC2'), ['b1']);
+  });
+
+  test('leaves tasks set aside within its period to the tasks ending that wake them', async () => {
+    const s = setup();
+    for (const body of ['old', 'recent']) {
+      await s.parked.park({ mailboxId: 'X26ABC1', queue: 'send', body, deferrals: 1 });
+    }
+
+    // The fake's clock: 'old' was set aside at 1, 'recent' at 2.
+    const summary = await s.waker.sweep(async () => 2, { now: 11, minAgeMs: 10 });
+
+    assert.equal(summary.woken, 1);
+    assert.deepEqual(
+      s.resent.map((r) => r.body),
+      ['old'],
+    );
+    assert.deepEqual(s.parked.of('X26ABC1'), ['recent']);
+  });
+
+  test('forgets a mailbox with free slots and nothing set aside, unless a task was set aside since it looked', async () => {
+    const s = setup();
+    await s.parked.park({ mailboxId: 'X26ABC1', queue: 'send', body: 'a1', deferrals: 1 });
+    await s.parked.remove('X26ABC1', s.parked.tasks[0]!.place);
+    await s.parked.park({ mailboxId: 'X26ABC2', queue: 'send', body: 'b1', deferrals: 1 });
+    await s.parked.remove('X26ABC2', s.parked.tasks[0]!.place);
+
+    await s.waker.sweep(async (id) => {
+      // A task of X26ABC2 is set aside while the sweep looks at it.
+      if (id === 'X26ABC2')
+        await s.parked.park({ mailboxId: 'X26ABC2', queue: 'send', body: 'b2', deferrals: 1 });
+      return id === 'X26ABC2' ? 0 : 1;
+    });
+
+    assert.deepEqual([...s.parked.index.keys()], ['X26ABC2']);
   });
 });
 
@@ -175,14 +277,13 @@ describe("a task's slot lease", () => {
 });
 
 describe("the gate's settings from a function's environment", () => {
-  test('default to 2 per mailbox, a 2 minute slot lease, 5 minutes when paused and 30 s when busy', () => {
+  test('default to 2 per mailbox, a 2 minute slot lease and 5 minutes when paused', () => {
     const read = new EnvReader({});
 
     assert.deepEqual(readGateSettings(read), {
       concurrency: 2,
       slotLeaseMs: 120_000,
       pausedRetrySeconds: 300,
-      busyRetrySeconds: 30,
     });
   });
 
@@ -191,14 +292,12 @@ describe("the gate's settings from a function's environment", () => {
       [ENV.mailboxConcurrency]: '5',
       [ENV.slotLeaseSeconds]: '60',
       [ENV.pausedRetrySeconds]: '900',
-      [ENV.busyRetrySeconds]: '0',
     });
 
     assert.deepEqual(readGateSettings(read), {
       concurrency: 5,
       slotLeaseMs: 60_000,
       pausedRetrySeconds: 900,
-      busyRetrySeconds: 0,
     });
   });
 
