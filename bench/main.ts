@@ -4,6 +4,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runConsoleBench } from './console.js';
 import { runE2e } from './e2e.js';
 import { runInbound } from './inbound.js';
 import { runMailboxes } from './mailboxes.js';
@@ -18,6 +19,7 @@ scenarios:
   cli        the mesh CLI round trip (bench/cli-roundtrip.ts)
   e2e        200 files of 1 KiB to 10 MiB from mailbox A's bucket to mailbox B's bucket through the local pipeline
   mailboxes  1,000 mailboxes, 10,000 inbound messages (half in one mailbox) through the local pipeline
+  console    the console API's list calls over 10,000 transfers and 10,000 messages (--records N, --rounds N)
 
 options of outbound and inbound:
   --sizes LIST   payload sizes, smallest first (default 100MiB,1GiB); the JSON line is for the last
@@ -52,6 +54,22 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
     return 0;
   },
   cli: runCli,
+  console: async (args) => {
+    const { values } = parseArgs({
+      args,
+      options: { records: { type: 'string' }, rounds: { type: 'string' } },
+      strict: true,
+    });
+    const load = machineLoad();
+    const result = await runConsoleBench({
+      transfers: Number(values.records ?? 10_000),
+      iterations: Number(values.rounds ?? 10),
+      say: (line) => console.error(line),
+    });
+    console.log(load);
+    console.log(JSON.stringify(result));
+    return 0;
+  },
   e2e: async (args) => {
     const { values } = parseArgs({
       args,

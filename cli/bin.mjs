@@ -1,10 +1,20 @@
 #!/usr/bin/env node
-// The installed `mesh` command. There is no build step: on first use (and whenever a source file has changed since)
+// The installed `mesh` command. From the npm package it runs the CLI prebuilt into dist/cli (scripts/build-package.ts).
+// In a clone of the repository there is no build step: on first use (and whenever a source file has changed since)
 // esbuild bundles cli/main.ts into node_modules/.cache/nhs-mesh-pipeline/, and plain node runs that bundle. Running
 // the TypeScript through tsx instead would cost every run a loader thread and about 30 MB of memory, which matters
 // to a command that streams gigabytes under a memory ceiling. If the bundle cannot be built or cached, tsx runs the
 // sources directly.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -80,9 +90,14 @@ function removeOldBuilds(current, now) {
   }
 }
 
+/** The package's prebuilt CLI, used when the sources are not there (an installed package ships none). */
+const PREBUILT = join(ROOT, 'dist', 'cli', 'main.mjs');
+
 let entry;
 try {
-  entry = pathToFileURL(freshBundle() ?? (await buildBundle())).href;
+  entry = existsSync(join(ROOT, 'cli', 'main.ts'))
+    ? pathToFileURL(freshBundle() ?? (await buildBundle())).href
+    : pathToFileURL(PREBUILT).href;
 } catch {
   const { register } = await import('tsx/esm/api');
   register();

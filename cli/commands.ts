@@ -11,7 +11,9 @@ import {
   type MeshClientOptions,
   type MessageMetadata,
 } from '../shared/mesh/index.js';
+import { sha256FromChecksum } from '../shared/inbound/checksum.js';
 import { CliError, UsageError } from './errors.js';
+import { checkedRecipient } from './send-address.js';
 import { ProgressBar } from './progress.js';
 
 export interface Output {
@@ -59,9 +61,8 @@ export async function send(
   file: string,
   flags: SendFlags,
 ): Promise<void> {
-  if (!flags.to) throw new UsageError('send needs --to MAILBOX');
+  if (!flags.to) throw new UsageError('send needs --to RECIPIENT (a mailbox id or GPPROVIDER_...)');
   if (!flags.workflow) throw new UsageError('send needs --workflow ID');
-  if (!/^[A-Za-z0-9]{3,20}$/.test(flags.to)) throw new UsageError(`"${flags.to}" is not a MESH mailbox id`);
   const chunkBytes = flags['chunk-size'] === undefined ? undefined : parseByteSize(flags['chunk-size']);
   let source;
   try {
@@ -70,13 +71,14 @@ export async function send(
     throw new CliError(`cannot read ${file}: ${fileProblem(error)}`, { cause: error });
   }
   if (source.size === 0) throw new CliError(`${file} is empty: MESH does not accept an empty message`);
+  const to = checkedRecipient(options.mailboxId, flags, basename(file), source.size);
   await withClient(options, async (client) => {
     const bar = new ProgressBar(`send ${basename(file)}`, source.size);
     const result = await sendChunked(
       client,
       source,
       {
-        to: flags.to!,
+        to,
         workflowId: flags.workflow!,
         subject: flags.subject,
         localId: flags['local-id'],
@@ -127,6 +129,14 @@ export function inbox(options: MeshClientOptions, out: Output, all: boolean): Pr
   });
 }
 
+export function count(options: MeshClientOptions, out: Output): Promise<void> {
+  return withClient(options, async (client) => {
+    const waiting = await client.countInbox();
+    if (out.json) out.result({ mailboxId: client.mailboxId, count: waiting });
+    else out.say(`${waiting} message(s) waiting in ${client.mailboxId}`);
+  });
+}
+
 export function download(
   options: MeshClientOptions,
   out: Output,
@@ -147,11 +157,24 @@ export function download(
       bytes += data.length;
       bar.update(bytes);
     });
+    const expected = sha256FromChecksum(metadata.contentChecksum);
+    let sha256 = '';
+    // A download whose bytes do not match the sender's SHA-256 is never acknowledged, and never looks complete.
+    const verify = () => {
+      sha256 = hash.digest('hex');
+      if (expected !== undefined && expected !== sha256) {
+        throw new CliError(
+          `${messageId}: the downloaded bytes' SHA-256 ${sha256} does not match ${expected} in mex-Content-Checksum; ` +
+            'not acknowledged (download it again, or ask the sender)',
+        );
+      }
+    };
     if (flags.out) {
       // Written under a temporary name and renamed, so a broken download never looks like a complete file.
       const partial = `${flags.out}.partial`;
       try {
         await pipeline(body, tap, createWriteStream(partial));
+        verify();
         await rename(partial, flags.out);
       } catch (error) {
         await rm(partial, { force: true });
@@ -159,11 +182,13 @@ export function download(
       }
     } else {
       await pipeline(body, tap, stdout as Writable, { end: false });
+      verify();
     }
     bar.finish();
     if (flags.ack) await client.acknowledge(messageId);
-    const summary = describeDownload(metadata, bytes, hash.digest('hex'), flags.ack === true, flags.out);
-    if (out.json) out.result(summary);
+    const summary = describeDownload(metadata, bytes, sha256, flags.ack === true, flags.out);
+    const checksum = expected === undefined ? {} : { checksumVerified: true };
+    if (out.json) out.result({ ...summary, ...checksum });
     else if (flags.out) {
       out.say(
         `downloaded ${messageId} to ${flags.out} (${bytes} bytes, sha256 ${summary.sha256})${flags.ack ? ', acknowledged' : ''}`,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { MeshClientOptions } from '../shared/mesh/index.js';
+import type { MeshCredentials } from '../shared/secrets/mesh-credentials.js';
 import { UsageError } from './errors.js';
 
 export interface ConnectionFlags {
@@ -12,25 +13,79 @@ export interface ConnectionFlags {
   readonly key?: string;
   readonly 'key-passphrase'?: string;
   readonly ca?: string;
+  readonly 'password-file'?: string;
+  readonly 'shared-secret-file'?: string;
+  readonly 'key-passphrase-file'?: string;
 }
 
-/** Builds client options from flags, falling back to the MESH_* environment variables. */
-export function connectionFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessEnv): MeshClientOptions {
+/** Flags that put a secret's value in an argument, where `ps` and the shell's history show it. */
+export const SECRET_ARGUMENT_FLAGS = ['password', 'shared-key', 'key-passphrase'] as const;
+
+/**
+ * Credentials already read from elsewhere (the pipeline's own secret for the mailbox, `--from-secret`): they take
+ * the place of every credential flag and variable.
+ */
+export type KnownCredentials = Pick<
+  MeshCredentials,
+  'password' | 'sharedSecret' | 'clientCert' | 'clientKey' | 'caCert'
+> &
+  Partial<Pick<MeshCredentials, 'clientKeyPassphrase'>>;
+
+/**
+ * Builds client options from flags, falling back to the MESH_* environment variables. Secrets come from files
+ * (`--password-file`, `--shared-secret-file`, `--key-passphrase-file`, or MESH_PASSWORD_FILE, MESH_SHARED_KEY_FILE,
+ * MESH_CLIENT_KEY_PASSPHRASE_FILE), the environment, or `known`; the flags that carry a value still work, but are
+ * never needed.
+ */
+export function connectionFromFlags(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv,
+  known?: KnownCredentials,
+): MeshClientOptions {
   const pick = (flag: string | undefined, name: string) => flag ?? (env[name] || undefined);
+  const secret = (
+    value: string | undefined,
+    fileFlag: string | undefined,
+    name: string,
+    fileVariable: string,
+  ) => {
+    const file = pick(fileFlag, fileVariable);
+    if (value !== undefined && fileFlag !== undefined)
+      throw new UsageError(`give ${name} once: as a file or a value`);
+    return value ?? (file === undefined ? undefined : readSecretFile(file, name)) ?? (env[name] || undefined);
+  };
   // A flag beats the environment: --env wins over MESH_URL, and --url over MESH_ENV.
   const url = flags.url ?? flags.env ?? pick(undefined, 'MESH_URL') ?? pick(undefined, 'MESH_ENV');
   const mailboxId = pick(flags.mailbox, 'MESH_MAILBOX');
-  const password = pick(flags.password, 'MESH_PASSWORD');
-  const sharedSecret = pick(flags['shared-key'], 'MESH_SHARED_KEY');
+  const password =
+    known?.password ?? secret(flags.password, flags['password-file'], 'MESH_PASSWORD', 'MESH_PASSWORD_FILE');
+  const sharedSecret =
+    known?.sharedSecret ??
+    secret(flags['shared-key'], flags['shared-secret-file'], 'MESH_SHARED_KEY', 'MESH_SHARED_KEY_FILE');
   const missing = [
     !url && '--url/MESH_URL or --env/MESH_ENV',
     !mailboxId && '--mailbox/MESH_MAILBOX',
-    !password && '--password/MESH_PASSWORD',
-    !sharedSecret && '--shared-key/MESH_SHARED_KEY',
+    !password && '--password-file/MESH_PASSWORD_FILE/MESH_PASSWORD (or --from-secret)',
+    !sharedSecret && '--shared-secret-file/MESH_SHARED_KEY_FILE/MESH_SHARED_KEY (or --from-secret)',
   ].filter(Boolean);
   if (missing.length > 0) throw new UsageError(`missing connection settings: ${missing.join(', ')}`);
   if (mailboxId && !/^[A-Za-z0-9]{3,20}$/.test(mailboxId)) {
     throw new UsageError(`"${mailboxId}" is not a MESH mailbox id (letters and digits, e.g. X26ABC1)`);
+  }
+  if (known) {
+    return {
+      url: url!,
+      mailboxId: mailboxId!,
+      password: known.password,
+      sharedSecret: known.sharedSecret,
+      tls: {
+        cert: known.clientCert,
+        key: known.clientKey,
+        passphrase: known.clientKeyPassphrase,
+        ca: known.caCert,
+      },
+      application: 'mesh-cli',
+    };
   }
   const certPath = pick(flags.cert, 'MESH_CLIENT_CERT');
   const keyPath = pick(flags.key, 'MESH_CLIENT_KEY');
@@ -46,7 +101,12 @@ export function connectionFromFlags(flags: ConnectionFlags, env: NodeJS.ProcessE
     tls: {
       cert: certPath ? readPem(certPath, 'client certificate') : undefined,
       key: keyPath ? readPem(keyPath, 'client key') : undefined,
-      passphrase: pick(flags['key-passphrase'], 'MESH_CLIENT_KEY_PASSPHRASE'),
+      passphrase: secret(
+        flags['key-passphrase'],
+        flags['key-passphrase-file'],
+        'MESH_CLIENT_KEY_PASSPHRASE',
+        'MESH_CLIENT_KEY_PASSPHRASE_FILE',
+      ),
       ca: caPath ? readPem(caPath, 'CA certificate') : undefined,
     },
     application: 'mesh-cli',
@@ -62,4 +122,17 @@ function readPem(path: string, what: string): string {
   }
   if (!text.includes('-----BEGIN')) throw new UsageError(`${path} is not a PEM file (${what})`);
   return text;
+}
+
+/** A secret from its file: the whole file, without the line break an editor leaves at its end. */
+function readSecretFile(path: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the file given for ${what}: ${path}`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw new UsageError(`the file given for ${what} is empty: ${path}`);
+  return value;
 }

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { MeshConfigurationError, MeshError } from '../shared/mesh/index.js';
 import * as commands from './commands.js';
-import { connectionFromFlags } from './config.js';
+import { connectionFromFlags, SECRET_ARGUMENT_FLAGS, type KnownCredentials } from './config.js';
 import { UsageError } from './errors.js';
 import { isOperatorCommand, OPERATOR_OPTIONS } from './operator-spec.js';
-import { USAGE } from './usage.js';
+import { commandUsage, USAGE } from './usage.js';
+import { cliVersion } from './version.js';
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -18,6 +19,8 @@ const OPTIONS = {
   ca: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  'from-secret': { type: 'boolean' },
   to: { type: 'string' },
   workflow: { type: 'string' },
   subject: { type: 'string' },
@@ -45,6 +48,7 @@ const COMMAND_FLAGS: Record<string, { args: number; flags: readonly string[]; co
     connects: true,
   },
   inbox: { args: 0, flags: ['all'], connects: true },
+  count: { args: 0, flags: [], connects: true },
   download: { args: 1, flags: ['out', 'ack'], connects: true },
   ack: { args: 1, flags: [], connects: true },
   track: { args: 1, flags: [], connects: true },
@@ -62,7 +66,26 @@ const CONNECTION_FLAGS = [
   'key',
   'key-passphrase',
   'ca',
+  'password-file',
+  'shared-secret-file',
+  'key-passphrase-file',
+  'from-secret',
+  // Which pipeline's secret --from-secret reads.
+  'stack',
+  'local',
+  'local-file',
 ];
+/** Credentials a command may take from flags, files or variables, but not together with --from-secret. */
+const CREDENTIAL_FLAGS = [
+  ...SECRET_ARGUMENT_FLAGS,
+  'password-file',
+  'shared-secret-file',
+  'key-passphrase-file',
+  'cert',
+  'key',
+  'ca',
+] as const;
+const PIPELINE_FLAGS = ['stack', 'local', 'local-file'] as const;
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
@@ -94,8 +117,16 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
     });
     json = values.json === true;
     const [command, ...args] = positionals;
+    if (values.version) {
+      io.stdout.write(`${cliVersion()}\n`);
+      return 0;
+    }
     if (values.help) {
-      io.stdout.write(USAGE);
+      const operator = command !== undefined && isOperatorCommand(command);
+      const text =
+        command === undefined ? USAGE : commandUsage(command, operator ? args[0] : undefined, operator);
+      if (text === undefined) throw new UsageError(`unknown command "${command}" (see mesh --help)`);
+      io.stdout.write(text);
       return 0;
     }
     if (!command) throw new UsageError('no command given (see mesh --help)');
@@ -124,7 +155,33 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
       await runServer({ port: values.port, config: values.config, dir: values.dir, http: values.http }, out);
       return 0;
     }
-    const connection = connectionFromFlags(values, io.env);
+    for (const flag of SECRET_ARGUMENT_FLAGS) {
+      if (values[flag] !== undefined) {
+        io.stderr.write(
+          `mesh: warning: --${flag} puts a secret in the process list and the shell's history; ` +
+            `use --${flag === 'shared-key' ? 'shared-secret' : flag}-file or its environment variable\n`,
+        );
+      }
+    }
+    let known: KnownCredentials | undefined;
+    if (values['from-secret']) {
+      const given = CREDENTIAL_FLAGS.filter((flag) => values[flag] !== undefined);
+      if (given.length > 0) {
+        throw new UsageError(
+          `--from-secret takes every credential from the secret: drop --${given.join(', --')}`,
+        );
+      }
+      const { credentialsFromPipelineSecret } = await import('./pipeline-credentials.js');
+      known = await credentialsFromPipelineSecret(
+        values.mailbox ?? (io.env.MESH_MAILBOX || undefined),
+        values,
+        io.env,
+      );
+    } else {
+      const pipeline = PIPELINE_FLAGS.filter((flag) => values[flag] !== undefined);
+      if (pipeline.length > 0) throw new UsageError(`--${pipeline.join(', --')} only with --from-secret`);
+    }
+    const connection = connectionFromFlags(values, io.env, known);
     const [first = '', second = ''] = args;
     switch (command) {
       case 'handshake':
@@ -135,6 +192,9 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
         break;
       case 'inbox':
         await commands.inbox(connection, out, values.all === true);
+        break;
+      case 'count':
+        await commands.count(connection, out);
         break;
       case 'download':
         await commands.download(connection, out, first, { out: values.out, ack: values.ack }, io.stdout);

@@ -4,10 +4,15 @@ Usage: mesh <command> [options]
 
 Commands:
   handshake                          validate the mailbox and connection
-  send FILE --to MAILBOX --workflow ID [--subject S] [--local-id ID] [--filename NAME]
+  send FILE --to RECIPIENT --workflow ID [--subject S] [--local-id ID] [--filename NAME]
             [--content-type TYPE] [--chunk-size BYTES] [--no-compress]
+                                     RECIPIENT: a mailbox id, or GPPROVIDER_<NHS number>_<yyyyMMdd date
+                                     of birth>_<surname> for the patient's GP; checked as the pipeline does
   inbox [--all]                      list message ids ready for download (--all: every page)
-  download ID [--out FILE] [--ack]   stream a message to FILE (or stdout); --ack acknowledges it after
+  count                              how many messages are waiting in the inbox
+  download ID [--out FILE] [--ack]   stream a message to FILE (or stdout); --ack acknowledges it after, and
+                                     only if its bytes match the SHA-256 in mex-Content-Checksum (when the
+                                     sender gave one)
   ack ID                             acknowledge a downloaded message
   track ID                           delivery status of a message this mailbox sent
   lookup ODS WORKFLOW                mailboxes for an ODS code and workflow
@@ -53,14 +58,55 @@ Connection (flag, or environment variable):
   --url URL            MESH_URL          base URL, or
   --env NAME           MESH_ENV          integration | deployment | production
   --mailbox ID         MESH_MAILBOX
-  --password P         MESH_PASSWORD
-  --shared-key K       MESH_SHARED_KEY
+  --password-file F    MESH_PASSWORD_FILE (or MESH_PASSWORD)
+  --shared-secret-file F
+                       MESH_SHARED_KEY_FILE (or MESH_SHARED_KEY)
   --cert FILE          MESH_CLIENT_CERT  client certificate (PEM)
   --key FILE           MESH_CLIENT_KEY   client private key (PEM)
-  --key-passphrase P   MESH_CLIENT_KEY_PASSPHRASE
+  --key-passphrase-file F
+                       MESH_CLIENT_KEY_PASSPHRASE_FILE (or MESH_CLIENT_KEY_PASSPHRASE)
   --ca FILE            MESH_CA_CERT      CA chain that signs the server certificate (PEM)
+  --from-secret        every credential from the pipeline's own secret for the mailbox
+                       ({SecretPrefix}{MAILBOX}; the pipeline as for operator commands: --stack, --local)
+  Secrets are never needed as arguments (--password, --shared-key and --key-passphrase still work, but show
+  in the process list and the shell's history).
 
 Output:
   --json               print one JSON document for scripts
-  --help               this text
+  --help               this text; mesh COMMAND --help for one command
+  --version            the version of this tool
 `;
+
+/** The USAGE section a command's help ends with, by the kind of command. */
+const SECTIONS = {
+  connection: /\nConnection \(flag, or environment variable\):\n[\s\S]*?(?=\n\n)/,
+  pipeline: /\nPipeline \(operator commands\):\n[\s\S]*?(?=\n\n)/,
+  output: /\nOutput:\n[\s\S]*$/,
+} as const;
+
+/**
+ * The help of one command (and, for operator commands, one subcommand): its lines of USAGE, with the sections of
+ * flags it takes. Undefined for a command USAGE does not list.
+ */
+export function commandUsage(command: string, subcommand?: string, operator = false): string | undefined {
+  const entries: string[] = [];
+  let current: string[] | undefined;
+  for (const line of USAGE.split('\n')) {
+    const start = /^ {2}(\S+)(?: (\S+))?/.exec(line);
+    if (start) {
+      const matches = start[1] === command && (!subcommand || start[2] === subcommand);
+      current = matches ? [line] : undefined;
+      if (current) entries.push(line);
+      continue;
+    }
+    // A continuation line of the entry being collected: indented deeper than an entry's start.
+    if (current && /^ {3,}\S/.test(line)) entries.push(line);
+    else current = undefined;
+  }
+  if (entries.length === 0) return undefined;
+  const sections = [operator ? SECTIONS.pipeline : SECTIONS.connection, SECTIONS.output].map(
+    (section) => section.exec(USAGE)?.[0].trimEnd() ?? '',
+  );
+  const name = subcommand ? `${command} ${subcommand}` : command;
+  return `Usage: mesh ${name} [options]\n\n${entries.join('\n')}\n${sections.join('\n')}\n`;
+}

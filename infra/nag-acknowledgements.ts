@@ -82,7 +82,7 @@ export function nagAcknowledgements(stack: Stack, pipeline: MeshPipeline): NagAc
     ...pipeline.allFunctions().map((f) => ({
       parts: f,
       deadLetter: REASONS.lambdaDeadLetterQueue,
-      expected: expectedWildcards(pipeline, FUNCTIONS[f.name]),
+      expected: expectedWildcards(Stack.of(f.policy), pipeline, FUNCTIONS[f.name]),
     })),
     // The seeding function has no wildcard of its own: only the table, by ARN.
     { parts: pipeline.registrySeed, deadLetter: REASONS.seedDeadLetterQueue, expected: new Map() },
@@ -115,11 +115,11 @@ function wildcardFindings(resource: IConstruct | undefined): string[] {
  * scratch policy holding only one of them is checked by the same rule, so nothing here depends on how cdk-nag prints
  * a CloudFormation reference.
  */
-function expectedWildcards(pipeline: MeshPipeline, spec: FunctionSpec): Map<string, string> {
+function expectedWildcards(stack: Stack, pipeline: MeshPipeline, spec: FunctionSpec): Map<string, string> {
   const { storage } = pipeline;
   const expected = new Map<string, string>();
   const accept = (arn: string, reason: string) => {
-    for (const finding of scratchFindings(arn)) expected.set(finding, reason);
+    for (const finding of scratchFindings(stack, arn)) expected.set(finding, reason);
   };
   if (spec.usesMesh) accept(storage.secretArnPattern(), REASONS.secretPrefixWildcard);
   if (spec.readsOutboundBucket) {
@@ -131,15 +131,23 @@ function expectedWildcards(pipeline: MeshPipeline, spec: FunctionSpec): Map<stri
   return expected;
 }
 
-function scratchFindings(arn: string): string[] {
-  const scratch = new Stack();
-  const policy = new CfnManagedPolicy(scratch, 'Expected', {
+/**
+ * The findings of a scratch policy holding only `arn`, built in the policy's own stack (a reference to a bucket the
+ * consumer's app defines resolves only there) and removed again at once, so it never reaches the template.
+ */
+function scratchFindings(stack: Stack, arn: string): string[] {
+  const id = 'NagScratchExpectedWildcard';
+  const policy = new CfnManagedPolicy(stack, id, {
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: [arn] }],
     },
   });
-  return wildcardFindings(policy);
+  try {
+    return wildcardFindings(policy);
+  } finally {
+    stack.node.tryRemoveChild(id);
+  }
 }
 
 function relativePath(stack: Stack, construct: IConstruct): string {

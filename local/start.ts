@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { describeEvent, dim, red, stamp } from './pipeline/console.js';
 import { loadRemoteConfig } from './pipeline/config.js';
 import { runDemo } from './pipeline/demo.js';
+import { startLocalConsole } from './console/server.js';
 import { fileLog } from './pipeline/file-log.js';
 import { FolderBridge } from './pipeline/folders.js';
 import { startLocalPipeline, type LocalPipeline } from './pipeline/local-pipeline.js';
@@ -20,6 +21,7 @@ Options:
   --config FILE        mailboxes and credentials for --mesh-url (see README)
   --mesh-port N        port of the local MESH server (default 8700; 0 = any free port)
   --poll-seconds N     inbox poll interval (default 2)
+  --console-port N     port of the console on localhost (default 8780; 0 = any free port)
   --help
 `;
 
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
       config: { type: 'string' },
       'mesh-port': { type: 'string' },
       'poll-seconds': { type: 'string' },
+      'console-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -68,6 +71,22 @@ async function main(): Promise<number> {
   say(`${stamp()} MESH: ${pipeline.meshUrl}${pipeline.mesh ? ' (local, mutual TLS)' : ''}`);
   say(`${stamp()} mailboxes: ${pipeline.mailboxes.map((m) => m.id).join(', ')}`);
   say(`${stamp()} function logs: ${join(root, 'logs', 'pipeline.jsonl')}`);
+  // The console: the pages, its API (the console function's handler) and a local sign-in, on localhost.
+  const consoleServer = values.demo
+    ? undefined
+    : await startLocalConsole({
+        deployment: pipeline.deploymentNames(),
+        clients: pipeline.clients,
+        log,
+        port: Number(values['console-port'] ?? 8780),
+      });
+  if (consoleServer) {
+    say(`${stamp()} console: ${consoleServer.url}/ (local sign-in; demo users, local only:`);
+    for (const user of consoleServer.issuer.users) {
+      say(`${stamp()}           ${user.username} / ${user.password}  ${user.groups.join(', ')}`);
+    }
+    say(`${stamp()}          )`);
+  }
   // The operator command line (`npm run mesh -- mailbox list`, ...) finds the running pipeline through this file.
   const pipelineFile = resolve(LOCAL_PIPELINE_FILE);
   await writeLocalPipelineFile(pipelineFile, pipeline.describe());
@@ -95,6 +114,7 @@ async function main(): Promise<number> {
     say(`${stamp()} stopping…`);
     await rm(pipelineFile, { force: true });
     await folders.stop();
+    await consoleServer?.close();
     await pipeline.stop();
     await log.close();
   };

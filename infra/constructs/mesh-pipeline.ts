@@ -1,10 +1,11 @@
-import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PermissionsBoundary, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { MeshConsole } from './console/mesh-console.js';
 import { DEFAULTS, type MeshPipelineProps } from './props.js';
 import { PipelineAlarms } from './runtime/alarms.js';
 import { PipelineDashboard } from './runtime/dashboard.js';
@@ -36,6 +37,8 @@ export class MeshPipeline extends Construct {
   readonly alarmTopic: ITopic;
   readonly alarms: PipelineAlarms;
   readonly dashboard: PipelineDashboard;
+  /** The staff console, when `console` is given. */
+  readonly console?: MeshConsole;
   /** The functions' security group, when they are in a VPC. */
   readonly securityGroup?: SecurityGroup;
 
@@ -48,8 +51,23 @@ export class MeshPipeline extends Construct {
     this.storage = new MeshPipelineStorage(
       props.statefulScope ?? this,
       props.statefulScope ? id : 'Storage',
-      { secretPrefix: props.secretPrefix, removalPolicy },
+      {
+        secretPrefix: props.secretPrefix,
+        removalPolicy,
+        retention: {
+          inboundDays: props.retention?.inboundDays,
+          outboundDays: props.retention?.outboundDays,
+          noncurrentVersionDays: props.retention?.noncurrentVersionDays ?? DEFAULTS.noncurrentVersionDays,
+        },
+        buckets: props.buckets,
+        key: props.encryptionKey,
+      },
     );
+    // The storage may live in another scope: tags and the boundary go on both, so they cover every resource.
+    for (const scope of new Set([this, this.storage])) {
+      for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(scope).add(key, value);
+      if (props.permissionsBoundary) PermissionsBoundary.of(scope).apply(props.permissionsBoundary);
+    }
 
     let network: MeshFunctionNetwork | undefined;
     if (props.vpc) {
@@ -67,6 +85,7 @@ export class MeshPipeline extends Construct {
       reserveConcurrency: props.reserveConcurrency ?? true,
       logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
       logRemovalPolicy: removalPolicy,
+      logLevel: props.logLevel ?? DEFAULTS.logLevel,
       network,
     };
     this.fleet = new FunctionFleet(this, 'Functions', {
@@ -81,6 +100,14 @@ export class MeshPipeline extends Construct {
       deployment: this.fleet.deployment,
       mailboxes: props.mailboxes ?? [],
     });
+    if (props.console)
+      this.console = new MeshConsole(this, 'Console', {
+        ...props.console,
+        storage: this.storage,
+        deployment: this.fleet.deployment,
+        defaults,
+        mailboxIds: props.mailboxes?.map((m) => m.id),
+      });
 
     this.alarmTopic = props.alarms?.topic ?? this.createAlarmTopic();
     if (props.alarms?.email) this.alarmTopic.addSubscription(new EmailSubscription(props.alarms.email));

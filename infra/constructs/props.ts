@@ -1,10 +1,14 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { OutboundRoute } from '../../shared/outbound/addressing.js';
 import { TUNING } from '../../shared/wiring/pipeline.js';
+import type { MeshConsoleProps } from './console/props.js';
 
 /**
  * A MESH mailbox to seed into the deployment's mailbox registry when the stack is deployed. It becomes a registry
@@ -55,6 +59,42 @@ export interface MeshPipelineVpcProps {
    */
   readonly subnets?: SubnetSelection;
 }
+
+/**
+ * How long the data buckets keep messages. Whole days, 1 to 3650. An expired object becomes an earlier version, so
+ * it is deleted for good `noncurrentVersionDays` after it expires.
+ */
+export interface MeshPipelineRetentionProps {
+  /**
+   * Days after it is stored that a received message (`inbound/...`, reports included) expires. Set it to what your
+   * records policy says, longer than your consumers can take to fetch a file.
+   * @default kept until you delete it: the pipeline cannot know how long your service must keep a message
+   */
+  readonly inboundDays?: number;
+  /**
+   * Days after it was uploaded that a file to send (`outbound/...`) expires. Keep it longer than a send can take
+   * (a stalled transfer resumes from its object; the send DLQ keeps a task 14 days).
+   * @default kept until you delete it
+   */
+  readonly outboundDays?: number;
+  /**
+   * Days an object's earlier version (replaced, deleted or expired) is kept, in both buckets: time to recover a
+   * mistaken overwrite or delete, after which S3 deletes it for good.
+   * @default 30
+   */
+  readonly noncurrentVersionDays?: number;
+}
+
+/** Existing buckets to use instead of the two the pipeline creates (see the README for what they must allow). */
+export interface MeshPipelineBucketProps {
+  /** Where files to send are dropped. @default a new bucket */
+  readonly outbound?: IBucket;
+  /** Where received messages are stored. @default a new bucket */
+  readonly inbound?: IBucket;
+}
+
+/** Log levels of Powertools Logger, the functions' logger. */
+export type MeshPipelineLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
 
 export interface MeshPipelineProps {
   /** `integration`, `deployment`, `production`, or the https:// base URL of another MESH. */
@@ -122,6 +162,43 @@ export interface MeshPipelineProps {
    * @default 1440 (one day)
    */
   readonly eventQueueAgeAlarmMinutes?: number;
+  /**
+   * How long the buckets keep messages and their earlier versions.
+   * @default messages kept; earlier versions deleted after 30 days
+   */
+  readonly retention?: MeshPipelineRetentionProps;
+  /**
+   * A permissions boundary set on every IAM role the pipeline creates, where an account requires one.
+   * @default no boundary
+   */
+  readonly permissionsBoundary?: IManagedPolicy;
+  /**
+   * Existing buckets instead of new ones. A bucket defined in your CDK app gets the pipeline's lifecycle rules and
+   * (outbound) its notifications to the send queue; an imported one is left as it is, so you set those yourself.
+   * @default two new buckets, encrypted with the pipeline's key, versioned, access-logged
+   */
+  readonly buckets?: MeshPipelineBucketProps;
+  /**
+   * An existing KMS key for everything the pipeline encrypts. A key defined in your CDK app is given the key policy
+   * statements the pipeline needs; for an imported key add them yourself (`pipeline.storage.keyPolicyStatements`).
+   * @default a new customer-managed key with rotation on
+   */
+  readonly encryptionKey?: IKey;
+  /**
+   * Tags put on every resource of the pipeline (cost centre, data classification, owner).
+   * @default none beyond your app's own
+   */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The functions' log level (Powertools Logger's `POWERTOOLS_LOG_LEVEL`). DEBUG adds detail, never message content.
+   * @default 'INFO'
+   */
+  readonly logLevel?: MeshPipelineLogLevel;
+  /**
+   * The console for staff (send, inbox, outbox, operations) behind Cognito sign-in with MFA (infra/constructs/console).
+   * @default none: no console is deployed
+   */
+  readonly console?: MeshConsoleProps;
 }
 
 /** Defaults of the optional props (the poll interval's default is the wiring's MAILBOX_POLLING). */
@@ -129,4 +206,6 @@ export const DEFAULTS = {
   chunkBytes: TUNING.chunkBytes.default,
   workQueueAgeAlarmMinutes: 30,
   eventQueueAgeAlarmMinutes: 24 * 60,
+  noncurrentVersionDays: 30,
+  logLevel: 'INFO',
 } as const;

@@ -5,6 +5,7 @@ import {
   MIN_NON_FINAL_CHUNK_BYTES,
 } from '../../shared/mesh/protocol.js';
 import { checkSeedMailboxes } from './mailboxes.js';
+import { checkSecuritySettings } from './security-settings.js';
 import type { MeshPipelineProps } from './props.js';
 
 /** Synthesis stops here, listing every configuration problem at once so that one fix-and-retry fixes them all. */
@@ -33,6 +34,7 @@ export function validateMeshPipelineProps(props: MeshPipelineProps): string[] {
   }
   checkWholeNumber('workQueueAgeAlarmMinutes', props.workQueueAgeAlarmMinutes, 1, 24 * 60, problems);
   checkWholeNumber('eventQueueAgeAlarmMinutes', props.eventQueueAgeAlarmMinutes, 1, 14 * 24 * 60, problems);
+  checkSecuritySettings(props, problems);
   return problems;
 }
 

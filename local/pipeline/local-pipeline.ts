@@ -18,6 +18,7 @@ import {
   KEY_LAYOUT,
   QUEUES,
   TUNING,
+  type DeploymentNames,
   type FunctionName,
 } from '../../shared/wiring/pipeline.js';
 import { startLocalAws, type LocalAws } from '../aws/index.js';
@@ -112,6 +113,8 @@ export interface LocalPipeline {
   readonly events: EventFeed;
   /** Where the operator command line finds this pipeline (`npm start` writes it to `.local/pipeline.json`). */
   describe(): LocalPipelineFile;
+  /** The resource names functions' environments are built from (functionEnvironment), e.g. for the console. */
+  deploymentNames(): Omit<DeploymentNames, 'console'>;
   /** Runs a scheduled function now (e.g. to poll every due mailbox at once), waiting for it. */
   runScheduled(name: FunctionName): Promise<void>;
   stop(): Promise<void>;
@@ -369,6 +372,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           queues: { send: queue('send'), download: queue('download') },
         };
       },
+      deploymentNames: () => ({
+        meshUrl,
+        tableName: resources.tableName,
+        outboundBucket: resources.outboundBucket,
+        inboundBucket: resources.inboundBucket,
+        secretPrefix: resources.secretPrefix,
+        queueUrl: (queue) => resources.queue(queue).url,
+      }),
       runScheduled: async (name) => {
         await Promise.all((schedules.get(name) ?? []).map((s) => s.runNow()));
       },

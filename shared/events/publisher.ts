@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { publishableEventBody } from './contracts.js';
 
 /** Publishes JSON events to one SQS queue. */
 export interface EventPublisher {
@@ -13,23 +14,26 @@ export interface EventPublisher {
 
 /**
  * On a FIFO queue the event id is the deduplication id, so a repeat within five minutes (a retried invocation
- * that had already published) is dropped by SQS itself, and events of one group arrive in order.
+ * that had already published) is dropped by SQS itself, and events of one group arrive in order. Every event is
+ * checked against its contract first (shared/events/contracts.ts): one that breaks it is a bug, so the publish
+ * fails loudly (EventContractError) and nothing reaches consumers.
  */
 export class SqsEventPublisher implements EventPublisher {
   private readonly fifo: boolean;
 
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: Pick<SQSClient, 'send'>,
     private readonly queueUrl: string,
   ) {
     this.fifo = queueUrl.endsWith('.fifo');
   }
 
   async publish(eventId: string, body: string, groupId: string): Promise<void> {
+    const checked = publishableEventBody(eventId, body);
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: body,
+        MessageBody: checked,
         MessageAttributes: { eventId: { DataType: 'String', StringValue: eventId } },
         ...(this.fifo ? { MessageGroupId: groupId, MessageDeduplicationId: dedupeId(eventId) } : {}),
       }),

@@ -4,8 +4,8 @@
  * variables each function is given from a deployment's resource names (DeploymentNames).
  */
 
-import { functionSpec } from './functions.js';
-import type { DeployFunctionName, FunctionName, QueueName } from './names.js';
+import { functionSpec, type AnyFunctionName } from './functions.js';
+import type { QueueName } from './names.js';
 import { TUNING, type SettingName } from './tuning.js';
 
 /** The wiring's own variables: where the deployment's resources are. functionEnvironment gives each function its. */
@@ -24,6 +24,11 @@ const WIRING_ENV = {
   inboundEventsQueueUrl: 'INBOUND_EVENTS_QUEUE_URL',
   outboundStatusQueueUrl: 'OUTBOUND_STATUS_QUEUE_URL',
   eventRelayQueueUrl: 'EVENT_RELAY_QUEUE_URL',
+  /** The console's sign-in: the JWT issuer (`iss`), audience (`aud`: the app client id), JWKS and groups claim. */
+  consoleIssuer: 'CONSOLE_ISSUER',
+  consoleAudience: 'CONSOLE_AUDIENCE',
+  consoleJwksUri: 'CONSOLE_JWKS_URI',
+  consoleGroupsClaim: 'CONSOLE_GROUPS_CLAIM',
 } as const;
 
 /**
@@ -56,6 +61,17 @@ export interface DeploymentNames {
   readonly inboundBucket: string;
   readonly secretPrefix: string;
   queueUrl(queue: QueueName): string;
+  /** Where the console's users sign in; needed only by functions that authenticate users (the console's). */
+  readonly console?: ConsoleSignIn;
+}
+
+export interface ConsoleSignIn {
+  readonly issuer: string;
+  readonly audience: string;
+  /** @default `{issuer}/.well-known/jwks.json` */
+  readonly jwksUri?: string;
+  /** @default `cognito:groups` */
+  readonly groupsClaim?: string;
 }
 
 /**
@@ -64,7 +80,7 @@ export interface DeploymentNames {
  * by the caller only to change them.
  */
 export function functionEnvironment(
-  name: FunctionName | DeployFunctionName,
+  name: AnyFunctionName,
   deployment: DeploymentNames,
 ): Record<string, string> {
   const spec = functionSpec(name);
@@ -73,7 +89,16 @@ export function functionEnvironment(
   if (spec.usesMesh) env[ENV.meshUrl] = deployment.meshUrl;
   if (spec.usesMesh || spec.registersMailboxes) env[ENV.secretPrefix] = deployment.secretPrefix;
   if (spec.readsOutboundBucket) env[ENV.outboundBucket] = deployment.outboundBucket;
-  if (spec.writesInboundBucket) env[ENV.inboundBucket] = deployment.inboundBucket;
+  if (spec.writesInboundBucket || spec.signsDownloads) env[ENV.inboundBucket] = deployment.inboundBucket;
+  if (spec.signsUploads) env[ENV.outboundBucket] = deployment.outboundBucket;
+  if (spec.authenticatesUsers) {
+    if (!deployment.console)
+      throw new Error(`${name} authenticates users: give the deployment's console sign-in`);
+    env[ENV.consoleIssuer] = deployment.console.issuer;
+    env[ENV.consoleAudience] = deployment.console.audience;
+    if (deployment.console.jwksUri) env[ENV.consoleJwksUri] = deployment.console.jwksUri;
+    if (deployment.console.groupsClaim) env[ENV.consoleGroupsClaim] = deployment.console.groupsClaim;
+  }
   const queues = spec.trigger.kind === 'queue' ? [spec.trigger.queue, ...spec.sendsTo] : spec.sendsTo;
   for (const queue of new Set(queues)) env[QUEUE_URL_ENV[queue]] = deployment.queueUrl(queue);
   return env;

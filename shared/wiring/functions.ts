@@ -3,7 +3,7 @@
  * trigger (a queue, a schedule, or CloudFormation), the queues it sends to and the resources it uses.
  */
 
-import type { DeployFunctionName, FunctionName, QueueName } from './names.js';
+import type { ConsoleFunctionName, DeployFunctionName, FunctionName, QueueName } from './names.js';
 import { EVENT_RELAY } from './queues.js';
 
 export interface QueueTrigger {
@@ -23,6 +23,11 @@ export interface ScheduleTrigger {
 /** A CloudFormation custom resource's provider: invoked by CloudFormation during a deployment. */
 export interface CustomResourceTrigger {
   readonly kind: 'customResource';
+}
+
+/** An HTTP API route set (API Gateway HTTP API, payload format 2.0) in front of the function. */
+export interface HttpTrigger {
+  readonly kind: 'http';
 }
 
 /** What every function is, whatever starts it: the part functionEnvironment builds the environment from. */
@@ -49,6 +54,12 @@ export interface FunctionBaseSpec {
   readonly handlesParkedTasks?: boolean;
   /** Adds mailboxes to the registry without talking to MESH: gets SECRET_PREFIX, which records name secrets under. */
   readonly registersMailboxes?: boolean;
+  /** Signs browser uploads into the outbound bucket (and reads its objects' heads): gets OUTBOUND_BUCKET. */
+  readonly signsUploads?: boolean;
+  /** Signs browser downloads from the inbound bucket: gets INBOUND_BUCKET. */
+  readonly signsDownloads?: boolean;
+  /** Checks its callers' JWTs against an issuer: gets the CONSOLE_* sign-in settings. */
+  readonly authenticatesUsers?: boolean;
 }
 
 export interface FunctionSpec extends FunctionBaseSpec {
@@ -57,6 +68,10 @@ export interface FunctionSpec extends FunctionBaseSpec {
 
 export interface DeployFunctionSpec extends FunctionBaseSpec {
   readonly trigger: CustomResourceTrigger;
+}
+
+export interface ConsoleFunctionSpec extends FunctionBaseSpec {
+  readonly trigger: HttpTrigger;
 }
 
 export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
@@ -157,7 +172,33 @@ export const DEPLOY_FUNCTIONS: Readonly<Record<DeployFunctionName, DeployFunctio
   },
 };
 
-/** The description of any function, pipeline or deploy-time. */
-export function functionSpec(name: FunctionName | DeployFunctionName): FunctionSpec | DeployFunctionSpec {
-  return name in FUNCTIONS ? FUNCTIONS[name as FunctionName] : DEPLOY_FUNCTIONS[name as DeployFunctionName];
+/**
+ * The console's function: outside FUNCTIONS too (the fleet, alarms and local runner leave it out), built by the
+ * console construct and the local console server when the console is switched on. It reads state and signs S3
+ * URLs for the browser; it never carries a file's bytes, and never reads a mailbox's secret or talks to MESH.
+ */
+export const CONSOLE_FUNCTIONS: Readonly<Record<ConsoleFunctionName, ConsoleFunctionSpec>> = {
+  consoleApi: {
+    entry: 'functions/console-api/index.ts',
+    serviceName: 'console-api',
+    description: "The console's API: mailboxes, send (presigned upload), inbox, outbox, operations and audit",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    trigger: { kind: 'http' },
+    // Redrives put a continuation on the send queue or a task on the download queue.
+    sendsTo: ['send', 'download'],
+    usesTable: true,
+    signsUploads: true,
+    signsDownloads: true,
+    authenticatesUsers: true,
+  },
+};
+
+export type AnyFunctionName = FunctionName | DeployFunctionName | ConsoleFunctionName;
+
+/** The description of any function: pipeline, deploy-time or console. */
+export function functionSpec(name: AnyFunctionName): FunctionSpec | DeployFunctionSpec | ConsoleFunctionSpec {
+  if (name in FUNCTIONS) return FUNCTIONS[name as FunctionName];
+  if (name in CONSOLE_FUNCTIONS) return CONSOLE_FUNCTIONS[name as ConsoleFunctionName];
+  return DEPLOY_FUNCTIONS[name as DeployFunctionName];
 }

@@ -9,3 +9,5 @@ export type FunctionName =
   'outboundSend' | 'inboundPoll' | 'inboundDownload' | 'deliveryTracker' | 'health' | 'eventRelay';
 /** Functions that run at deploy time only, never in the pipeline: CloudFormation invokes them. */
 export type DeployFunctionName = 'registrySeed';
+/** Functions behind an HTTP API, for people rather than the pipeline: built only when the console is switched on. */
+export type ConsoleFunctionName = 'consoleApi';

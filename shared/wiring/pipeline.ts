@@ -12,14 +12,14 @@
  * modules below, each of which depends only on the ones listed before it:
  * - names.ts: the names of the queues, the functions and the deploy-time functions.
  * - queues.ts: the queues (QUEUES), the event relay's timings (EVENT_RELAY) and a queue's visibility timeout.
- * - functions.ts: the functions (FUNCTIONS, DEPLOY_FUNCTIONS), their triggers and what each uses.
+ * - functions.ts: the functions (FUNCTIONS, DEPLOY_FUNCTIONS, CONSOLE_FUNCTIONS), their triggers and what each uses.
  * - mailboxes.ts: per-mailbox defaults (concurrency, poll interval bounds) and the buckets' key layout.
  * - settings.ts: what a tunable setting is (the Setting types).
  * - tuning.ts: the tunable settings themselves (TUNING).
  * - environment.ts: the environment variables (ENV, QUEUE_URL_ENV) and the environment each function gets.
  */
 
-export type { DeployFunctionName, FunctionName, QueueName } from './names.js';
+export type { ConsoleFunctionName, DeployFunctionName, FunctionName, QueueName } from './names.js';
 export {
   EVENT_RELAY,
   QUEUES,
@@ -28,10 +28,14 @@ export {
   type QueueSpec,
 } from './queues.js';
 export {
+  CONSOLE_FUNCTIONS,
   DEPLOY_FUNCTIONS,
   FUNCTIONS,
   functionSpec,
+  type AnyFunctionName,
+  type ConsoleFunctionSpec,
   type CustomResourceTrigger,
+  type HttpTrigger,
   type DeployFunctionSpec,
   type FunctionBaseSpec,
   type FunctionSpec,
@@ -47,4 +51,10 @@ export type {
   Setting,
 } from './settings.js';
 export { TUNING, type SettingName } from './tuning.js';
-export { ENV, functionEnvironment, QUEUE_URL_ENV, type DeploymentNames } from './environment.js';
+export {
+  ENV,
+  functionEnvironment,
+  QUEUE_URL_ENV,
+  type ConsoleSignIn,
+  type DeploymentNames,
+} from './environment.js';

@@ -10,6 +10,7 @@ import type { OutboundStatusEventV1 } from '../../shared/events/outbound-status.
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline/local-pipeline.js';
 import type { PipelineEvent } from '../../local/pipeline/event-feed.js';
 import { silentLog } from '../../shared/observability/ports.js';
+import { assertMeetsEventContract } from '../harness/event-contracts.js';
 import { ENV } from '../../shared/wiring/pipeline.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -127,5 +128,11 @@ describe('the local pipeline end to end', () => {
       ),
     );
     assert.equal(report.kind === 'inbound' && report.event.mailbox, 'X26ABC1');
+  });
+
+  // Last, so it judges every event the tests above made the pipeline publish.
+  test('every event a consumer saw validates against its JSON Schema', () => {
+    assert.ok(events.length > 0, 'no events seen');
+    for (const { event } of events) assertMeetsEventContract(event);
   });
 });

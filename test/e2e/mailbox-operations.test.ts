@@ -11,6 +11,7 @@ import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline/loc
 import { writeLocalPipelineFile } from '../../local/pipeline/pipeline-file.js';
 import { loadOrCreateTestPki } from '../../local/pki.js';
 import { silentLog } from '../../shared/observability/ports.js';
+import { assertMeetsEventContract } from '../harness/event-contracts.js';
 import { json, runOperator } from '../integration/cli/operator-support.js';
 import { ENV } from '../../shared/wiring/pipeline.js';
 
@@ -193,5 +194,11 @@ describe('mailboxes are data: operated with the command line while the pipeline 
         ],
       ],
     );
+  });
+
+  // Last, so it judges every event the tests above made the pipeline publish.
+  test('every event a consumer saw validates against its JSON Schema', () => {
+    assert.ok(events.length > 0, 'no events seen');
+    for (const { event } of events) assertMeetsEventContract(event);
   });
 });

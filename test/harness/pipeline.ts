@@ -45,6 +45,7 @@ import {
   type MeshHarness,
   type MeshHarnessOptions,
 } from './mesh.js';
+import { assertMeetsEventContract } from './event-contracts.js';
 
 export interface CapturedLog {
   readonly level: string;
@@ -290,7 +291,12 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
           new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
         );
         if (!Messages?.length) return bodies;
-        bodies.push(...Messages.map((m) => JSON.parse(m.Body ?? 'null') as T));
+        const received = Messages.map((m) => JSON.parse(m.Body ?? 'null') as T);
+        // Whatever a test reads from an event queue is what consumers read: it must meet its JSON Schema.
+        if (queue.url === statusQueue.url || queue.url === inboundEventsQueue.url) {
+          received.forEach(assertMeetsEventContract);
+        }
+        bodies.push(...received);
         await clients.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: queue.url,

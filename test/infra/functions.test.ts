@@ -97,6 +97,7 @@ describe('environment', () => {
       const expected: Record<string, string> = {
         ...functionEnvironment(name, deployment),
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
       };
       if (name === 'outboundSend') expected[ENV.chunkBytes] = '20971520';
       assert.deepEqual(variables, expected, name);
@@ -130,6 +131,7 @@ describe('environment', () => {
       ENV.inboundEventsQueueUrl,
       'NODE_OPTIONS',
       ENV.outboundStatusQueueUrl,
+      'POWERTOOLS_LOG_LEVEL',
       ENV.tableName,
     ]);
   });
@@ -141,10 +143,12 @@ describe('environment', () => {
       [ENV.tableName]: deployment.tableName,
       [ENV.secretPrefix]: deployment.secretPrefix,
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
     });
     assert.deepEqual(flat, {
       ...functionEnvironment('registrySeed', deployment),
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
     });
   });
 });

@@ -3,7 +3,8 @@ import { ManagedPolicy, Role, ServicePrincipal, type PolicyStatement } from 'aws
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { MeshFunction, type MeshFunctionNetwork, type MeshFunctionSpec } from './mesh-function.js';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { createMeshFunction, type MeshFunctionNetwork, type MeshFunctionSpec } from './mesh-function.js';
 
 /** What every function of the pipeline is built with, whatever it does. */
 export interface FunctionDefaults {
@@ -12,12 +13,14 @@ export interface FunctionDefaults {
   readonly logRetention: RetentionDays;
   /** Logs are the audit trail of what was sent and received: by default they outlive the functions. */
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Powertools Logger's level for every function. */
+  readonly logLevel: string;
   readonly network?: MeshFunctionNetwork;
 }
 
 /** A function with the role, policy and log group that belong to it alone. */
 export interface FunctionParts {
-  readonly fn: MeshFunction;
+  readonly fn: LambdaFunction;
   readonly role: Role;
   readonly policy: ManagedPolicy;
   readonly logGroup: LogGroup;
@@ -57,11 +60,12 @@ export function leastPrivilegeFunction(
     statements: props.statements(logGroup),
     roles: [role],
   });
-  const fn = new MeshFunction(scope, 'Function', {
+  const fn = createMeshFunction(scope, 'Function', {
     spec,
     role,
     logGroup,
     environment: props.environment,
+    logLevel: defaults.logLevel,
     reservedConcurrentExecutions: defaults.reserveConcurrency ? props.reservedConcurrency : undefined,
     network: defaults.network,
   });

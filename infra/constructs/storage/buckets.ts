@@ -6,6 +6,7 @@ import {
   ObjectOwnership,
   type BucketProps,
   type IBucket,
+  type LifecycleRule,
 } from 'aws-cdk-lib/aws-s3';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -54,6 +55,46 @@ export interface DataBucketProps {
   readonly removalPolicy: RemovalPolicy;
   /** Set only when the name must be known before the bucket exists (see outbound notifications). */
   readonly bucketName?: string;
+  /** How long messages and their earlier versions are kept (dataRetentionRules). */
+  readonly retention: DataRetention;
+}
+
+/** How long one data bucket keeps what it holds. */
+export interface DataRetention {
+  /** Key prefix of the pipeline's objects in the bucket (`outbound/`, `inbound/`). */
+  readonly prefix: string;
+  /** Days after creation an object under the prefix expires; undefined keeps objects until someone deletes them. */
+  readonly objectDays?: number;
+  /** Days a replaced or deleted object's earlier version is kept before S3 deletes it for good. */
+  readonly noncurrentVersionDays: number;
+}
+
+/**
+ * The lifecycle rules of a data bucket: incomplete multipart uploads aborted, earlier versions deleted after their
+ * retention (versioning is for recovering a mistake, not an archive of patient data), the delete markers left
+ * behind then removed, and, when a retention is set, the pipeline's objects expired after it. An expired object
+ * becomes an earlier version itself, so it is gone for good `noncurrentVersionDays` later.
+ */
+export function dataRetentionRules(retention: DataRetention): LifecycleRule[] {
+  const rules: LifecycleRule[] = [
+    {
+      id: 'abort-incomplete-multipart-uploads',
+      abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
+    },
+    {
+      id: 'expire-noncurrent-versions',
+      noncurrentVersionExpiration: Duration.days(retention.noncurrentVersionDays),
+      expiredObjectDeleteMarker: true,
+    },
+  ];
+  if (retention.objectDays !== undefined) {
+    rules.push({
+      id: `expire-${retention.prefix.replace(/\/$/, '')}-objects`,
+      prefix: retention.prefix,
+      expiration: Duration.days(retention.objectDays),
+    });
+  }
+  return rules;
 }
 
 /** A bucket for MESH messages: encrypted with the pipeline's key, access-logged, incomplete uploads cleaned up. */
@@ -67,11 +108,6 @@ export function createDataBucket(scope: Construct, id: string, props: DataBucket
     bucketKeyEnabled: true,
     serverAccessLogsBucket: props.accessLogs,
     serverAccessLogsPrefix: props.accessLogsPrefix,
-    lifecycleRules: [
-      {
-        id: 'abort-incomplete-multipart-uploads',
-        abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
-      },
-    ],
+    lifecycleRules: dataRetentionRules(props.retention),
   });
 }

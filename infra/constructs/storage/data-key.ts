@@ -1,14 +1,17 @@
 import { Aws, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { AnyPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 
-export interface DataKeyProps {
-  readonly removalPolicy: RemovalPolicy;
+export interface DataKeyPolicyProps {
   /** Buckets whose event notifications S3 sends to the pipeline's encrypted queues. */
   readonly notifyingBucketArns: readonly string[];
   /** ARN pattern of the deployment's mailbox secrets (`...:secret:{prefix}*`), which this key encrypts. */
   readonly secretArnPattern: string;
+}
+
+export interface DataKeyProps extends DataKeyPolicyProps {
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -29,9 +32,26 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
     // The longest window in which a scheduled deletion can be cancelled: losing the key loses every message.
     pendingWindow: Duration.days(30),
   });
+  addDataKeyPolicy(key, props);
+  return key;
+}
+
+/**
+ * Adds the pipeline's statements to a key's policy; false when the key is imported (CDK cannot change the policy
+ * of a key it does not define), and its owner must add dataKeyPolicyStatements instead.
+ */
+export function addDataKeyPolicy(key: IKey, props: DataKeyPolicyProps): boolean {
+  return dataKeyPolicyStatements(props)
+    .map((statement) => key.addToResourcePolicy(statement).statementAdded)
+    .every(Boolean);
+}
+
+/** The statements a key of the pipeline needs in its policy, beyond the account's default access. */
+export function dataKeyPolicyStatements(props: DataKeyPolicyProps): PolicyStatement[] {
   const thisAccount = { 'aws:SourceAccount': Aws.ACCOUNT_ID };
+  const statements: PolicyStatement[] = [];
   // S3 encrypts each event notification it sends to a send queue with the queue's key.
-  key.addToResourcePolicy(
+  statements.push(
     new PolicyStatement({
       sid: 'S3EventNotificationsToEncryptedQueues',
       principals: [new ServicePrincipal('s3.amazonaws.com')],
@@ -44,7 +64,7 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
     }),
   );
   // CloudWatch publishes alarm notifications to the encrypted alarm topic.
-  key.addToResourcePolicy(
+  statements.push(
     new PolicyStatement({
       sid: 'CloudWatchAlarmsToEncryptedTopic',
       principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
@@ -60,7 +80,7 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
   );
   // CloudWatch Logs encrypts the functions' log groups, and only log groups of this account and region. Logs names
   // the log group in the encryption context of every call, which is what binds the grant to a source here.
-  key.addToResourcePolicy(
+  statements.push(
     new PolicyStatement({
       sid: 'CloudWatchLogsEncryptsLogGroups',
       principals: [new ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
@@ -82,7 +102,7 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
   // of every call). Who may read or write a secret is then decided by Secrets Manager permissions alone, which is
   // where an operator's role is reviewed, instead of by a second grant on the key that every operator's role would
   // otherwise need; and no principal can use the key through Secrets Manager for any other secret.
-  key.addToResourcePolicy(
+  statements.push(
     new PolicyStatement({
       sid: 'SecretsManagerForMailboxSecretsOfThisAccount',
       principals: [new AnyPrincipal()],
@@ -97,5 +117,5 @@ export function createDataKey(scope: Construct, id: string, props: DataKeyProps)
       },
     }),
   );
-  return key;
+  return statements;
 }

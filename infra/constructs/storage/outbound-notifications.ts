@@ -19,6 +19,26 @@ export interface OutboundRoute {
  * fixed name (`bucketArn` would make the two depend on each other).
  */
 export function notifySendQueue(bucket: Bucket, bucketName: string, route: OutboundRoute): void {
+  allowSendQueueNotifications(bucketName, route);
+  // Depending on the queue construct covers its policy, which lives beneath it.
+  bucket.node.addDependency(route.queue);
+  const cfnBucket = bucket.node.defaultChild as CfnBucket;
+  cfnBucket.notificationConfiguration = {
+    queueConfigurations: [
+      {
+        event: 's3:ObjectCreated:*',
+        queue: route.queue.queueArn,
+        filter: { s3Key: { rules: [{ name: 'prefix', value: route.prefix }] } },
+      },
+    ],
+  };
+}
+
+/**
+ * Lets S3 send the named bucket's notifications to the send queue. Alone, for a bucket the pipeline does not define:
+ * its owner sets the notification itself.
+ */
+export function allowSendQueueNotifications(bucketName: string, route: OutboundRoute): void {
   const bucketArn = `arn:${Aws.PARTITION}:s3:::${bucketName}`;
   route.queue.addToResourcePolicy(
     new PolicyStatement({
@@ -32,16 +52,4 @@ export function notifySendQueue(bucket: Bucket, bucketName: string, route: Outbo
       },
     }),
   );
-  // Depending on the queue construct covers its policy, which lives beneath it.
-  bucket.node.addDependency(route.queue);
-  const cfnBucket = bucket.node.defaultChild as CfnBucket;
-  cfnBucket.notificationConfiguration = {
-    queueConfigurations: [
-      {
-        event: 's3:ObjectCreated:*',
-        queue: route.queue.queueArn,
-        filter: { s3Key: { rules: [{ name: 'prefix', value: route.prefix }] } },
-      },
-    ],
-  };
 }

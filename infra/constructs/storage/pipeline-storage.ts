@@ -1,7 +1,8 @@
-import { Aws, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import type { Key } from 'aws-cdk-lib/aws-kms';
-import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../../../shared/state/table.js';
 import {
@@ -13,15 +14,31 @@ import {
   type QueueName,
   type QueueSpec,
 } from '../../../shared/wiring/pipeline.js';
-import { createAccessLogsBucket, createDataBucket } from './buckets.js';
-import { createDataKey } from './data-key.js';
-import { notifySendQueue } from './outbound-notifications.js';
+import {
+  createAccessLogsBucket,
+  createDataBucket,
+  dataRetentionRules,
+  type DataRetention,
+} from './buckets.js';
+import { addDataKeyPolicy, createDataKey, dataKeyPolicyStatements } from './data-key.js';
+import { allowSendQueueNotifications, notifySendQueue } from './outbound-notifications.js';
 import { QueueWithDeadLetter } from './queue-with-dlq.js';
+import { literalBucketName } from '../security-settings.js';
 
 export interface MeshPipelineStorageProps {
   /** Secrets Manager name prefix of the deployment's mailbox secrets; the key lets Secrets Manager use it for them. */
   readonly secretPrefix: string;
   readonly removalPolicy: RemovalPolicy;
+  /** Days objects are kept, by bucket (undefined: until deleted), and days earlier versions are kept. */
+  readonly retention: {
+    readonly inboundDays?: number;
+    readonly outboundDays?: number;
+    readonly noncurrentVersionDays: number;
+  };
+  /** Existing buckets to use instead of new ones. */
+  readonly buckets?: { readonly outbound?: IBucket; readonly inbound?: IBucket };
+  /** An existing key to use instead of a new one. */
+  readonly key?: IKey;
 }
 
 /** One queue of the pipeline. */
@@ -31,6 +48,9 @@ export interface PipelineQueue {
 }
 
 export type DataBucket = 'outbound' | 'inbound';
+
+/** The CDK feature flag that grants S3 log delivery by bucket policy rather than by ACL. */
+const S3_ACCESS_LOGS_BY_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
 /**
  * The part of a mailbox key prefix that every mailbox shares (`outbound/`, `inbound/`), from the one key layout of
@@ -53,10 +73,10 @@ export const KEY_ROOTS: Readonly<Record<DataBucket, string>> = {
  * The mailbox secrets are not in any stack: operators create them under the secret prefix with the CLI.
  */
 export class MeshPipelineStorage extends Construct {
-  readonly key: Key;
+  readonly key: IKey;
   readonly accessLogsBucket: Bucket;
-  readonly outboundBucket: Bucket;
-  readonly inboundBucket: Bucket;
+  readonly outboundBucket: IBucket;
+  readonly inboundBucket: IBucket;
   readonly table: TableV2;
   /**
    * The data buckets' names, fixed at synth time from pseudo-parameters only. Other stacks build ARNs from them
@@ -64,36 +84,59 @@ export class MeshPipelineStorage extends Construct {
    */
   readonly bucketNames: { readonly outbound: string; readonly inbound: string };
   readonly secretPrefix: string;
+  /**
+   * The statements the pipeline needs in its key's policy. A key it creates, or one defined in the same app, has
+   * them already; an imported key needs them added by its owner.
+   */
+  readonly keyPolicyStatements: readonly PolicyStatement[];
+
   private readonly queues = new Map<QueueName, QueueWithDeadLetter>();
 
   constructor(scope: Construct, id: string, props: MeshPipelineStorageProps) {
     super(scope, id);
+    // Access logs are let in by bucket policy (ACLs stay disabled) whatever the feature flags of the app the
+    // construct is used in; without this an app without the flag fails (ACL LogDeliveryWrite vs BucketOwnerEnforced).
+    this.node.setContext(S3_ACCESS_LOGS_BY_POLICY, true);
     const { removalPolicy } = props;
     this.secretPrefix = props.secretPrefix;
     this.bucketNames = {
-      outbound: this.fixedBucketName('outbound'),
-      inbound: this.fixedBucketName('inbound'),
+      // The outbound name must be literal (validated): its notifications and the send queue's policy both name it.
+      outbound: props.buckets?.outbound
+        ? (literalBucketName(props.buckets.outbound) ?? props.buckets.outbound.bucketName)
+        : this.fixedBucketName('outbound'),
+      inbound: props.buckets?.inbound?.bucketName ?? this.fixedBucketName('inbound'),
     };
-    // S3 uses the key on the pipeline's behalf only for the outbound bucket's notifications to the send queue.
-    this.key = createDataKey(this, 'Key', {
-      removalPolicy,
+    const keyPolicy = {
+      // S3 uses the key on the pipeline's behalf only for the outbound bucket's notifications to the send queue.
       notifyingBucketArns: [this.bucketArn('outbound')],
       secretArnPattern: this.secretArnPattern(),
-    });
+    };
+    this.keyPolicyStatements = dataKeyPolicyStatements(keyPolicy);
+    if (props.key) {
+      this.key = props.key;
+      if (!addDataKeyPolicy(props.key, keyPolicy)) {
+        Annotations.of(this).addWarningV2(
+          'nhs-mesh-pipeline:importedKey',
+          'The KMS key is imported, so the pipeline cannot add its key policy statements: add ' +
+            'pipeline.storage.keyPolicyStatements to the key policy yourself (README: bring your own key).',
+        );
+      }
+    } else {
+      this.key = createDataKey(this, 'Key', { removalPolicy, ...keyPolicy });
+    }
     this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogsBucket', removalPolicy);
-    this.outboundBucket = createDataBucket(this, 'OutboundBucket', {
-      key: this.key,
-      accessLogs: this.accessLogsBucket,
-      accessLogsPrefix: 'outbound-bucket/',
-      removalPolicy,
-      bucketName: this.bucketNames.outbound,
+    const retention = (prefix: string, objectDays: number | undefined): DataRetention => ({
+      prefix,
+      objectDays,
+      noncurrentVersionDays: props.retention.noncurrentVersionDays,
     });
-    this.inboundBucket = createDataBucket(this, 'InboundBucket', {
-      key: this.key,
-      accessLogs: this.accessLogsBucket,
-      accessLogsPrefix: 'inbound-bucket/',
+    this.outboundBucket = this.dataBucket('outbound', props.buckets?.outbound, {
       removalPolicy,
-      bucketName: this.bucketNames.inbound,
+      retention: retention(KEY_ROOTS.outbound, props.retention.outboundDays),
+    });
+    this.inboundBucket = this.dataBucket('inbound', props.buckets?.inbound, {
+      removalPolicy,
+      retention: retention(KEY_ROOTS.inbound, props.retention.inboundDays),
     });
     this.table = this.createTable(removalPolicy);
 
@@ -101,10 +144,41 @@ export class MeshPipelineStorage extends Construct {
       this.queues.set(name, this.createQueue(name, removalPolicy));
     }
     // Every mailbox's files go to the one send queue; the send function reads the mailbox from the key.
-    notifySendQueue(this.outboundBucket, this.bucketNames.outbound, {
-      prefix: KEY_ROOTS.outbound,
-      queue: this.queue('send').queue,
-    });
+    const route = { prefix: KEY_ROOTS.outbound, queue: this.queue('send').queue };
+    if (this.outboundBucket instanceof Bucket) {
+      notifySendQueue(this.outboundBucket, this.bucketNames.outbound, route);
+    } else {
+      allowSendQueueNotifications(this.bucketNames.outbound, route);
+      Annotations.of(this).addWarningV2(
+        'nhs-mesh-pipeline:importedOutboundBucket',
+        `The outbound bucket is imported, so the pipeline cannot configure it: send its s3:ObjectCreated:* events ` +
+          `under ${KEY_ROOTS.outbound} to the pipeline's send queue (storage.queue('send')), and set its lifecycle rules.`,
+      );
+    }
+  }
+
+  /**
+   * A data bucket: a new one, or the one given. A given bucket defined in this app gets the retention rules; an
+   * imported one is used as it is (its owner sets its lifecycle).
+   */
+  private dataBucket(
+    role: DataBucket,
+    given: IBucket | undefined,
+    props: { removalPolicy: RemovalPolicy; retention: DataRetention },
+  ): IBucket {
+    if (!given) {
+      return createDataBucket(this, role === 'outbound' ? 'OutboundBucket' : 'InboundBucket', {
+        key: this.key,
+        accessLogs: this.accessLogsBucket,
+        accessLogsPrefix: `${role}-bucket/`,
+        bucketName: this.bucketNames[role],
+        ...props,
+      });
+    }
+    if (given instanceof Bucket) {
+      for (const rule of dataRetentionRules(props.retention)) given.addLifecycleRule(rule);
+    }
+    return given;
   }
 
   /** ARN of a data bucket, with no reference to this stack. */

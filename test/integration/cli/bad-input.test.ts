@@ -83,7 +83,7 @@ describe('mesh CLI on bad input', { concurrency: 4 }, () => {
 
     assertOneLineError(own, 2, /"X26 ABC1!" is not a MESH mailbox id/);
     assert.equal(jsonError(own).name, 'UsageError');
-    assertOneLineError(to, 2, /"NOT\/A\/BOX" is not a MESH mailbox id/);
+    assertOneLineError(to, 2, /cannot send to "NOT\/A\/BOX": --to is not a MESH mailbox id/);
   });
 
   test('missing connection settings: exit 2, naming every one missing', async () => {
@@ -92,7 +92,7 @@ describe('mesh CLI on bad input', { concurrency: 4 }, () => {
     assertOneLineError(
       result,
       2,
-      /missing connection settings: --url\/MESH_URL or --env\/MESH_ENV, --mailbox\/MESH_MAILBOX, --password\/MESH_PASSWORD, --shared-key\/MESH_SHARED_KEY$/,
+      /missing connection settings: --url\/MESH_URL or --env\/MESH_ENV, --mailbox\/MESH_MAILBOX, --password-file\/MESH_PASSWORD_FILE\/MESH_PASSWORD \(or --from-secret\), --shared-secret-file\/MESH_SHARED_KEY_FILE\/MESH_SHARED_KEY \(or --from-secret\)$/,
     );
     assert.equal(jsonError(result).name, 'UsageError');
   });

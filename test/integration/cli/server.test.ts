@@ -100,6 +100,6 @@ describe('mesh server command', () => {
 
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^mesh: a MESH API v2 client\n\nUsage: mesh <command> \[options\]/);
-    assert.match(result.stdout, /send FILE --to MAILBOX --workflow ID/);
+    assert.match(result.stdout, /send FILE --to RECIPIENT --workflow ID/);
   });
 });

@@ -72,8 +72,9 @@ describe('CLI connection settings', () => {
         assert.ok(error instanceof UsageError);
         assert.equal(
           error.message,
-          'missing connection settings: --url/MESH_URL or --env/MESH_ENV, --password/MESH_PASSWORD, ' +
-            '--shared-key/MESH_SHARED_KEY',
+          'missing connection settings: --url/MESH_URL or --env/MESH_ENV, ' +
+            '--password-file/MESH_PASSWORD_FILE/MESH_PASSWORD (or --from-secret), ' +
+            '--shared-secret-file/MESH_SHARED_KEY_FILE/MESH_SHARED_KEY (or --from-secret)',
         );
         return true;
       },
@@ -107,5 +108,68 @@ describe('CLI connection settings', () => {
       () => connectionFromFlags({ ca: join(dir, 'plain.txt') }, CONNECTION),
       /plain\.txt is not a PEM file \(CA certificate\)/,
     );
+  });
+
+  test('reads the password, shared secret and key passphrase from files, without the final line break', async () => {
+    await writeFile(join(dir, 'password.txt'), 'from-a-file\n');
+    await writeFile(join(dir, 'shared.txt'), 'shared-from-a-file');
+    await writeFile(join(dir, 'passphrase.txt'), 'phrase\r\n');
+    const { MESH_PASSWORD: _p, MESH_SHARED_KEY: _s, ...noSecrets } = CONNECTION;
+
+    const byFlags = connectionFromFlags(
+      {
+        'password-file': join(dir, 'password.txt'),
+        'shared-secret-file': join(dir, 'shared.txt'),
+        'key-passphrase-file': join(dir, 'passphrase.txt'),
+      },
+      noSecrets,
+    );
+    const byVariables = connectionFromFlags(
+      {},
+      {
+        ...noSecrets,
+        MESH_PASSWORD_FILE: join(dir, 'password.txt'),
+        MESH_SHARED_KEY_FILE: join(dir, 'shared.txt'),
+      },
+    );
+
+    assert.equal(byFlags.password, 'from-a-file');
+    assert.equal(byFlags.sharedSecret, 'shared-from-a-file');
+    assert.equal(byFlags.tls?.passphrase, 'phrase');
+    assert.equal(byVariables.password, 'from-a-file');
+    assert.equal(byVariables.sharedSecret, 'shared-from-a-file');
+  });
+
+  test('refuses a secret given both as a file and a value, and an empty or unreadable file', async () => {
+    await writeFile(join(dir, 'empty.txt'), '\n');
+    assert.throws(
+      () => connectionFromFlags({ password: 'x', 'password-file': join(dir, 'password.txt') }, CONNECTION),
+      /give MESH_PASSWORD once/,
+    );
+    assert.throws(
+      () => connectionFromFlags({ 'password-file': join(dir, 'empty.txt') }, CONNECTION),
+      /file given for MESH_PASSWORD is empty/,
+    );
+    assert.throws(
+      () => connectionFromFlags({ 'shared-secret-file': join(dir, 'missing.txt') }, CONNECTION),
+      /cannot read the file given for MESH_SHARED_KEY/,
+    );
+  });
+
+  test('takes every credential from known credentials (the pipeline secret) instead of flags and files', () => {
+    const options = connectionFromFlags(
+      {},
+      { MESH_URL: 'https://localhost:8700', MESH_MAILBOX: 'X26ABC1' },
+      {
+        password: 'secret-password',
+        sharedSecret: 'secret-shared',
+        clientCert: 'CERT',
+        clientKey: 'KEY',
+        caCert: 'CA',
+      },
+    );
+    assert.equal(options.password, 'secret-password');
+    assert.equal(options.sharedSecret, 'secret-shared');
+    assert.deepEqual(options.tls, { cert: 'CERT', key: 'KEY', passphrase: undefined, ca: 'CA' });
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { MeshAuthenticationError, MeshConfigurationError } from '../../../shared/mesh/index.js';
@@ -31,6 +32,60 @@ describe('CLI entry', () => {
     assert.equal(code, 0);
     assert.match(stdout.text(), /^mesh: a MESH API v2 client\n/);
     assert.equal(stderr.text(), '');
+  });
+
+  test('--version prints the package version and exits 0', async () => {
+    const { io: streams, stdout } = io();
+    const { version } = JSON.parse(
+      readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+    ) as {
+      version: string;
+    };
+
+    assert.equal(await main(['--version'], streams), 0);
+    assert.equal(stdout.text(), `${version}\n`);
+  });
+
+  test('COMMAND --help prints that command alone, with the flags it takes', async () => {
+    const send = io();
+    const setCredentials = io();
+
+    assert.equal(await main(['send', '--help'], send.io), 0);
+    assert.equal(await main(['mailbox', 'set-credentials', '--help'], setCredentials.io), 0);
+
+    assert.match(send.stdout.text(), /^Usage: mesh send \[options\]\n\n {2}send FILE --to RECIPIENT/);
+    assert.match(send.stdout.text(), /GPPROVIDER_<NHS number>/);
+    assert.match(send.stdout.text(), /--password-file F/);
+    assert.doesNotMatch(send.stdout.text(), /inbox|mailbox add|--stack NAME/);
+    assert.match(setCredentials.stdout.text(), /^Usage: mesh mailbox set-credentials/);
+    assert.match(setCredentials.stdout.text(), /--stack NAME/);
+    assert.doesNotMatch(setCredentials.stdout.text(), /mailbox add|MESH_URL/);
+  });
+
+  test('--help for a command that does not exist exits 2', async () => {
+    const { io: streams, stderr } = io();
+
+    assert.equal(await main(['frobnicate', '--help'], streams), 2);
+    assert.equal(stderr.text(), 'mesh: unknown command "frobnicate" (see mesh --help)\n');
+  });
+
+  test('warns that a secret given as an argument shows in the process list', async () => {
+    const { io: streams, stderr } = io({ MESH_MAILBOX: 'X26ABC1' });
+
+    // No URL, so it stops before any request, after the warning.
+    assert.equal(await main(['handshake', '--password', 'p', '--shared-key', 'k'], streams), 2);
+    assert.match(stderr.text(), /warning: --password puts a secret in the process list.*--password-file/);
+    assert.match(stderr.text(), /warning: --shared-key .*--shared-secret-file/);
+  });
+
+  test('--from-secret refuses credential flags, and the pipeline flags need --from-secret', async () => {
+    const both = io();
+    const alone = io();
+
+    assert.equal(await main(['inbox', '--from-secret', '--cert', 'c.pem'], both.io), 2);
+    assert.equal(await main(['inbox', '--stack', 'MeshPipelineData'], alone.io), 2);
+    assert.match(both.stderr.text(), /--from-secret takes every credential from the secret: drop --cert/);
+    assert.match(alone.stderr.text(), /--stack only with --from-secret/);
   });
 
   test('a command given the wrong number of arguments exits 2', async () => {

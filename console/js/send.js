@@ -1,0 +1,179 @@
+/* global document, fetch */
+import {
+  api,
+  el,
+  errorSummary,
+  field,
+  link,
+  mailboxNav,
+  mailboxParam,
+  problemOf,
+  setTitle,
+  show,
+} from './core.js';
+import { transferProgress } from './timeline.js';
+
+/** The largest file the console takes (the API checks it too): the MESH UI's 100 MB. */
+const MAX_BYTES = 100_000_000;
+const FINAL = ['delivered', 'undeliverable', 'rejected', 'failed'];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Problems the page can tell before anything is sent. */
+function checkForm(values, files) {
+  const problems = [];
+  if (!values.recipient) problems.push({ field: 'recipient', text: 'Enter the recipient mailbox ID' });
+  else if (!/^[A-Za-z0-9]{3,20}$/.test(values.recipient))
+    problems.push({
+      field: 'recipient',
+      text: 'Enter a recipient mailbox ID of 3 to 20 letters and digits, like X26ABC2',
+    });
+  if (!values.workflowId) problems.push({ field: 'workflowId', text: 'Enter the workflow ID' });
+  else if (!/^[A-Za-z0-9_.-]{1,300}$/.test(values.workflowId))
+    problems.push({
+      field: 'workflowId',
+      text: 'The workflow ID may contain only letters, digits, _ . and -',
+    });
+  if (files.length === 0) problems.push({ field: 'file', text: 'Select a file to send' });
+  for (const f of files) {
+    if (f.size === 0)
+      problems.push({ field: 'file', text: `${f.name} is empty: MESH does not accept an empty file` });
+    else if (f.size > MAX_BYTES)
+      problems.push({ field: 'file', text: `${f.name} must be smaller than 100 MB` });
+  }
+  return problems;
+}
+
+/** Follows one transfer until it is final, redrawing its progress each second. */
+async function follow(mailbox, key, panel) {
+  for (;;) {
+    try {
+      const transfer = await api(`/mailboxes/${mailbox}/outbox/by-key?key=${encodeURIComponent(key)}`);
+      panel.replaceChildren(
+        transferProgress(transfer),
+        el(
+          'p',
+          {},
+          link(
+            `/transfer.html?mailbox=${mailbox}&id=${transfer.transferId}`,
+            'See the full record of this transfer',
+          ),
+        ),
+      );
+      if (FINAL.includes(transfer.status)) return;
+    } catch (error) {
+      if (error.status !== 404) {
+        panel.replaceChildren(problemOf(error));
+        return;
+      }
+      panel.replaceChildren(el('p', {}, 'Uploaded. Waiting for the pipeline to pick the file up…'));
+    }
+    await sleep(1000);
+  }
+}
+
+async function sendOne(mailbox, values, file, panel) {
+  panel.replaceChildren(el('p', {}, `Uploading ${file.name}…`));
+  let upload;
+  try {
+    upload = await api(`/mailboxes/${mailbox}/uploads`, {
+      method: 'POST',
+      body: { ...values, fileName: file.name, size: file.size, contentType: file.type || undefined },
+    });
+  } catch (error) {
+    panel.replaceChildren(problemOf(error));
+    return false;
+  }
+  const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: file }).catch(
+    () => undefined,
+  );
+  if (!put || !put.ok) {
+    panel.replaceChildren(
+      errorSummary('The file could not be uploaded', [
+        'Nothing was sent. Check your connection and try again; if the upload link had expired, sending again gets a new one.',
+      ]),
+    );
+    return false;
+  }
+  await follow(mailbox, upload.key, panel);
+  return true;
+}
+
+export async function sendPage() {
+  const mailbox = mailboxParam();
+  if (!mailbox) {
+    show(
+      errorSummary('There is a problem', ['No mailbox was chosen.']),
+      link('/mailboxes.html', 'Choose a mailbox'),
+    );
+    return;
+  }
+  setTitle(`Send a file from ${mailbox}`);
+  try {
+    const { mailboxes } = await api('/mailboxes');
+    if (!mailboxes.some((m) => m.id === mailbox)) {
+      await api(`/mailboxes/${mailbox}/outbox?limit=1`); // answers 403 with the reason
+    }
+  } catch (error) {
+    show(problemOf(error), link('/mailboxes.html', 'Back to your mailboxes'));
+    return;
+  }
+  const errors = el('div', { id: 'form-errors' });
+  const results = el('div', { id: 'send-results', 'aria-live': 'polite' });
+  const form = el(
+    'form',
+    { novalidate: true, id: 'send-form' },
+    field({
+      id: 'recipient',
+      label: 'Recipient mailbox ID',
+      hint: 'The MESH mailbox to send to, for example X26ABC2. Finding a mailbox by ODS code is not available in the console yet: use `mesh lookup ODS WORKFLOW`.',
+      width: 'nhsuk-input--width-20',
+    }),
+    field({
+      id: 'workflowId',
+      label: 'Workflow ID',
+      hint: 'Agreed with the recipient, for example PATH_RESULTS.',
+      width: 'nhsuk-input--width-20',
+    }),
+    field({ id: 'subject', label: 'Subject (optional)' }),
+    field({
+      id: 'localId',
+      label: 'Your reference (optional)',
+      hint: 'Sent to the recipient as the local ID.',
+      width: 'nhsuk-input--width-20',
+    }),
+    field({
+      id: 'file',
+      label: 'File',
+      hint: 'Up to 100 MB each. You can select more than one file.',
+      type: 'file',
+      attributes: { multiple: true },
+    }),
+    el('button', { class: 'nhsuk-button', type: 'submit' }, 'Send'),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(
+      ['recipient', 'workflowId', 'subject', 'localId'].map((id) => [
+        id,
+        document.getElementById(id).value.trim(),
+      ]),
+    );
+    values.recipient = values.recipient.toUpperCase();
+    if (!values.subject) delete values.subject;
+    if (!values.localId) delete values.localId;
+    const files = [...document.getElementById('file').files];
+    const problems = checkForm(values, files);
+    if (problems.length > 0) {
+      errors.replaceChildren(errorSummary('There is a problem', problems));
+      return;
+    }
+    errors.replaceChildren();
+    results.replaceChildren();
+    for (const file of files) {
+      const panel = el('div', { class: 'send-result', 'data-file': file.name });
+      results.append(el('h2', {}, file.name), panel);
+      await sendOne(mailbox, values, file, panel);
+    }
+  });
+  show(mailboxNav(mailbox, 'send'), errors, form, results);
+}

@@ -1,0 +1,3 @@
+import { createConsoleFunction } from './container.js';
+
+export const handler = createConsoleFunction(process.env).handler;

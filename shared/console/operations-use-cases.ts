@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import {
+  NotFoundError as OperationsNotFound,
+  redriveMessage,
+  redriveTransfer,
+  RedriveRefusedError,
+  setMailboxPaused,
+} from '../operations/index.js';
+import { mailboxIdSchema } from '../registry/mailbox.js';
+import type { ConsoleDeps } from './deps.js';
+import { ConflictError, NotFoundError } from './errors.js';
+import { requireOperator, type ConsoleUser } from './identity.js';
+import { parseInput } from './input.js';
+import type { AuditEntry } from './ports.js';
+import { messageView, transferView, type MessageView, type TransferView } from './views.js';
+
+export interface MailboxHealth {
+  readonly id: string;
+  readonly paused: boolean;
+  readonly pausedReason?: string;
+  /** ISO times, when the pipeline recorded them. */
+  readonly lastPolledAt?: string;
+  readonly nextPollAt?: string;
+  readonly lastInboundAt?: string;
+  /** Messages listed by MESH and not yet acknowledged (queued, downloading, stored, poisoned). */
+  readonly inboxBacklog: number;
+  /**
+   * The daily handshake and the certificate's expiry are checked by the health function, which publishes them as
+   * metrics and alarms (MeshHandshakeFailures, CertificateDaysToExpiry) rather than recording them in the table;
+   * the page says where to look. The console never reads a mailbox's secret.
+   */
+  readonly handshakeAndCertificate: string;
+}
+
+export interface OperationsOverview {
+  readonly stalledTransfers: readonly TransferView[];
+  readonly poisonedMessages: readonly MessageView[];
+  readonly mailboxes: readonly MailboxHealth[];
+}
+
+const pauseSchema = z.object({ reason: z.string().trim().max(300).optional() });
+const auditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.string().max(200).optional(),
+});
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** What only operators do: see the work that needs a hand across every mailbox, redrive it, pause and resume. */
+export class OperationsUseCases {
+  constructor(private readonly deps: ConsoleDeps) {}
+
+  async overview(user: ConsoleUser): Promise<OperationsOverview> {
+    requireOperator(user);
+    const [attention, registry] = await Promise.all([
+      this.deps.records.needingAttention(),
+      this.deps.registry.list(),
+    ]);
+    const { backlog } = attention;
+    return {
+      stalledTransfers: attention.transfers.map(transferView),
+      poisonedMessages: attention.messages.map(messageView),
+      mailboxes: registry
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((m) => ({
+          id: m.id,
+          paused: m.paused,
+          pausedReason: m.pausedReason,
+          lastPolledAt: iso(m.lastPolledAt),
+          nextPollAt: iso(m.nextPollAt),
+          lastInboundAt: iso(m.lastInboundAt),
+          inboxBacklog: backlog[m.id] ?? 0,
+          handshakeAndCertificate:
+            'Checked daily by the health function: see the MeshHandshakeFailures and CertificateDaysToExpiry ' +
+            'metrics and alarms (not recorded in the table).',
+        })),
+    };
+  }
+
+  async redriveTransfer(user: ConsoleUser, rawTransferId: string | undefined): Promise<TransferView> {
+    requireOperator(user);
+    const transferId = parseInput(
+      z.string().regex(/^[0-9a-f]{32}$/, 'a transfer id is 32 hexadecimal characters'),
+      rawTransferId ?? '',
+    );
+    const redriven = await translate(() => redriveTransfer(this.deps, transferId));
+    await this.audit(
+      user,
+      'redrive-transfer',
+      redriven.mailboxId,
+      transferId,
+      `was ${redriven.status}, ${redriven.chunksSent}/${redriven.totalChunks ?? '?'} chunks`,
+    );
+    const record = await this.deps.transfers.get(transferId);
+    if (!record) throw new NotFoundError(`Transfer ${transferId} is gone.`);
+    return transferView(record);
+  }
+
+  async redriveMessage(
+    user: ConsoleUser,
+    rawMailbox: string | undefined,
+    rawMessageId: string | undefined,
+  ): Promise<MessageView> {
+    requireOperator(user);
+    const mailboxId = parseInput(mailboxIdSchema, rawMailbox ?? '');
+    const messageId = parseInput(
+      z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a MESH message id'),
+      rawMessageId ?? '',
+    );
+    const moved = await translate(() => redriveMessage(this.deps, mailboxId, messageId));
+    await this.audit(user, 'redrive-message', mailboxId, messageId);
+    return messageView(moved);
+  }
+
+  async setPaused(user: ConsoleUser, rawMailbox: string | undefined, paused: boolean, body: unknown) {
+    requireOperator(user);
+    const mailboxId = parseInput(mailboxIdSchema, rawMailbox ?? '');
+    const { reason } = parseInput(pauseSchema, body ?? {});
+    const record = await translate(() =>
+      setMailboxPaused(this.deps, mailboxId, paused, paused ? reason || undefined : undefined),
+    );
+    await this.audit(user, paused ? 'pause-mailbox' : 'resume-mailbox', mailboxId, mailboxId, reason);
+    return { id: record.id, paused: record.paused, pausedReason: record.pausedReason };
+  }
+
+  async auditTrail(user: ConsoleUser, query: unknown) {
+    requireOperator(user);
+    return this.deps.audit.recent(parseInput(auditQuerySchema, query));
+  }
+
+  private async audit(
+    user: ConsoleUser,
+    action: AuditEntry['action'],
+    mailboxId: string,
+    target: string,
+    detail?: string,
+  ) {
+    await this.deps.audit.record({
+      subject: user.subject,
+      user: user.name,
+      action,
+      mailboxId,
+      target,
+      detail,
+    });
+  }
+}
+
+/** The operator use cases' refusals, as the console's. */
+async function translate<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof OperationsNotFound) throw new NotFoundError(error.message);
+    if (error instanceof RedriveRefusedError) throw new ConflictError(error.message);
+    throw error;
+  }
+}
