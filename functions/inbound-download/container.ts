@@ -77,15 +77,17 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const handler = createDownloadHandler(
     downloader,
     gate,
-    (body, mailboxId, delay) => sendForMailbox(clients.sqs, downloadQueueUrl, body, mailboxId, delay),
+    (body, mailboxId, delay, receives) =>
+      sendForMailbox(clients.sqs, downloadQueueUrl, body, mailboxId, delay, 0, receives),
     createParking(
       new ParkedTasks(clients.dynamo, runtime.tableName),
-      (queue, body, mailboxId, deferrals) =>
-        sendForMailbox(clients.sqs, queueUrls[queue], body, mailboxId, 0, deferrals),
+      (queue, body, mailboxId, deferrals, receives) =>
+        sendForMailbox(clients.sqs, queueUrls[queue], body, mailboxId, 0, deferrals, receives),
       log,
     ),
     gateSettings,
     job.leaseGraceMs,
+    job.maxAttempts,
     log,
   );
   return { handler: runtime.wrap(handler), close: () => runtime.close() };

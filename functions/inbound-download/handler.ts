@@ -1,4 +1,4 @@
-import { deferralsOf } from '../../shared/aws/fair-queue.js';
+import { deferralsOf, receiveCountOf } from '../../shared/aws/fair-queue.js';
 import { sqsBatchHandler } from '../../shared/aws/sqs-batch-handler.js';
 import { parseDownloadTask } from '../../shared/inbound/download-task.js';
 import type { MessageDownloader } from '../../shared/inbound/message-downloader.js';
@@ -12,10 +12,12 @@ import type { ParkedTaskWaker } from '../../shared/registry/task-parking.js';
 export function createDownloadHandler(
   downloader: MessageDownloader,
   gate: MailboxGate,
-  requeue: (body: string, mailboxId: string, delaySeconds: number) => Promise<void>,
+  requeue: (body: string, mailboxId: string, delaySeconds: number, receives: number) => Promise<void>,
   parking: { readonly parked: Pick<ParkedTasks, 'park' | 'remove'>; readonly waker: ParkedTaskWaker },
   defer: GateSettings,
   leaseGraceMs: number,
+  /** The download queue's maxReceiveCount. */
+  maxReceives: number,
   log: Log,
 ) {
   return sqsBatchHandler(
@@ -24,6 +26,7 @@ export function createDownloadHandler(
     async (record, context) => {
       const task = parseDownloadTask(record.body);
       const invocationId = `${context.awsRequestId}/${record.messageId}`;
+      const receiveCount = receiveCountOf(record);
       const outcome = await runGated(
         gate,
         task.mailboxId,
@@ -31,18 +34,20 @@ export function createDownloadHandler(
           id: invocationId,
           leaseMs: slotLease(context.getRemainingTimeInMillis(), defer, leaseGraceMs),
           deferrals: deferralsOf(record),
+          receiveCount,
+          maxReceives,
         },
         parking.waker.waitingOf(
           { mailboxId: task.mailboxId, queue: 'download', body: record.body },
           parking.parked,
-          (delay) => requeue(record.body, task.mailboxId, delay),
+          (delay, receives) => requeue(record.body, task.mailboxId, delay, receives),
         ),
         defer,
         log,
         () =>
           downloader.process(task, {
             invocationId,
-            receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+            receiveCount,
             remainingMs: () => context.getRemainingTimeInMillis(),
           }),
       );

@@ -54,8 +54,8 @@ export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const queueUrls = { download: downloadQueueUrl, send: sendQueueUrl };
   const waker = new ParkedTaskWaker(
     new ParkedTasks(clients.dynamo, runtime.tableName),
-    (queue, body, mailboxId, deferrals) =>
-      sendForMailbox(clients.sqs, queueUrls[queue], body, mailboxId, 0, deferrals),
+    (queue, body, mailboxId, deferrals, receives) =>
+      sendForMailbox(clients.sqs, queueUrls[queue], body, mailboxId, 0, deferrals, receives),
     runtime.log,
   );
   const slots = new MailboxSlots(clients.dynamo, runtime.tableName, nowMs);

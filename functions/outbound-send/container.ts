@@ -72,10 +72,11 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       new MailboxSlots(clients.dynamo, runtime.tableName),
       gateSettings.concurrency,
     ),
-    requeue: (body, mailboxId, delay) => sendForMailbox(clients.sqs, sendQueueUrl, body, mailboxId, delay),
+    requeue: (body, mailboxId, delay, receives) =>
+      sendForMailbox(clients.sqs, sendQueueUrl, body, mailboxId, delay, 0, receives),
     ...createParking(
       new ParkedTasks(clients.dynamo, runtime.tableName),
-      (queue, body, mailboxId, deferrals) =>
+      (queue, body, mailboxId, deferrals, receives) =>
         sendForMailbox(
           clients.sqs,
           queue === 'send' ? sendQueueUrl : downloadQueueUrl,
@@ -83,11 +84,13 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
           mailboxId,
           0,
           deferrals,
+          receives,
         ),
       runtime.log,
     ),
     defer: gateSettings,
     leaseGraceMs: job.leaseGraceMs,
+    maxReceives: job.maxAttempts,
     log: runtime.log,
   });
   return {

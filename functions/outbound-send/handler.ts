@@ -1,4 +1,4 @@
-import { deferralsOf } from '../../shared/aws/fair-queue.js';
+import { deferralsOf, receiveCountOf } from '../../shared/aws/fair-queue.js';
 import type { Log } from '../../shared/observability/ports.js';
 import { sqsBatchHandler } from '../../shared/aws/sqs-batch-handler.js';
 import { senderFromKey } from '../../shared/outbound/addressing.js';
@@ -12,13 +12,20 @@ import type { ParkedTaskWaker } from '../../shared/registry/task-parking.js';
 export interface SendHandlerDeps {
   readonly sender: OutboundSender;
   readonly gate: MailboxGate;
-  /** Puts a message back on the send queue, delayed, in the mailbox's group. */
-  readonly requeue: (body: string, mailboxId: string | undefined, delaySeconds: number) => Promise<void>;
+  /** Puts a message back on the send queue, delayed, in the mailbox's group, with the receives it spent. */
+  readonly requeue: (
+    body: string,
+    mailboxId: string | undefined,
+    delaySeconds: number,
+    receives: number,
+  ) => Promise<void>;
   /** Tasks set aside while their mailbox is at its cap, and their waking. */
   readonly parked: Pick<ParkedTasks, 'park' | 'remove'>;
   readonly waker: ParkedTaskWaker;
   readonly defer: GateSettings;
   readonly leaseGraceMs: number;
+  /** The send queue's maxReceiveCount. */
+  readonly maxReceives: number;
   readonly log: Log;
 }
 
@@ -41,6 +48,7 @@ export function createSendHandler(deps: SendHandlerDeps) {
       const tasks = parseSendMessage(record.body);
       const mailboxId = mailboxOfTask(tasks[0]);
       const invocationId = `${context.awsRequestId}/${record.messageId}`;
+      const receiveCount = receiveCountOf(record);
       const outcomes = await runGated(
         deps.gate,
         mailboxId,
@@ -48,6 +56,8 @@ export function createSendHandler(deps: SendHandlerDeps) {
           id: invocationId,
           leaseMs: slotLease(context.getRemainingTimeInMillis(), deps.defer, deps.leaseGraceMs),
           deferrals: deferralsOf(record),
+          receiveCount,
+          maxReceives: deps.maxReceives,
         },
         deps.waker.waitingOf(
           // A continuation of a transfer under way gave its slot up only to hand over: it goes before files not
@@ -59,7 +69,7 @@ export function createSendHandler(deps: SendHandlerDeps) {
             first: tasks[0]?.kind === 'continue',
           },
           deps.parked,
-          (delay) => deps.requeue(record.body, mailboxId, delay),
+          (delay, receives) => deps.requeue(record.body, mailboxId, delay, receives),
         ),
         deps.defer,
         log,
@@ -69,7 +79,7 @@ export function createSendHandler(deps: SendHandlerDeps) {
             done.push(
               await sender.process(task, {
                 invocationId,
-                receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+                receiveCount,
                 remainingMs: () => context.getRemainingTimeInMillis(),
               }),
             );

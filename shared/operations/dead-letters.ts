@@ -6,7 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DEFERRALS_ATTRIBUTE } from '../aws/fair-queue.js';
+import { DEFERRALS_ATTRIBUTE, RECEIVES_ATTRIBUTE } from '../aws/fair-queue.js';
 import { senderFromKey } from '../outbound/addressing.js';
 
 /** A dead-lettered message, as the redrive sees it. */
@@ -118,7 +118,8 @@ function sendAgain(
   return new SendMessageCommand({
     QueueUrl: sourceUrl,
     MessageBody: message.Body!,
-    // A redriven task starts its busy-mailbox backoff afresh: an operator's redrive should not wait minutes.
+    // A redriven task starts afresh: its deferrals and the receives it spent before the dead-letter queue are dropped,
+    // so an operator's redrive gets every attempt again.
     MessageAttributes: withoutDeferrals(message.MessageAttributes),
     ...(fifo
       ? { MessageGroupId: group ?? 'redrive', MessageDeduplicationId: `redrive-${message.MessageId}` }
@@ -129,8 +130,9 @@ function sendAgain(
 }
 
 function withoutDeferrals(attributes: Message['MessageAttributes']): Message['MessageAttributes'] {
-  if (!attributes || !(DEFERRALS_ATTRIBUTE in attributes)) return attributes;
-  const { [DEFERRALS_ATTRIBUTE]: _deferrals, ...rest } = attributes;
+  if (!attributes || !(DEFERRALS_ATTRIBUTE in attributes || RECEIVES_ATTRIBUTE in attributes))
+    return attributes;
+  const { [DEFERRALS_ATTRIBUTE]: _deferrals, [RECEIVES_ATTRIBUTE]: _receives, ...rest } = attributes;
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 

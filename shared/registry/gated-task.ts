@@ -23,6 +23,10 @@ export async function runGated<T>(
     readonly leaseMs: number;
     /** How many times this task was already set aside for a busy mailbox. */
     readonly deferrals?: number;
+    /** How many times the task has been received, this time included, across the messages it came back as. */
+    readonly receiveCount?: number;
+    /** Its queue's maxReceiveCount. */
+    readonly maxReceives?: number;
   },
   waiting: TaskWaiting,
   settings: DeferSettings,
@@ -31,8 +35,10 @@ export async function runGated<T>(
 ): Promise<T | 'deferred'> {
   if (mailboxId === undefined) return work();
   let admission = await gate.admit(mailboxId, task.id, task.leaseMs);
+  // This receive does no work, so it is not spent: the task comes back with the receives it had before.
+  const spent = Math.max(0, (task.receiveCount ?? 1) - 1);
   if (admission.kind === 'paused') {
-    await waiting.requeue(settings.pausedRetrySeconds);
+    await waiting.requeue(settings.pausedRetrySeconds, spent);
     log.info('task deferred: mailbox is paused', {
       mailbox: mailboxId,
       delaySeconds: settings.pausedRetrySeconds,
@@ -40,8 +46,12 @@ export async function runGated<T>(
     return 'deferred';
   }
   if (admission.kind === 'busy') {
+    if (task.maxReceives !== undefined && (task.receiveCount ?? 1) >= task.maxReceives) {
+      // Set aside again, it would come back as a new message forever and never reach its dead-letter queue.
+      throw new ReceivesSpentError(mailboxId, task.maxReceives);
+    }
     const deferrals = (task.deferrals ?? 0) + 1;
-    const parked = await waiting.park(deferrals);
+    const parked = await waiting.park(deferrals, spent);
     // A task that ended between the gate's answer and the parking woke nobody: ask once more now that this task
     // can be woken. If a slot is free after all, take it back and run.
     const again = await gate.admit(mailboxId, task.id, task.leaseMs);
@@ -57,6 +67,19 @@ export async function runGated<T>(
   } finally {
     await admission.release();
     if (admission.kind === 'admitted') await wakeNext(waiting, mailboxId, log);
+  }
+}
+
+/**
+ * A task that has spent its queue's receives and finds its mailbox at its cap: it is no longer set aside but left to
+ * the queue, so that its waiting counts from now on and a task that keeps failing reaches its dead-letter queue.
+ */
+export class ReceivesSpentError extends Error {
+  constructor(mailboxId: string, maxReceives: number) {
+    super(
+      `mailbox ${mailboxId} is at its concurrency cap and this task has been received ${maxReceives} times or more: it waits for the queue to deliver it again, and goes to the dead-letter queue if it keeps failing`,
+    );
+    this.name = 'ReceivesSpentError';
   }
 }
 

@@ -14,6 +14,8 @@ export interface TaskToPark {
   readonly body: string;
   /** How many times this task has been set aside (kept on the message when it is put back). */
   readonly deferrals: number;
+  /** Receives the task has spent on earlier messages (counted into the receive count of the one it comes back as). */
+  readonly receives?: number;
   /** Work under way (a continuation) goes before tasks not yet started. */
   readonly first?: boolean;
 }
@@ -60,6 +62,7 @@ export class ParkedTasks {
           queue: task.queue,
           body: task.body,
           deferrals: task.deferrals,
+          receives: task.receives ?? 0,
           first: task.first === true,
           parkedAt,
         },
@@ -91,6 +94,7 @@ export class ParkedTasks {
       queue: item.queue === 'download' ? 'download' : 'send',
       body: String(item.body),
       deferrals: Number(item.deferrals) || 0,
+      receives: Number(item.receives) || 0,
       first: item.first === true,
       parkedAt: Number(item.parkedAt) || 0,
     }));

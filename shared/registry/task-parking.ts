@@ -1,20 +1,21 @@
 import type { Log } from '../observability/ports.js';
 import type { GatedQueue, ParkedMailbox, ParkedTask, ParkedTasks, TaskToPark } from './parked-tasks.js';
 
-/** Puts a parked task's message back on its queue, in its mailbox's group, with its deferral count. */
+/** Puts a parked task's message back on its queue, in its mailbox's group, with its deferrals and spent receives. */
 export type ResendTask = (
   queue: GatedQueue,
   body: string,
   mailboxId: string,
   deferrals: number,
+  receives: number,
 ) => Promise<void>;
 
 /** What a gated task does when it cannot run yet (see runGated). */
 export interface TaskWaiting {
-  /** Puts the task back on its queue after `delaySeconds`: its mailbox is paused. */
-  requeue(delaySeconds: number): Promise<void>;
-  /** Sets the task aside until a task of its mailbox ends. */
-  park(deferrals: number): Promise<ParkedTask>;
+  /** Puts the task back on its queue after `delaySeconds`, carrying the receives it spent: its mailbox is paused. */
+  requeue(delaySeconds: number, receives: number): Promise<void>;
+  /** Sets the task aside until a task of its mailbox ends, with the receives it spent. */
+  park(deferrals: number, receives: number): Promise<ParkedTask>;
   /** Takes a task set aside back (admitted after all). */
   unpark(task: ParkedTask): Promise<void>;
   /** Puts the next task set aside for the mailbox back on its queue: called after giving a slot back. */
@@ -39,7 +40,7 @@ export class ParkedTaskWaker {
     if (count <= 0) return 0;
     const tasks = await this.parked.next(mailboxId, count);
     for (const task of tasks) {
-      await this.resend(task.queue, task.body, mailboxId, task.deferrals);
+      await this.resend(task.queue, task.body, mailboxId, task.deferrals, task.receives ?? 0);
       await this.parked.remove(mailboxId, task.place);
     }
     return tasks.length;
@@ -69,7 +70,7 @@ export class ParkedTaskWaker {
       // A slot is free for a moment between a task ending and the task it woke arriving: a task set aside more
       // recently than the sweep's own period is left to the task ending that will wake it.
       for (const task of tasks.filter((t) => t.parkedAt <= cutoff)) {
-        await this.resend(task.queue, task.body, task.mailboxId, task.deferrals);
+        await this.resend(task.queue, task.body, task.mailboxId, task.deferrals, task.receives ?? 0);
         await this.parked.remove(task.mailboxId, task.place);
         summary.woken++;
       }
@@ -80,13 +81,13 @@ export class ParkedTaskWaker {
 
   /** The waiting of one received task. */
   waitingOf(
-    task: Omit<TaskToPark, 'deferrals'>,
+    task: Omit<TaskToPark, 'deferrals' | 'receives'>,
     parked: Pick<ParkedTasks, 'park' | 'remove'>,
-    requeue: (delaySeconds: number) => Promise<void>,
+    requeue: (delaySeconds: number, receives: number) => Promise<void>,
   ): TaskWaiting {
     return {
       requeue,
-      park: (deferrals) => parked.park({ ...task, deferrals }),
+      park: (deferrals, receives) => parked.park({ ...task, deferrals, receives }),
       unpark: (p) => parked.remove(p.mailboxId, p.place),
       wakeNext: async () => {
         await this.wake(task.mailboxId, 1);

@@ -16,7 +16,7 @@ import {
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { createQueue, startLocalAws, type LocalAws } from '../../../local/aws/index.js';
-import { deferralsOf, sendForMailbox } from '../../../shared/aws/fair-queue.js';
+import { deferralsOf, receiveCountOf, sendForMailbox } from '../../../shared/aws/fair-queue.js';
 import { redrive } from '../../../shared/operations/dead-letters.js';
 
 let localAws: LocalAws;
@@ -266,11 +266,41 @@ describe('a task put back for a busy mailbox', () => {
     assert.equal(redriven?.Attributes?.MessageGroupId, 'X26ABC1');
     assert.equal(deferralsOf(lambdaShaped(redriven!)), 0);
   });
+
+  test('comes back counting the receives it spent before, which a redrive clears', async () => {
+    const queue = await createQueue(localAws, 'carried-receives');
+    const dlq = await createQueue(localAws, 'carried-receives-dlq');
+
+    await sendForMailbox(sqs, dlq.url, 'task', 'X26ABC1', 0, 1, 6);
+    const [first] = await receive(dlq.url, 1, { MessageAttributeNames: ['All'] });
+    assert.equal(receiveCountOf(lambdaShaped(first!)), 7, '6 spent before, and this first receive');
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: dlq.url,
+        ReceiptHandle: first!.ReceiptHandle!,
+        VisibilityTimeout: 0,
+      }),
+    );
+    const [again] = await receive(dlq.url, 1, { MessageAttributeNames: ['All'] });
+    assert.equal(receiveCountOf(lambdaShaped(again!)), 8, 'its own receives add to those it carries');
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: dlq.url,
+        ReceiptHandle: again!.ReceiptHandle!,
+        VisibilityTimeout: 0,
+      }),
+    );
+
+    assert.equal(await redrive(sqs, dlq.url, queue.url), 1);
+    const [redriven] = await receive(queue.url, 1, { MessageAttributeNames: ['All'] });
+    assert.equal(receiveCountOf(lambdaShaped(redriven!)), 1);
+  });
 });
 
 /** The attribute shape a Lambda SQS record has (lower-case keys). */
 function lambdaShaped(message: Message) {
   return {
+    attributes: { ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount },
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
         name,

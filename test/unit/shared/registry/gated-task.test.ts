@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigurationError, EnvReader } from '../../../../shared/config/env.js';
 import { RecordingLog } from '../recording-log.js';
-import { runGated, readGateSettings, slotLease } from '../../../../shared/registry/gated-task.js';
+import {
+  ReceivesSpentError,
+  runGated,
+  readGateSettings,
+  slotLease,
+} from '../../../../shared/registry/gated-task.js';
 import { MailboxGate } from '../../../../shared/registry/mailbox-gate.js';
 import { ParkedTaskWaker } from '../../../../shared/registry/task-parking.js';
 import { FakeParkedTasks, FakeSlots, lookup, mailbox } from './fakes.js';
@@ -15,12 +20,13 @@ function setup(records = [mailbox('X26ABC1'), mailbox('X26PAUS', { paused: true 
   const slots = new FakeSlots();
   const gate = new MailboxGate(lookup(...records), slots, concurrency);
   const parked = new FakeParkedTasks();
-  const resent: { queue: string; body: string; mailboxId: string; deferrals: number }[] = [];
+  const resent: { queue: string; body: string; mailboxId: string; deferrals: number; receives: number }[] =
+    [];
   const log = new RecordingLog();
   const waker = new ParkedTaskWaker(
     parked,
-    async (queue, body, mailboxId, deferrals) => {
-      resent.push({ queue, body, mailboxId, deferrals });
+    async (queue, body, mailboxId, deferrals, receives) => {
+      resent.push({ queue, body, mailboxId, deferrals, receives });
     },
     log,
   );
@@ -117,6 +123,69 @@ describe('a gated task of a mailbox', () => {
     assert.match(s.log.lines.find((l) => l.message.startsWith('task set aside'))?.message ?? '', /cap/);
   });
 
+  test('set aside or put back carries the receives it spent, not counting the receive that did no work', async () => {
+    const s = setup();
+    await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
+
+    await runGated(
+      s.gate,
+      'X26ABC1',
+      { ...HOLDER, receiveCount: 3, maxReceives: 8 },
+      s.waiting('X26ABC1', 'busy-task'),
+      SETTINGS,
+      s.log,
+      s.work,
+    );
+    const requeuedReceives: number[] = [];
+    const paused = {
+      ...s.waiting('X26PAUS'),
+      requeue: async (_delay: number, receives: number) => void requeuedReceives.push(receives),
+    };
+    await runGated(
+      s.gate,
+      'X26PAUS',
+      { ...HOLDER, receiveCount: 5, maxReceives: 8 },
+      paused,
+      SETTINGS,
+      s.log,
+      s.work,
+    );
+    await s.slots.release({ mailboxId: 'X26ABC1', slot: 0, holder: 'other-invocation' });
+    await runGated(s.gate, 'X26ABC1', HOLDER, s.waiting('X26ABC1', 'next'), SETTINGS, s.log, s.work);
+
+    assert.equal(s.parked.tasks.length, 0);
+    assert.deepEqual(s.resent[0], {
+      queue: 'send',
+      body: 'busy-task',
+      mailboxId: 'X26ABC1',
+      deferrals: 1,
+      receives: 2,
+    });
+    assert.deepEqual(requeuedReceives, [4]);
+  });
+
+  test('that has spent its receives is not set aside again at a busy mailbox, so it can reach its dead-letter queue', async () => {
+    const s = setup();
+    await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
+
+    await assert.rejects(
+      runGated(
+        s.gate,
+        'X26ABC1',
+        { ...HOLDER, receiveCount: 8, maxReceives: 8 },
+        s.waiting('X26ABC1', 'spent-task'),
+        SETTINGS,
+        s.log,
+        s.work,
+      ),
+      (error: unknown) => error instanceof ReceivesSpentError && /dead-letter queue/.test(error.message),
+    );
+
+    assert.deepEqual(s.parked.tasks, []);
+    assert.equal(s.runs(), 0);
+    assert.deepEqual(s.slots.heldBy('X26ABC1'), ['other-invocation']);
+  });
+
   test('that ends wakes the next task set aside for its mailbox: continuations first, then oldest first', async () => {
     const s = setup(undefined, 1);
     await s.slots.acquire('X26ABC1', 'other-invocation', 1, 60_000);
@@ -137,7 +206,13 @@ describe('a gated task of a mailbox', () => {
       s.resent.map((r) => r.body),
       ['continuation-c', 'file-a'],
     );
-    assert.deepEqual(s.resent[1], { queue: 'send', body: 'file-a', mailboxId: 'X26ABC1', deferrals: 1 });
+    assert.deepEqual(s.resent[1], {
+      queue: 'send',
+      body: 'file-a',
+      mailboxId: 'X26ABC1',
+      deferrals: 1,
+      receives: 0,
+    });
     assert.deepEqual(s.parked.of('X26ABC1'), ['file-b']);
   });
 
@@ -148,8 +223,8 @@ describe('a gated task of a mailbox', () => {
     const waiting = s.waiting('X26ABC1', 'file-a');
     const racing = {
       ...waiting,
-      park: async (deferrals: number) => {
-        const parked = await waiting.park(deferrals);
+      park: async (deferrals: number, receives: number) => {
+        const parked = await waiting.park(deferrals, receives);
         await s.slots.release({ mailboxId: 'X26ABC1', slot: 0, holder: 'other-invocation' });
         return parked;
       },
