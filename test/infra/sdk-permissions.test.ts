@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
+import { App, Stack } from 'aws-cdk-lib';
+import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import { MeshPipeline } from '../../infra/constructs/mesh-pipeline.js';
 import { PROJECT_ROOT } from '../../infra/constructs/runtime/mesh-function.js';
 import { createTestApp } from './app.js';
 
@@ -26,6 +29,8 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   DeleteCommand: 'dynamodb:DeleteItem',
   UpdateCommand: 'dynamodb:UpdateItem',
   QueryCommand: 'dynamodb:Query',
+  // The console function's listings only (shared/console); no pipeline function scans.
+  ScanCommand: 'dynamodb:Scan',
   SendMessageCommand: 'sqs:SendMessage',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
 };
@@ -44,14 +49,28 @@ function sourceFiles(dir: string): string[] {
 
 test('every AWS SDK command the functions use is allowed to the functions that may need it', () => {
   const { pipeline, statelessStack } = createTestApp();
-  const granted = new Set(
-    [...pipeline.allFunctions(), pipeline.registrySeed].flatMap((f) => {
-      const document = statelessStack.resolve(f.policy.document.toJSON()) as {
-        Statement: { Action: string | string[] }[];
-      };
-      return document.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    }),
-  );
+  const actionsOf = (stack: Stack, policy: ManagedPolicy) => {
+    const document = stack.resolve(policy.document.toJSON()) as {
+      Statement: { Action: string | string[] }[];
+    };
+    return document.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+  };
+  // The console's function is built only with the console on.
+  const consoleStack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'WithConsole', {
+    env: { account: '111111111111', region: 'eu-west-2' },
+  });
+  const withConsole = new MeshPipeline(consoleStack, 'Mesh', {
+    meshEnvironment: 'integration',
+    secretPrefix: 'nhs-mesh-pipeline/test/',
+    mailboxes: [{ id: 'X26ABC1' }],
+    console: { signInDomainPrefix: 'mesh-console-test' },
+  });
+  const granted = new Set([
+    ...[...pipeline.allFunctions(), pipeline.registrySeed].flatMap((f) =>
+      actionsOf(statelessStack, f.policy),
+    ),
+    ...actionsOf(consoleStack, withConsole.console!.function.policy),
+  ]);
   const used = ['functions', 'shared'].flatMap((dir) =>
     sourceFiles(join(PROJECT_ROOT, dir)).flatMap((file) =>
       [...readFileSync(file, 'utf8').matchAll(/new (\w+Command)\(/g)].map((m) => ({
