@@ -7,19 +7,24 @@ export interface ConnectionFlags {
   readonly url?: string;
   readonly env?: string;
   readonly mailbox?: string;
-  readonly password?: string;
-  readonly 'shared-key'?: string;
   readonly cert?: string;
   readonly key?: string;
-  readonly 'key-passphrase'?: string;
   readonly ca?: string;
   readonly 'password-file'?: string;
   readonly 'shared-secret-file'?: string;
   readonly 'key-passphrase-file'?: string;
 }
 
-/** Flags that put a secret's value in an argument, where `ps` and the shell's history show it. */
-export const SECRET_ARGUMENT_FLAGS = ['password', 'shared-key', 'key-passphrase'] as const;
+/**
+ * Flags that would put a secret's value in an argument, where `ps` and the shell's history show it: refused, each
+ * naming where the secret goes instead.
+ */
+export const SECRET_ARGUMENT_FLAGS = {
+  password: '--password-file FILE or MESH_PASSWORD_FILE (or MESH_PASSWORD)',
+  'shared-key': '--shared-secret-file FILE or MESH_SHARED_KEY_FILE (or MESH_SHARED_KEY)',
+  'key-passphrase':
+    '--key-passphrase-file FILE or MESH_CLIENT_KEY_PASSPHRASE_FILE (or MESH_CLIENT_KEY_PASSPHRASE)',
+} as const;
 
 /**
  * Credentials already read from elsewhere (the pipeline's own secret for the mailbox, `--from-secret`): they take
@@ -34,8 +39,7 @@ export type KnownCredentials = Pick<
 /**
  * Builds client options from flags, falling back to the MESH_* environment variables. Secrets come from files
  * (`--password-file`, `--shared-secret-file`, `--key-passphrase-file`, or MESH_PASSWORD_FILE, MESH_SHARED_KEY_FILE,
- * MESH_CLIENT_KEY_PASSPHRASE_FILE), the environment, or `known`; the flags that carry a value still work, but are
- * never needed.
+ * MESH_CLIENT_KEY_PASSPHRASE_FILE), the environment, or `known`; never from an argument's value.
  */
 export function connectionFromFlags(
   flags: ConnectionFlags,
@@ -43,25 +47,16 @@ export function connectionFromFlags(
   known?: KnownCredentials,
 ): MeshClientOptions {
   const pick = (flag: string | undefined, name: string) => flag ?? (env[name] || undefined);
-  const secret = (
-    value: string | undefined,
-    fileFlag: string | undefined,
-    name: string,
-    fileVariable: string,
-  ) => {
+  const secret = (fileFlag: string | undefined, name: string, fileVariable: string) => {
     const file = pick(fileFlag, fileVariable);
-    if (value !== undefined && fileFlag !== undefined)
-      throw new UsageError(`give ${name} once: as a file or a value`);
-    return value ?? (file === undefined ? undefined : readSecretFile(file, name)) ?? (env[name] || undefined);
+    return (file === undefined ? undefined : readSecretFile(file, name)) ?? (env[name] || undefined);
   };
   // A flag beats the environment: --env wins over MESH_URL, and --url over MESH_ENV.
   const url = flags.url ?? flags.env ?? pick(undefined, 'MESH_URL') ?? pick(undefined, 'MESH_ENV');
   const mailboxId = pick(flags.mailbox, 'MESH_MAILBOX');
-  const password =
-    known?.password ?? secret(flags.password, flags['password-file'], 'MESH_PASSWORD', 'MESH_PASSWORD_FILE');
+  const password = known?.password ?? secret(flags['password-file'], 'MESH_PASSWORD', 'MESH_PASSWORD_FILE');
   const sharedSecret =
-    known?.sharedSecret ??
-    secret(flags['shared-key'], flags['shared-secret-file'], 'MESH_SHARED_KEY', 'MESH_SHARED_KEY_FILE');
+    known?.sharedSecret ?? secret(flags['shared-secret-file'], 'MESH_SHARED_KEY', 'MESH_SHARED_KEY_FILE');
   const missing = [
     !url && '--url/MESH_URL or --env/MESH_ENV',
     !mailboxId && '--mailbox/MESH_MAILBOX',
@@ -102,7 +97,6 @@ export function connectionFromFlags(
       cert: certPath ? readPem(certPath, 'client certificate') : undefined,
       key: keyPath ? readPem(keyPath, 'client key') : undefined,
       passphrase: secret(
-        flags['key-passphrase'],
         flags['key-passphrase-file'],
         'MESH_CLIENT_KEY_PASSPHRASE',
         'MESH_CLIENT_KEY_PASSPHRASE_FILE',

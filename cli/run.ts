@@ -11,6 +11,7 @@ const OPTIONS = {
   url: { type: 'string' },
   env: { type: 'string' },
   mailbox: { type: 'string' },
+  // Parsed only to be refused by name (SECRET_ARGUMENT_FLAGS), rather than as an unknown option.
   password: { type: 'string' },
   'shared-key': { type: 'string' },
   cert: { type: 'string' },
@@ -60,11 +61,8 @@ const CONNECTION_FLAGS = [
   'url',
   'env',
   'mailbox',
-  'password',
-  'shared-key',
   'cert',
   'key',
-  'key-passphrase',
   'ca',
   'password-file',
   'shared-secret-file',
@@ -77,7 +75,6 @@ const CONNECTION_FLAGS = [
 ];
 /** Credentials a command may take from flags, files or variables, but not together with --from-secret. */
 const CREDENTIAL_FLAGS = [
-  ...SECRET_ARGUMENT_FLAGS,
   'password-file',
   'shared-secret-file',
   'key-passphrase-file',
@@ -143,6 +140,7 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
     }
     const spec = COMMAND_FLAGS[command];
     if (!spec) throw new UsageError(`unknown command "${command}" (see mesh --help)`);
+    refuseSecretArguments(values);
     if (args.length !== spec.args) {
       throw new UsageError(`${command} takes ${spec.args} argument(s), got ${args.length} (see mesh --help)`);
     }
@@ -154,14 +152,6 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
       const { runServer } = await import('./server.js');
       await runServer({ port: values.port, config: values.config, dir: values.dir, http: values.http }, out);
       return 0;
-    }
-    for (const flag of SECRET_ARGUMENT_FLAGS) {
-      if (values[flag] !== undefined) {
-        io.stderr.write(
-          `mesh: warning: --${flag} puts a secret in the process list and the shell's history; ` +
-            `use --${flag === 'shared-key' ? 'shared-secret' : flag}-file or its environment variable\n`,
-        );
-      }
     }
     let known: KnownCredentials | undefined;
     if (values['from-secret']) {
@@ -216,6 +206,21 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
   } catch (error) {
     return report(error, json, io);
   }
+}
+
+/**
+ * Refuses a secret given as an argument's value, which the process list and the shell's history would show: the
+ * message names the file option or variable to use, and never repeats the value.
+ */
+function refuseSecretArguments(values: Partial<Record<keyof typeof SECRET_ARGUMENT_FLAGS, unknown>>): void {
+  const given = (Object.keys(SECRET_ARGUMENT_FLAGS) as (keyof typeof SECRET_ARGUMENT_FLAGS)[]).filter(
+    (flag) => values[flag] !== undefined,
+  );
+  if (given.length === 0) return;
+  throw new UsageError(
+    `secrets are never taken as arguments (the process list and the shell's history would show them): ` +
+      given.map((flag) => `instead of --${flag} give ${SECRET_ARGUMENT_FLAGS[flag]}`).join('; '),
+  );
 }
 
 /** Whether a failure is the caller's mistake in how the CLI was called or configured (exit 2). */

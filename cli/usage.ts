@@ -68,8 +68,8 @@ Connection (flag, or environment variable):
   --ca FILE            MESH_CA_CERT      CA chain that signs the server certificate (PEM)
   --from-secret        every credential from the pipeline's own secret for the mailbox
                        ({SecretPrefix}{MAILBOX}; the pipeline as for operator commands: --stack, --local)
-  Secrets are never needed as arguments (--password, --shared-key and --key-passphrase still work, but show
-  in the process list and the shell's history).
+  Secrets are never taken as arguments, where the process list and the shell's history would show them:
+  --password, --shared-key and --key-passphrase are refused; use the files or variables above.
 
 Output:
   --json               print one JSON document for scripts

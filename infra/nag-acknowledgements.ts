@@ -3,6 +3,7 @@ import type { IConstruct } from 'constructs';
 import { rules } from 'cdk-nag';
 import type { MeshPipeline } from './constructs/mesh-pipeline.js';
 import { CfnManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { FUNCTIONS, type FunctionSpec } from '../shared/wiring/pipeline.js';
 import type { FunctionParts } from './constructs/runtime/least-privilege-function.js';
@@ -56,7 +57,17 @@ export const REASONS = {
     "known to the template: the grant is GetSecretValue on the deployment's own secret prefix in this account and " +
     "region, which is the deployment's isolation boundary. The trailing wildcard also covers the random suffix " +
     'Secrets Manager adds to every secret ARN.',
+  theirBucketNotifications:
+    "The outbound bucket is the user's own, so the pipeline adds its notification beside the bucket's other " +
+    "notifications through CDK's own notification handler, as the bucket's addEventNotification does, rather than " +
+    "write over them. That handler is CDK's: its role has only the basic Lambda execution policy (its logs) and an " +
+    'inline policy allowing s3:PutBucketNotification on that one bucket; it runs only during deployments.',
 } as const;
+
+const BASIC_EXECUTION_POLICY =
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+/** The id CDK gives its one bucket notification handler in a stack. */
+const NOTIFICATIONS_HANDLER_ID = /^BucketNotificationsHandler[0-9a-f]{32}$/;
 
 const VPC_POLICY =
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]';
@@ -76,6 +87,19 @@ export function nagAcknowledgements(stack: Stack, pipeline: MeshPipeline): NagAc
   add(storage.accessLogsBucket, 'HIPAA.Security-S3DefaultEncryptionKMS', REASONS.accessLogsEncryption);
   for (const bucket of [storage.accessLogsBucket, storage.outboundBucket, storage.inboundBucket]) {
     add(bucket, 'HIPAA.Security-S3BucketReplicationEnabled', REASONS.replication);
+  }
+
+  const theirOutbound = storage.outboundBucket;
+  if (theirOutbound instanceof Bucket && theirOutbound.node.scope !== storage) {
+    const handlerPolicy = theirOutbound.node
+      .tryFindChild('Notifications')
+      ?.node.tryFindChild('HandlerPolicy');
+    if (handlerPolicy)
+      add(handlerPolicy, 'HIPAA.Security-IAMNoInlinePolicy', REASONS.theirBucketNotifications);
+    const handlerRole = Stack.of(theirOutbound)
+      .node.children.find((child) => NOTIFICATIONS_HANDLER_ID.test(child.node.id))
+      ?.node.tryFindChild('Role');
+    if (handlerRole) add(handlerRole, BASIC_EXECUTION_POLICY, REASONS.theirBucketNotifications);
   }
 
   const functions: { parts: FunctionParts; deadLetter: string; expected: ReadonlyMap<string, string> }[] = [
@@ -173,7 +197,12 @@ export function acknowledgeImportedVpc(vpc: IConstruct, subnets: readonly IConst
  * cdk-nag, as createApp does.
  */
 export function acknowledgeMeshPipeline(pipeline: MeshPipeline): void {
-  const stacks = new Set([Stack.of(pipeline.storage), Stack.of(pipeline)]);
+  // With the stack of an outbound bucket the user brings, where its notification handler is.
+  const stacks = new Set([
+    Stack.of(pipeline.storage),
+    Stack.of(pipeline),
+    Stack.of(pipeline.storage.outboundBucket),
+  ]);
   for (const stack of stacks) acknowledgeNagFindings(stack, nagAcknowledgements(stack, pipeline));
 }
 

@@ -157,7 +157,10 @@ async function operationsPage() {
         'Stalled transfers',
         ['Transfer', 'From', 'To', 'Chunks', 'Reason', 'Action'],
         overview.stalledTransfers.map((t) => [
-          link(`/transfer.html?mailbox=${t.mailboxId}&id=${t.transferId}`, t.fileName ?? t.transferId),
+          // A transfer of a mailbox outside the operator's groups comes without its file's details, or a page to see.
+          t.restricted
+            ? t.transferId
+            : link(`/transfer.html?mailbox=${t.mailboxId}&id=${t.transferId}`, t.fileName ?? t.transferId),
           t.mailboxId ?? '',
           t.recipient ?? '',
           `${t.chunksSent} of ${t.totalChunks ?? '?'}`,

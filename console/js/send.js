@@ -71,6 +71,26 @@ async function follow(mailbox, key, panel) {
   }
 }
 
+/**
+ * Whether S3 stored an upload the page could not confirm (the connection dropped, or S3 answered an error): asked of
+ * the API a few times, a second apart, so an upload S3 was still finishing is seen. 'stored' (a transfer, or the file
+ * waiting for the pipeline), 'absent' (nothing was sent) or 'unknown' (the API could not be asked).
+ */
+async function uploadState(mailbox, key) {
+  let state = 'unknown';
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    if (attempt > 0) await sleep(1000);
+    try {
+      await api(`/mailboxes/${mailbox}/outbox/by-key?key=${encodeURIComponent(key)}`);
+      return 'stored';
+    } catch (error) {
+      if (error.status === 404 && error.code === 'not-picked-up') return 'stored';
+      state = error.status === 404 && error.code === 'not-stored' ? 'absent' : 'unknown';
+    }
+  }
+  return state;
+}
+
 async function sendOne(mailbox, values, file, panel) {
   panel.replaceChildren(el('p', {}, `Uploading ${file.name}…`));
   let upload;
@@ -83,16 +103,31 @@ async function sendOne(mailbox, values, file, panel) {
     panel.replaceChildren(problemOf(error));
     return false;
   }
+  // The URL stores the file once (If-None-Match: *): S3 answers 412 to any later PUT, so a resend cannot happen here.
   const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: file }).catch(
     () => undefined,
   );
   if (!put || !put.ok) {
-    panel.replaceChildren(
-      errorSummary('The file could not be uploaded', [
-        'Nothing was sent. Check your connection and try again; if the upload link had expired, sending again gets a new one.',
-      ]),
-    );
-    return false;
+    panel.replaceChildren(el('p', {}, `Checking whether ${file.name} was stored…`));
+    const state = await uploadState(mailbox, upload.key);
+    if (state === 'absent') {
+      panel.replaceChildren(
+        errorSummary('The file could not be uploaded', [
+          `Nothing was sent: ${file.name} is not stored. Check your connection and send it again.`,
+        ]),
+      );
+      return false;
+    }
+    if (state === 'unknown') {
+      // It may have been stored, and a stored file is sent: offering to send again could send it twice.
+      panel.replaceChildren(
+        errorSummary('We could not tell whether the file was uploaded', [
+          `${file.name} may have been stored, and if it was it will be sent. Do not send it again: look for it in the outbox in a few minutes first.`,
+        ]),
+        el('p', {}, link(`/outbox.html?mailbox=${mailbox}`, 'Go to the outbox')),
+      );
+      return false;
+    }
   }
   await follow(mailbox, upload.key, panel);
   return true;

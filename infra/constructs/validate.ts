@@ -4,6 +4,7 @@ import {
   MESH_ENVIRONMENTS,
   MIN_NON_FINAL_CHUNK_BYTES,
 } from '../../shared/mesh/protocol.js';
+import { checkConsoleProps } from './console/validate.js';
 import { checkSeedMailboxes } from './mailboxes.js';
 import { checkSecuritySettings } from './security-settings.js';
 import type { MeshPipelineProps } from './props.js';
@@ -35,6 +36,7 @@ export function validateMeshPipelineProps(props: MeshPipelineProps): string[] {
   checkWholeNumber('workQueueAgeAlarmMinutes', props.workQueueAgeAlarmMinutes, 1, 24 * 60, problems);
   checkWholeNumber('eventQueueAgeAlarmMinutes', props.eventQueueAgeAlarmMinutes, 1, 14 * 24 * 60, problems);
   checkSecuritySettings(props, problems);
+  checkConsoleProps(props.console, problems);
   return problems;
 }
 

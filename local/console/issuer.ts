@@ -57,13 +57,21 @@ export class LocalIssuer {
     return `${this.issuer}/.well-known/jwks.json`;
   }
 
-  /** An ID token for a local user, as the token endpoint gives; `expiresInSeconds` may be negative (tests). */
-  tokenFor(username: string, expiresInSeconds = this.tokenSeconds): string {
+  /**
+   * An ID token for a local user, as the token endpoint gives; `expiresInSeconds` may be negative (tests). `changes`
+   * replaces claims (`undefined` removes one), signed with the issuer's own key: a test's token that is refused for
+   * one claim is refused for that claim alone.
+   */
+  tokenFor(
+    username: string,
+    expiresInSeconds = this.tokenSeconds,
+    changes: Readonly<Record<string, unknown>> = {},
+  ): string {
     const user = this.users.find((u) => u.username === username);
     if (!user) throw new Error(`no local user ${username}`);
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', kid: this.kid };
-    const claims = {
+    const standard = {
       iss: this.issuer,
       aud: this.clientId,
       sub: createHash('sha256').update(`local:${user.username}`).digest('hex').slice(0, 32),
@@ -74,6 +82,9 @@ export class LocalIssuer {
       iat: now,
       exp: now + expiresInSeconds,
     };
+    const claims = Object.fromEntries(
+      Object.entries({ ...standard, ...changes }).filter(([, value]) => value !== undefined),
+    );
     const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
     return `${input}.${base64url(sign('sha256', Buffer.from(input), this.privateKey))}`;
   }

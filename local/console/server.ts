@@ -5,6 +5,7 @@ import { PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createConsoleFunction } from '../../functions/console-api/container.js';
 import type { AwsClients } from '../../shared/aws/clients.js';
+import { UPLOAD_CORS_HEADERS } from '../../shared/console/s3-url-signer.js';
 import type { Log } from '../../shared/observability/ports.js';
 import { functionEnvironment, type DeploymentNames } from '../../shared/wiring/pipeline.js';
 import { createLambdaContext } from '../runtime/lambda-context.js';
@@ -162,7 +163,9 @@ async function allowBrowserUploads(s3: S3Client, buckets: readonly string[], ori
             {
               AllowedOrigins: [origin],
               AllowedMethods: ['PUT', 'GET', 'HEAD'],
-              AllowedHeaders: ['*'],
+              // The headers AWS's rule allows (the construct uses the same list), so a header the page sends and
+              // the rule forgets fails here too.
+              AllowedHeaders: [...UPLOAD_CORS_HEADERS],
               ExposeHeaders: ['ETag'],
               MaxAgeSeconds: 600,
             },

@@ -53,12 +53,19 @@ export class ForbiddenError extends ConsoleError {
   }
 }
 
+/**
+ * What a 404 says beyond "not found", where the page acts on it: an upload's key with no file stored (`not-stored`:
+ * nothing was sent) or with the file stored and no transfer yet (`not-picked-up`: it will be sent, do not resend).
+ */
+export type NotFoundCode = 'not-found' | 'not-stored' | 'not-picked-up';
+
 export class NotFoundError extends ConsoleError {
   readonly status = 404;
-  readonly code = 'not-found';
-  constructor(message: string) {
+  readonly code: NotFoundCode;
+  constructor(message: string, code: NotFoundCode = 'not-found') {
     super(message);
     this.name = 'ConsoleNotFoundError';
+    this.code = code;
   }
 }
 

@@ -125,7 +125,12 @@ export class MailboxUseCases {
       } catch (error) {
         if (!(error instanceof OperationsNotFound)) throw error;
       }
-      if (!record) throw new NotFoundError('The pipeline has not picked the file up yet.');
+      // The send page asks this after an upload it could not confirm: whether S3 stored the file decides whether
+      // anything will be sent, and so whether sending again would be a second message.
+      if (!record && (await this.deps.objects.versionsOf(ref.key)).length === 0) {
+        throw new NotFoundError('No file is stored at that key: nothing was sent.', 'not-stored');
+      }
+      if (!record) throw new NotFoundError('The pipeline has not picked the file up yet.', 'not-picked-up');
     } else {
       record = await this.deps.transfers.get(parseInput(transferIdSchema, ref.transferId ?? ''));
     }

@@ -12,7 +12,16 @@ import { ConflictError, NotFoundError } from './errors.js';
 import { requireOperator, type ConsoleUser } from './identity.js';
 import { parseInput } from './input.js';
 import type { AuditEntry } from './ports.js';
-import { messageView, transferView, type MessageView, type TransferView } from './views.js';
+import {
+  messageView,
+  restrictedMessageView,
+  restrictedTransferView,
+  transferView,
+  type MessageView,
+  type RestrictedMessageView,
+  type RestrictedTransferView,
+  type TransferView,
+} from './views.js';
 
 export interface MailboxHealth {
   readonly id: string;
@@ -33,8 +42,12 @@ export interface MailboxHealth {
 }
 
 export interface OperationsOverview {
-  readonly stalledTransfers: readonly TransferView[];
-  readonly poisonedMessages: readonly MessageView[];
+  /**
+   * Work of every mailbox. The operator role grants no mailbox's files (identity.ts): of a mailbox outside the
+   * operator's own groups only ids, status and reasons are shown, never file names, subjects or keys.
+   */
+  readonly stalledTransfers: readonly (TransferView | RestrictedTransferView)[];
+  readonly poisonedMessages: readonly (MessageView | RestrictedMessageView)[];
   readonly mailboxes: readonly MailboxHealth[];
 }
 
@@ -57,9 +70,14 @@ export class OperationsUseCases {
       this.deps.registry.list(),
     ]);
     const { backlog } = attention;
+    const held = new Set(user.mailboxes);
     return {
-      stalledTransfers: attention.transfers.map(transferView),
-      poisonedMessages: attention.messages.map(messageView),
+      stalledTransfers: attention.transfers.map((t) =>
+        t.sender && held.has(t.sender) ? transferView(t) : restrictedTransferView(transferView(t)),
+      ),
+      poisonedMessages: attention.messages.map((m) =>
+        held.has(m.mailboxId) ? messageView(m) : restrictedMessageView(messageView(m)),
+      ),
       mailboxes: registry
         .sort((a, b) => a.id.localeCompare(b.id))
         .map((m) => ({

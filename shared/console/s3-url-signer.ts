@@ -12,9 +12,19 @@ export interface S3UrlSignerOptions {
 }
 
 /**
+ * The request headers a browser's upload carries, as the outbound bucket's CORS rule must allow them (the construct
+ * in AWS and the local console's setup both use this list).
+ */
+export const UPLOAD_CORS_HEADERS: readonly string[] = ['content-type', 'if-none-match', 'x-amz-meta-*'];
+
+/**
  * Presigned S3 requests with the function's own credentials (so what the browser may do is at most what the function
  * may do, and only for the one key signed). The upload signs its length, type and `mex-` metadata as headers: a
  * browser that sends a different size or other metadata is refused by S3.
+ *
+ * The upload also signs `If-None-Match: *` (an S3 conditional write): the URL stores the file once, and any later
+ * PUT to it is answered 412. Every new version of an outbound key is a new transfer, so without it a repeated PUT
+ * (a retry after a dropped connection, a URL used twice within its 15 minutes) would be a second MESH message.
  */
 export function s3UrlSigner(s3: S3Client, options: S3UrlSignerOptions): UrlSigner {
   const uploadSeconds = options.uploadSeconds ?? 15 * 60;
@@ -29,11 +39,12 @@ export function s3UrlSigner(s3: S3Client, options: S3UrlSignerOptions): UrlSigne
         ContentLength: size,
         ContentType: contentType,
         Metadata: { ...metadata },
+        IfNoneMatch: '*',
       });
       const metaHeaders = Object.keys(metadata).map((name) => `x-amz-meta-${name}`);
       const url = await getSignedUrl(s3, command, {
         expiresIn: uploadSeconds,
-        signableHeaders: new Set(['content-length', 'content-type', ...metaHeaders]),
+        signableHeaders: new Set(['content-length', 'content-type', 'if-none-match', ...metaHeaders]),
         // Kept as headers (not query parameters), so they are signed as headers and S3 stores them as metadata.
         unhoistableHeaders: new Set(metaHeaders),
       });
@@ -42,6 +53,7 @@ export function s3UrlSigner(s3: S3Client, options: S3UrlSignerOptions): UrlSigne
         method: 'PUT',
         headers: {
           'content-type': contentType,
+          'if-none-match': '*',
           ...Object.fromEntries(
             Object.entries(metadata).map(([name, value]) => [`x-amz-meta-${name}`, value]),
           ),

@@ -1,5 +1,5 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { JwtExpiredError } from 'aws-jwt-verify/error';
+import { CognitoJwtInvalidTokenUseError, JwtExpiredError, JwtInvalidClaimError } from 'aws-jwt-verify/error';
 import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { UnauthenticatedError } from './errors.js';
@@ -23,9 +23,30 @@ export interface JwtIssuerSettings {
 
 export const DEFAULT_GROUPS_CLAIM = 'cognito:groups';
 
+/** A token with no `exp`: aws-jwt-verify checks `exp` only when it is there. */
+export class JwtWithoutExpiryError extends JwtInvalidClaimError {}
+
 /**
- * Verifies RS256 JWTs against the issuer's JWKS with aws-jwt-verify: signature, `iss`, `aud`, `exp` and `nbf`, the
- * keys fetched once and cached (a new `kid` fetches again, rate-limited). The same code runs behind API Gateway's
+ * What aws-jwt-verify's generic verifier leaves optional and a console session must have: an `exp` (a token without
+ * one would never expire) and `token_use: 'id'` (Cognito's access tokens carry no `aud` and its ID tokens do, but an
+ * issuer may put both in one token: only an ID token says who the user is and which groups they are in).
+ */
+export function requireSessionClaims({ payload }: { payload: Readonly<Record<string, unknown>> }): void {
+  if (typeof payload.exp !== 'number') {
+    throw new JwtWithoutExpiryError('The token has no exp: it would never expire', payload.exp, 'a number');
+  }
+  if (payload.token_use !== 'id') {
+    throw new CognitoJwtInvalidTokenUseError(
+      `The token is not an ID token (token_use ${String(payload.token_use)})`,
+      payload.token_use,
+      'id',
+    );
+  }
+}
+
+/**
+ * Verifies RS256 JWTs against the issuer's JWKS with aws-jwt-verify: signature, `iss`, `aud`, `exp` (required) and
+ * `nbf`, and `token_use` (`id` only), the keys fetched once and cached (a new `kid` fetches again, rate-limited). The same code runs behind API Gateway's
  * Cognito authorizer in AWS (a second check, so the function never trusts its caller's word) and against the local
  * token issuer, so the authorisation the tests exercise is the one that ships.
  */
@@ -35,6 +56,7 @@ export function jwtTokenVerifier(settings: JwtIssuerSettings): TokenVerifier {
       issuer: settings.issuer,
       audience: settings.audience,
       jwksUri: settings.jwksUri ?? `${settings.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+      customJwtCheck: requireSessionClaims,
     },
     { jwksCache: new SimpleJwksCache({ fetcher: loopbackAwareFetcher() }) },
   );

@@ -197,3 +197,24 @@ export function messageView(r: InboundRecord): MessageView {
     errors: errorsOf(r),
   };
 }
+
+/** What of a transfer's record names or describes its file: kept from an operator who does not hold its mailbox. */
+type TransferContent = 'fileName' | 'subject' | 'localId' | 'key' | 'sha256';
+/** A transfer as an operator outside its mailbox's group sees it: its ids, status and reasons, nothing of the file. */
+export type RestrictedTransferView = Omit<TransferView, TransferContent> & { readonly restricted: true };
+
+export function restrictedTransferView(view: TransferView): RestrictedTransferView {
+  const { fileName, subject, localId, key, sha256, ...rest } = view;
+  void [fileName, subject, localId, key, sha256];
+  return { ...rest, restricted: true };
+}
+
+type MessageContent = 'subject' | 'localId' | 'fileName' | 'contentType' | 'sha256' | 'report';
+/** A received message as an operator outside its mailbox's group sees it: ids, status and reasons only. */
+export type RestrictedMessageView = Omit<MessageView, MessageContent> & { readonly restricted: true };
+
+export function restrictedMessageView(view: MessageView): RestrictedMessageView {
+  const { subject, localId, fileName, contentType, sha256, report, ...rest } = view;
+  void [subject, localId, fileName, contentType, sha256, report];
+  return { ...rest, restricted: true };
+}

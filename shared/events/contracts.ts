@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contractProblems, EventContractError } from './contract-error.js';
 import { InboundEventV1Schema } from './inbound.js';
 import { OutboundStatusEventV1Schema } from './outbound-status.js';
 
@@ -17,17 +18,7 @@ export const EVENT_CONTRACTS = {
 
 export type EventSchemaName = keyof typeof EVENT_CONTRACTS;
 
-/** An event the pipeline was about to publish broke its own contract: a bug, so it is never published. */
-export class EventContractError extends Error {
-  constructor(
-    readonly eventId: string,
-    readonly problems: readonly string[],
-  ) {
-    // Paths and rules only, never values: an event can carry names and subjects of patients' files.
-    super(`event ${eventId} breaks its contract: ${problems.join('; ')}`);
-    this.name = 'EventContractError';
-  }
-}
+export { EventContractError };
 
 /**
  * Checks a serialised event against the contract its `schema` field names, and returns it parsed. Throws
@@ -46,10 +37,7 @@ export function checkEventContract(eventId: string, body: string): unknown {
   }
   const result = EVENT_CONTRACTS[name as EventSchemaName].schema.safeParse(parsed);
   if (!result.success) {
-    throw new EventContractError(
-      eventId,
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.code}`),
-    );
+    throw new EventContractError(eventId, contractProblems(result.error));
   }
   if ((parsed as { eventId?: unknown }).eventId !== eventId) {
     throw new EventContractError(eventId, ['eventId differs from the id it is published under']);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contractedEvent } from './contract-error.js';
 import type { InboundRecord } from '../inbound/inbound-record.js';
 import { eventTime } from './event-time.js';
 
@@ -66,6 +67,10 @@ export const InboundEventV1Schema = z
 
 export type InboundEventV1 = z.infer<typeof InboundEventV1Schema>;
 
+/**
+ * The inbound event of a stored message, as its id and body, checked against its contract here (before the state
+ * write records it as pending): a record that cannot make a valid event fails the task with nothing recorded.
+ */
 export function inboundEvent(record: InboundRecord, occurredAt: string): [string, string] {
   const eventId = `inbound:${record.mailboxId}:${record.messageId}`;
   const event: InboundEventV1 = {
@@ -91,5 +96,5 @@ export function inboundEvent(record: InboundRecord, occurredAt: string): [string
     receivedAt: occurredAt,
     report: record.report,
   };
-  return [eventId, JSON.stringify(event)];
+  return contractedEvent(InboundEventV1Schema, event);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contractedEvent } from './contract-error.js';
 import type { TransferRecord, TransferStatus } from '../outbound/transfer.js';
 import { eventTime } from './event-time.js';
 
@@ -66,6 +67,10 @@ export const OutboundStatusEventV1Schema = z
 
 export type OutboundStatusEventV1 = z.infer<typeof OutboundStatusEventV1Schema>;
 
+/**
+ * The status event of a transfer's new status, as its id and body, checked against its contract here (before the
+ * state write records it as pending): a record that cannot make a valid event fails the task with nothing recorded.
+ */
 export function outboundStatusEvent(record: TransferRecord, occurredAt: string): [string, string] {
   const eventId = `${record.transferId}:${record.status}:${record.attempts}`;
   const event: OutboundStatusEventV1 = {
@@ -89,5 +94,5 @@ export function outboundStatusEvent(record: TransferRecord, occurredAt: string):
     sha256: record.sha256,
     error: record.errorText ? { code: record.errorCode, text: record.errorText } : undefined,
   };
-  return [eventId, JSON.stringify(event)];
+  return contractedEvent(OutboundStatusEventV1Schema, event);
 }

@@ -14,9 +14,10 @@ export interface EventPublisher {
 
 /**
  * On a FIFO queue the event id is the deduplication id, so a repeat within five minutes (a retried invocation
- * that had already published) is dropped by SQS itself, and events of one group arrive in order. Every event is
- * checked against its contract first (shared/events/contracts.ts): one that breaks it is a bug, so the publish
- * fails loudly (EventContractError) and nothing reaches consumers.
+ * that had already published) is dropped by SQS itself, and events of one group arrive in order. Events are
+ * checked against their contract where they are built (before anything records them); the check here again is the
+ * last guard (shared/events/contracts.ts): one that breaks it is a bug, so the publish fails loudly
+ * (EventContractError) and nothing reaches consumers.
  */
 export class SqsEventPublisher implements EventPublisher {
   private readonly fifo: boolean;

@@ -217,6 +217,47 @@ describe('the console, in a browser', () => {
     assert.equal(await alice.locator('.send-result').count(), 0, 'nothing was uploaded');
   });
 
+  test('an upload whose connection drops after S3 stored it is followed, not offered again, and sent once', async () => {
+    const send = async (name: string) => {
+      await alice.goto(`${consoleServer.url}/send.html?mailbox=X26ABC1`);
+      await alice.getByLabel('Recipient mailbox ID').fill('X26ABC2');
+      await alice.getByLabel('Workflow ID').fill('TEST_WORKFLOW');
+      await alice
+        .getByLabel('File')
+        .setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(`${name} once`) });
+      await alice.getByRole('button', { name: 'Send' }).click();
+    };
+    const isUpload = (url: URL) => url.pathname.startsWith(`/${pipeline.resources.outboundBucket}/`);
+
+    // S3 stores the file, then the connection drops before the browser hears so.
+    const dropped = `dropped-${Date.now()}.txt`;
+    const putStatuses: number[] = [];
+    await alice.route(isUpload, async (route) => {
+      if (route.request().method() !== 'PUT') return route.continue();
+      putStatuses.push((await route.fetch()).status());
+      return route.abort('connectionreset');
+    });
+    await send(dropped);
+    await alice.locator('.transfer-progress[data-status="delivered"]').waitFor({ timeout: 60_000 });
+    assert.deepEqual(putStatuses, [200], 'S3 stored it once; the page did not PUT again');
+    assert.equal(await alice.getByText('Nothing was sent').count(), 0);
+    const sent = (await pipeline.mesh!.admin.listMessages({ sender: 'X26ABC1' })).filter(
+      (m) => m.file_name === dropped,
+    );
+    assert.equal(sent.length, 1, 'one MESH message for the file');
+
+    // The connection drops before S3 has it: the page finds nothing stored, and says nothing was sent.
+    await alice.unroute(isUpload);
+    await alice.route(isUpload, (route) =>
+      route.request().method() === 'PUT' ? route.abort('connectionreset') : route.continue(),
+    );
+    const lost = `lost-${Date.now()}.txt`;
+    await send(lost);
+    await alice.getByText(`Nothing was sent: ${lost} is not stored`).waitFor({ timeout: 20_000 });
+    await assertAccessible(alice, 'the send page after a failed upload');
+    await alice.unroute(isUpload);
+  });
+
   test('an expired session sends the user to sign in again, saying so', async () => {
     const expired = consoleServer.issuer.tokenFor('alice', -60);
     await alice.evaluate((token) => {
@@ -277,6 +318,10 @@ describe('the console, in a browser', () => {
       (m) => m.local_id === `nmp-${stalled.transferId}`,
     );
     assert.equal(sent.length, 1, 'one MESH message for the redriven transfer');
+    // The page redraws itself after an action: act on the redrawn page, or its confirmation lands on the old one.
+    await olivia
+      .getByRole('button', { name: `Redrive transfer ${stalled.transferId}` })
+      .waitFor({ state: 'detached' });
 
     // Pause and resume a mailbox from the page: the registry says so, and so does the page.
     await olivia.getByRole('button', { name: 'Pause mailbox X26ABC2' }).click();

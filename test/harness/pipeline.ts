@@ -46,6 +46,12 @@ import {
   type MeshHarnessOptions,
 } from './mesh.js';
 import { assertMeetsEventContract } from './event-contracts.js';
+import { sendForMailbox } from '../../shared/aws/fair-queue.js';
+import { silentLog } from '../../shared/observability/ports.js';
+import { MailboxSlots } from '../../shared/registry/mailbox-slots.js';
+import { ParkedTasks } from '../../shared/registry/parked-tasks.js';
+import { ParkedTaskWaker } from '../../shared/registry/task-parking.js';
+import { DEFAULT_MAILBOX_CONCURRENCY } from '../../shared/wiring/pipeline.js';
 
 export interface CapturedLog {
   readonly level: string;
@@ -192,6 +198,22 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
     ...(Object.keys(FUNCTIONS) as FunctionName[]).map((name) => functionEnvironment(name, deployment)),
   ) as Record<string, string>;
 
+  const parking = new ParkedTasks(clients.dynamo, tableName);
+  const slots = new MailboxSlots(clients.dynamo, tableName);
+  const sweeper = new ParkedTaskWaker(
+    parking,
+    (queue, body, mailboxId, deferrals, receives) =>
+      sendForMailbox(
+        clients.sqs,
+        queue === 'send' ? sendQueue.url : downloadQueue.url,
+        body,
+        mailboxId,
+        0,
+        deferrals,
+        receives,
+      ),
+    silentLog,
+  );
   const harness: PipelineHarness = {
     mesh,
     aws,
@@ -267,8 +289,20 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
           Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
           Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
           Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0);
-        if (waiting === 0) quiet++;
-        else await new Promise((resolve) => setTimeout(resolve, 100));
+        if (waiting > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        // Tasks set aside for a busy mailbox are not on the queue: in AWS the poll run's sweep puts them back once a
+        // slot is free (a crashed holder's once its lease lapses). Drained means none is left either.
+        const parked = await parking.mailboxes();
+        const left = (await Promise.all(parked.map((m) => parking.next(m.mailboxId, 1)))).flat();
+        if (left.length === 0) {
+          quiet++;
+          continue;
+        }
+        await sweeper.sweep((mailboxId) => slots.free(mailboxId, DEFAULT_MAILBOX_CONCURRENCY));
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
     slotsFree: async (mailboxId) => {

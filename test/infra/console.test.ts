@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MeshPipeline } from '../../infra/constructs/mesh-pipeline.js';
+import { MeshPipelineConfigError } from '../../infra/constructs/validate.js';
 import { acknowledgeMeshPipeline } from '../../infra/nag-acknowledgements.js';
 import { applyNagChecks, nagPacks } from '../../infra/nag.js';
 
@@ -113,7 +114,7 @@ describe('the console in AWS', () => {
     assert.doesNotMatch(policy, /s3:DeleteObject|s3:\*|dynamodb:DeleteItem|dynamodb:\*/);
   });
 
-  test("the outbound bucket lets only the console's origin PUT from a browser", () => {
+  test("the outbound bucket lets only the console's origin PUT from a browser, with the upload's signed headers", () => {
     const buckets = Object.values(template.findResources('AWS::S3::Bucket')).filter(
       (b) => (b as { Properties: Record<string, unknown> }).Properties.CorsConfiguration,
     );
@@ -123,6 +124,8 @@ describe('the console in AWS', () => {
     );
     assert.match(cors, /"AllowedMethods":\["PUT"\]/);
     assert.match(cors, /DomainName/);
+    // The upload signs If-None-Match: a browser could not send it (nor so store the file once) were it not allowed.
+    assert.match(cors, /"AllowedHeaders":\["content-type","if-none-match","x-amz-meta-\*"\]/);
   });
 
   test('without `console` nothing of it is built', () => {
@@ -133,5 +136,41 @@ describe('the console in AWS', () => {
     const plain = Template.fromStack(stack);
     plain.resourceCountIs('AWS::Cognito::UserPool', 0);
     plain.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+});
+
+describe('console props', () => {
+  /** The problems synthesis lists for a pipeline with these console props and a bad secret prefix. */
+  function problemsOf(consoleProps: Record<string, unknown>): readonly string[] {
+    const stack = new Stack(new App(), 'Checked', { env: { account: '111111111111', region: 'eu-west-2' } });
+    try {
+      new MeshPipeline(stack, 'Mesh', {
+        meshEnvironment: 'integration',
+        secretPrefix: 'no-slash',
+        console: consoleProps as never,
+      });
+    } catch (error) {
+      assert.ok(error instanceof MeshPipelineConfigError, String(error));
+      return error.problems;
+    }
+    return assert.fail('synthesis went ahead');
+  }
+
+  test('a session length outside 5 to 60 minutes and a malformed sign-in prefix are listed with the others', () => {
+    const problems = problemsOf({ signInDomainPrefix: 'Acme_Console-', sessionMinutes: 90 });
+    assert.equal(problems.length, 3, problems.join('\n'));
+    assert.match(problems[0]!, /^secretPrefix "no-slash"/);
+    assert.match(problems[1]!, /^console\.signInDomainPrefix "Acme_Console-" is not a Cognito domain prefix/);
+    assert.match(problems[2]!, /^console\.sessionMinutes 90 must be a whole number from 5 to 60/);
+  });
+
+  test('refuses a prefix with a word Cognito reserves, a missing prefix and a session of 4 or 2.5 minutes', () => {
+    assert.match(problemsOf({ signInDomainPrefix: 'my-cognito-login' })[1]!, /contains "cognito"/);
+    assert.match(problemsOf({})[1]!, /^console\.signInDomainPrefix is missing/);
+    assert.match(problemsOf({ signInDomainPrefix: 'acme', sessionMinutes: 4 })[1]!, /sessionMinutes 4/);
+    assert.match(problemsOf({ signInDomainPrefix: 'acme', sessionMinutes: 2.5 })[1]!, /sessionMinutes 2\.5/);
+    // The bounds themselves are accepted: only the secret prefix is wrong.
+    assert.equal(problemsOf({ signInDomainPrefix: 'acme-mesh', sessionMinutes: 5 }).length, 1);
+    assert.equal(problemsOf({ signInDomainPrefix: 'acme-mesh', sessionMinutes: 60 }).length, 1);
   });
 });

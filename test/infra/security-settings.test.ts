@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, EventType } from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { MeshPipeline } from '../../infra/constructs/mesh-pipeline.js';
 import type { MeshPipelineProps } from '../../infra/constructs/props.js';
@@ -52,6 +54,32 @@ function build(
   return { app, stack, pipeline, template, ofType, rulesOf };
 }
 
+interface QueueNotification {
+  readonly Events: string[];
+  readonly QueueArn: unknown;
+  readonly Filter?: unknown;
+}
+
+/**
+ * The queue notifications of the template's CDK notification resource (where notifications of a bucket the user
+ * defines live); only those to the pipeline's send queue unless `all`.
+ */
+function sendQueueNotifications(
+  ofType: (type: string) => [string, Resource][],
+  pipeline: MeshPipeline,
+  all = false,
+): QueueNotification[] {
+  const resources = ofType('Custom::S3BucketNotifications');
+  assert.equal(resources.length, 1, 'one notification resource for their bucket');
+  const configurations = (
+    resources[0]![1].Properties.NotificationConfiguration as { QueueConfigurations: QueueNotification[] }
+  ).QueueConfigurations;
+  const sendQueueArn = JSON.stringify({
+    'Fn::GetAtt': [logicalId(pipeline.storage.queue('send').queue), 'Arn'],
+  });
+  return all ? configurations : configurations.filter((c) => JSON.stringify(c.QueueArn) === sendQueueArn);
+}
+
 function unacknowledged(app: App) {
   app.synth();
   return nagPacks(app).flatMap((pack) =>
@@ -62,13 +90,17 @@ function unacknowledged(app: App) {
 describe('retention of messages', () => {
   test('by default keeps messages and deletes earlier versions, and their delete markers, after 30 days', () => {
     const { pipeline, rulesOf } = build();
-    for (const bucket of [pipeline.storage.outboundBucket, pipeline.storage.inboundBucket]) {
+    for (const [root, bucket] of [
+      ['outbound', pipeline.storage.outboundBucket],
+      ['inbound', pipeline.storage.inboundBucket],
+    ] as const) {
       const rules = rulesOf(bucket);
       assert.deepEqual(
         rules.filter((r) => r.NoncurrentVersionExpiration),
         [
           {
-            Id: 'expire-noncurrent-versions',
+            Id: `${root}-expire-noncurrent-versions`,
+            Prefix: `${root}/`,
             Status: 'Enabled',
             NoncurrentVersionExpiration: { NoncurrentDays: 30 },
             ExpiredObjectDeleteMarker: true,
@@ -90,10 +122,10 @@ describe('retention of messages', () => {
     const expiring = (bucket: Bucket | { node: unknown }) =>
       rulesOf(bucket as never).filter((r) => r.ExpirationInDays !== undefined);
     assert.deepEqual(expiring(pipeline.storage.inboundBucket), [
-      { Id: 'expire-inbound-objects', Prefix: 'inbound/', Status: 'Enabled', ExpirationInDays: 90 },
+      { Id: 'inbound-expire-objects', Prefix: 'inbound/', Status: 'Enabled', ExpirationInDays: 90 },
     ]);
     assert.deepEqual(expiring(pipeline.storage.outboundBucket), [
-      { Id: 'expire-outbound-objects', Prefix: 'outbound/', Status: 'Enabled', ExpirationInDays: 14 },
+      { Id: 'outbound-expire-objects', Prefix: 'outbound/', Status: 'Enabled', ExpirationInDays: 14 },
     ]);
     const noncurrent = rulesOf(pipeline.storage.inboundBucket).find((r) => r.NoncurrentVersionExpiration);
     assert.equal(noncurrent?.NoncurrentVersionExpiration?.NoncurrentDays, 7);
@@ -101,24 +133,36 @@ describe('retention of messages', () => {
 });
 
 describe('permissions boundary', () => {
-  test('is set on every role the pipeline creates, and cdk-nag still passes', () => {
+  test("is set on every role in the stack, the console's and CDK's deployment handler's too, and cdk-nag still passes", () => {
     let boundary: ManagedPolicy | undefined;
-    const { app, ofType, stack } = build({}, (s) => {
-      boundary = new ManagedPolicy(s, 'Boundary', {
-        statements: [
-          new PolicyStatement({
-            actions: ['s3:GetObject'],
-            resources: ['arn:aws:s3:::example-bucket/object'],
-          }),
-        ],
-      });
-      return { permissionsBoundary: boundary };
-    });
+    const { app, ofType, stack, pipeline } = build(
+      { console: { signInDomainPrefix: 'their-mesh-console' } },
+      (s) => {
+        boundary = new ManagedPolicy(s, 'Boundary', {
+          statements: [
+            new PolicyStatement({
+              actions: ['s3:GetObject'],
+              resources: ['arn:aws:s3:::example-bucket/object'],
+            }),
+          ],
+        });
+        return { permissionsBoundary: boundary };
+      },
+    );
     const roles = ofType('AWS::IAM::Role');
-    assert.ok(roles.length >= 7, `${roles.length} roles`);
+    assert.ok(roles.length >= 8, `${roles.length} roles`);
     for (const [id, role] of roles) {
       assert.deepEqual(role.Properties.PermissionsBoundary, { Ref: logicalId(boundary!) }, id);
     }
+    // CDK makes the BucketDeployment handler at the stack's root, outside the pipeline's scope: it runs as a role
+    // of the console's, so the boundary reaches it (the loop above covers every role, whatever made it).
+    const deployHandlers = ofType('AWS::Lambda::Function').filter(([id]) =>
+      id.startsWith('CustomCDKBucketDeployment'),
+    );
+    assert.equal(deployHandlers.length, 1, 'one handler for both deployments');
+    assert.deepEqual(deployHandlers[0]![1].Properties.Role, {
+      'Fn::GetAtt': [logicalId(pipeline.console!.deploymentRole), 'Arn'],
+    });
     assert.equal(stack.stackName, 'TheirStack');
     assert.deepEqual(unacknowledged(app), []);
   });
@@ -142,9 +186,13 @@ describe('bring your own', () => {
     // Theirs and the access-logs bucket; no data bucket of the pipeline's own.
     assert.equal(ofType('AWS::S3::Bucket').length, 3);
     assert.ok(rulesOf(inbound!).some((r) => r.ExpirationInDays === 30 && r.Prefix === 'inbound/'));
-    const notifications = ofType('AWS::S3::Bucket').find(([id]) => id === logicalId(outbound!))![1].Properties
-      .NotificationConfiguration as { QueueConfigurations: { Event: string }[] };
-    assert.equal(notifications.QueueConfigurations[0]!.Event, 's3:ObjectCreated:*');
+    assert.deepEqual(sendQueueNotifications(ofType, pipeline), [
+      {
+        Events: ['s3:ObjectCreated:*'],
+        QueueArn: { 'Fn::GetAtt': [logicalId(pipeline.storage.queue('send').queue), 'Arn'] },
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'outbound/' }] } },
+      },
+    ]);
     const variablesOf = (name: 'outboundSend' | 'inboundDownload') =>
       (
         ofType('AWS::Lambda::Function').find(([id]) => id === logicalId(pipeline.fleet.get(name).fn))![1]
@@ -152,6 +200,98 @@ describe('bring your own', () => {
       ).Variables;
     assert.equal(variablesOf('outboundSend').OUTBOUND_BUCKET, 'their-mesh-outbound');
     assert.deepEqual(variablesOf('inboundDownload').INBOUND_BUCKET, { Ref: logicalId(inbound!) });
+  });
+
+  test("the lifecycle rules added to their bucket touch only the pipeline's prefixes and leave theirs", () => {
+    let theirs: Bucket | undefined;
+    const { rulesOf } = build(
+      { retention: { inboundDays: 30 } },
+      (s) => {
+        theirs = new Bucket(s, 'TheirBucket', {
+          versioned: true,
+          bucketName: 'their-everything',
+          lifecycleRules: [{ id: 'their-own-rule', noncurrentVersionExpiration: Duration.days(365) }],
+        });
+        // One bucket for both directions, beside the rest of their data.
+        return { buckets: { outbound: theirs, inbound: theirs } };
+      },
+      { nag: false },
+    );
+    const rules = rulesOf(theirs!);
+    const ids = rules.map((r) => r.Id);
+    assert.equal(new Set(ids).size, ids.length, `rule ids are unique: ${ids.join(', ')}`);
+    const [own, ...added] = rules;
+    assert.deepEqual(own, {
+      Id: 'their-own-rule',
+      Status: 'Enabled',
+      NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+    });
+    assert.ok(added.length >= 5, `${added.length} rules added`);
+    for (const rule of added) {
+      assert.ok(
+        rule.Prefix === 'outbound/' || rule.Prefix === 'inbound/',
+        `${rule.Id} is scoped: ${rule.Prefix}`,
+      );
+    }
+  });
+
+  test('their outbound bucket keeps its own notifications: the send queue is added beside them', () => {
+    let outbound: Bucket | undefined;
+    let theirQueue: Queue | undefined;
+    const { ofType, pipeline, app } = build(
+      {},
+      (s) => {
+        outbound = new Bucket(s, 'TheirOutbound', { versioned: true, bucketName: 'their-mesh-outbound' });
+        theirQueue = new Queue(s, 'TheirQueue');
+        outbound.addEventNotification(EventType.OBJECT_REMOVED, new SqsDestination(theirQueue));
+        return { buckets: { outbound } };
+      },
+      { nag: false },
+    );
+    const bucket = ofType('AWS::S3::Bucket').find(([id]) => id === logicalId(outbound!))![1];
+    assert.equal(bucket.Properties.NotificationConfiguration, undefined, 'nothing written over theirs');
+    const all = sendQueueNotifications(ofType, pipeline, true);
+    assert.deepEqual(
+      all.map((c) => c.Events[0]),
+      ['s3:ObjectRemoved:*', 's3:ObjectCreated:*'],
+    );
+    assert.deepEqual(all[0]!.QueueArn, { 'Fn::GetAtt': [logicalId(theirQueue!), 'Arn'] });
+    assert.doesNotThrow(() => app.synth());
+  });
+
+  test("their compliant outbound bucket: cdk-nag passes, CDK's notification handler acknowledged with its reason", () => {
+    const { app } = build({}, (s) => ({
+      buckets: {
+        outbound: new Bucket(s, 'TheirOutbound', {
+          bucketName: 'their-mesh-outbound',
+          versioned: true,
+          enforceSSL: true,
+          blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+          encryption: BucketEncryption.KMS,
+          encryptionKey: new Key(s, 'TheirBucketKey', { enableKeyRotation: true }),
+          serverAccessLogsPrefix: 'access-logs/',
+        }),
+      },
+    }));
+    assert.deepEqual(unacknowledged(app), []);
+  });
+
+  test('their outbound bucket in a stack of its own: synthesizes without a cycle between the stacks', () => {
+    const app = new App({
+      context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], '@aws-cdk/core:appMode': 'inmemory' },
+    });
+    const env = { region: 'eu-west-2' };
+    const bucketStack = new Stack(app, 'TheirBuckets', { env });
+    const outbound = new Bucket(bucketStack, 'TheirOutbound', {
+      versioned: true,
+      bucketName: 'their-mesh-outbound',
+    });
+    const data = new Stack(app, 'TheirData', { env });
+    const functions = new Stack(app, 'TheirFunctions', { env });
+    new MeshPipeline(functions, 'Mesh', { ...BASE, statefulScope: data, buckets: { outbound } });
+    const assembly = app.synth();
+    assert.ok(assembly.getStackByName('TheirBuckets').template);
+    assert.ok(Template.fromStack(bucketStack).findResources('Custom::S3BucketNotifications'));
   });
 
   test('refuses an outbound bucket of the app without an explicit name', () => {

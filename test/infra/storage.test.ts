@@ -107,6 +107,18 @@ describe('buckets', () => {
     }
   });
 
+  test("scope every lifecycle rule of a data bucket to the pipeline's own prefix", () => {
+    for (const [bucket, prefix] of [
+      [storage.outboundBucket, 'outbound/'],
+      [storage.inboundBucket, 'inbound/'],
+    ] as const) {
+      const rules: { Id: string; Prefix?: string }[] =
+        s.data.toJSON().Resources[logicalId(bucket)].Properties.LifecycleConfiguration.Rules;
+      assert.ok(rules.length >= 2);
+      for (const rule of rules) assert.equal(rule.Prefix, prefix, `${bucket.node.path} ${rule.Id}`);
+    }
+  });
+
   test('keep the access logs under S3-managed encryption, the only kind log delivery supports', () => {
     s.data.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {

@@ -31,11 +31,13 @@ import {
   UserPool,
   UserPoolClientIdentityProvider,
 } from 'aws-cdk-lib/aws-cognito';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { mailboxGroup, OPERATORS_GROUP } from '../../../shared/console/identity.js';
+import { UPLOAD_CORS_HEADERS } from '../../../shared/console/s3-url-signer.js';
 import {
   CONSOLE_FUNCTIONS,
   functionEnvironment,
@@ -85,6 +87,12 @@ export class MeshConsole extends Construct {
   readonly distribution: Distribution;
   readonly pagesBucket: Bucket;
   readonly function: FunctionParts;
+  /**
+   * The role of CDK's BucketDeployment function, which copies the pages at deploy. CDK makes that function once per
+   * stack at the stack's root; its role is made here, so what is applied to the pipeline's scope (the permissions
+   * boundary, tags) reaches it as it reaches every other role.
+   */
+  readonly deploymentRole: Role;
   /** The console's address. */
   readonly url: string;
 
@@ -197,7 +205,8 @@ export class MeshConsole extends Construct {
       webAclId: props.webAclArn,
       domainNames: props.domain ? [...props.domain.names] : undefined,
       certificate: props.domain?.certificate,
-      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+      // Only with a certificate of the deployment's own: CloudFront's default certificate has a fixed policy.
+      minimumProtocolVersion: props.domain ? SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
     });
     const origin = props.domain
       ? `https://${props.domain.names[0]}`
@@ -261,7 +270,7 @@ export class MeshConsole extends Construct {
       outbound.addCorsRule({
         allowedOrigins: origins,
         allowedMethods: [HttpMethods.PUT],
-        allowedHeaders: ['content-type', 'x-amz-meta-*'],
+        allowedHeaders: [...UPLOAD_CORS_HEADERS],
         exposedHeaders: ['ETag'],
         maxAge: 600,
       });
@@ -273,7 +282,20 @@ export class MeshConsole extends Construct {
       clientId: this.client.userPoolClientId,
       apiBase: '/api',
     };
+    this.deploymentRole = new Role(this, 'DeployPagesRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'CDK BucketDeployment: copies the console pages into their bucket at deploy',
+      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+    });
+    const deploymentLogs = new LogGroup(this, 'DeployPagesLogs', {
+      retention: props.defaults.logRetention,
+      encryptionKey: props.defaults.key,
+      removalPolicy: props.defaults.logRemovalPolicy,
+    });
+    // Both deployments share CDK's one handler (same memory), and so this one role and log group.
     new BucketDeployment(this, 'DeployPages', {
+      role: this.deploymentRole,
+      logGroup: deploymentLogs,
       destinationBucket: this.pagesBucket,
       sources: [Source.asset(`${ROOT}console`), Source.jsonData('config.json', config)],
       distribution: this.distribution,
@@ -281,6 +303,8 @@ export class MeshConsole extends Construct {
       memoryLimit: 256,
     });
     new BucketDeployment(this, 'DeployDesignSystem', {
+      role: this.deploymentRole,
+      logGroup: deploymentLogs,
       destinationBucket: this.pagesBucket,
       destinationKeyPrefix: 'assets/nhsuk/',
       sources: [Source.asset(NHSUK_DIST)],

@@ -84,15 +84,13 @@ export function acknowledgeConsoleFindings(
       ack(fn.policy.node.defaultChild, `AwsSolutions-IAM5[${finding}]`, CONSOLE_REASONS.signedPrefixes);
   }
 
-  // CDK's singleton BucketDeployment function, at the stack's root.
+  // CDK's singleton BucketDeployment function, at the stack's root, and its role, made in the console's scope.
+  const reason = CONSOLE_REASONS.cdkDeployment;
   const stack = Stack.of(console);
   for (const child of stack.node.children.filter((c) =>
     c.node.id.startsWith('Custom::CDKBucketDeployment'),
   )) {
-    const reason = CONSOLE_REASONS.cdkDeployment;
     const lambda = child.node.tryFindChild('Resource');
-    const role = child.node.tryFindChild('ServiceRole');
-    const policy = role?.node.tryFindChild('DefaultPolicy')?.node.tryFindChild('Resource');
     for (const id of [
       'AwsSolutions-L1',
       'HIPAA.Security-LambdaDLQ',
@@ -100,12 +98,14 @@ export function acknowledgeConsoleFindings(
       'HIPAA.Security-LambdaConcurrency',
     ])
       ack(lambda, id, reason);
-    ack(
-      role?.node.tryFindChild('Resource'),
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason,
-    );
-    ack(policy, 'HIPAA.Security-IAMNoInlinePolicy', reason);
-    for (const finding of wildcardFindings(policy)) ack(policy, `AwsSolutions-IAM5[${finding}]`, reason);
   }
+  const role = console.deploymentRole;
+  const policy = role.node.tryFindChild('DefaultPolicy')?.node.tryFindChild('Resource');
+  ack(
+    role.node.defaultChild,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason,
+  );
+  ack(policy, 'HIPAA.Security-IAMNoInlinePolicy', reason);
+  for (const finding of wildcardFindings(policy)) ack(policy, `AwsSolutions-IAM5[${finding}]`, reason);
 }

@@ -74,25 +74,30 @@ export interface DataRetention {
  * retention (versioning is for recovering a mistake, not an archive of patient data), the delete markers left
  * behind then removed, and, when a retention is set, the pipeline's objects expired after it. An expired object
  * becomes an earlier version itself, so it is gone for good `noncurrentVersionDays` later.
+ *
+ * Every rule is scoped to the pipeline's key prefix, on its own buckets as on one a user brings: the pipeline
+ * writes nothing outside it (its roles may not), so its own buckets lose nothing by the scope, while a user's
+ * bucket keeps its other data, and the earlier versions of it, as its owner decided. The ids carry the prefix so
+ * that one bucket brought for both directions gets two distinct sets (S3 refuses duplicate rule ids).
  */
 export function dataRetentionRules(retention: DataRetention): LifecycleRule[] {
+  const { prefix } = retention;
+  const id = (rule: string) => `${prefix.replace(/\/$/, '')}-${rule}`;
   const rules: LifecycleRule[] = [
     {
-      id: 'abort-incomplete-multipart-uploads',
+      id: id('abort-incomplete-multipart-uploads'),
+      prefix,
       abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
     },
     {
-      id: 'expire-noncurrent-versions',
+      id: id('expire-noncurrent-versions'),
+      prefix,
       noncurrentVersionExpiration: Duration.days(retention.noncurrentVersionDays),
       expiredObjectDeleteMarker: true,
     },
   ];
   if (retention.objectDays !== undefined) {
-    rules.push({
-      id: `expire-${retention.prefix.replace(/\/$/, '')}-objects`,
-      prefix: retention.prefix,
-      expiration: Duration.days(retention.objectDays),
-    });
+    rules.push({ id: id('expire-objects'), prefix, expiration: Duration.days(retention.objectDays) });
   }
   return rules;
 }

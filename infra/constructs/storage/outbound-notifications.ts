@@ -1,6 +1,13 @@
 import { Aws } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
+import {
+  BucketNotificationDestinationType,
+  EventType,
+  type Bucket,
+  type BucketNotificationDestinationConfig,
+  type CfnBucket,
+  type IBucketNotificationDestination,
+} from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 
 export interface OutboundRoute {
@@ -32,6 +39,42 @@ export function notifySendQueue(bucket: Bucket, bucketName: string, route: Outbo
       },
     ],
   };
+}
+
+/**
+ * The same notification on a bucket the user defines in their app: added beside the bucket's own notifications
+ * through `addEventNotification`, never written over them. CDK keeps every notification of such a bucket in one
+ * custom resource that replaces the bucket's whole configuration on each deployment, so writing ours on the bucket's
+ * CloudFormation resource would wipe theirs, or be wiped by it.
+ */
+export function notifySendQueueFromTheirBucket(
+  bucket: Bucket,
+  bucketName: string,
+  route: OutboundRoute,
+): void {
+  allowSendQueueNotifications(bucketName, route);
+  bucket.addEventNotification(EventType.OBJECT_CREATED, new SendQueueDestination(route.queue), {
+    prefix: route.prefix,
+  });
+}
+
+/**
+ * The send queue as a notification destination, without what CDK's `SqsDestination` would add: a second queue
+ * grant naming the bucket by reference (a cycle when their bucket is in another stack than the queue) and a key
+ * statement letting S3 use the whole key for anything. `allowSendQueueNotifications` has granted S3 the queue for
+ * this one bucket, and the key's own policy lets S3 use it only for the pipeline's outbound bucket.
+ */
+class SendQueueDestination implements IBucketNotificationDestination {
+  constructor(private readonly queue: Queue) {}
+
+  bind(): BucketNotificationDestinationConfig {
+    // The queue construct covers its policy, which S3 checks when the notification is written.
+    return {
+      arn: this.queue.queueArn,
+      type: BucketNotificationDestinationType.QUEUE,
+      dependencies: [this.queue],
+    };
+  }
 }
 
 /**

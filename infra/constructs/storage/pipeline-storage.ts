@@ -21,7 +21,11 @@ import {
   type DataRetention,
 } from './buckets.js';
 import { addDataKeyPolicy, createDataKey, dataKeyPolicyStatements } from './data-key.js';
-import { allowSendQueueNotifications, notifySendQueue } from './outbound-notifications.js';
+import {
+  allowSendQueueNotifications,
+  notifySendQueue,
+  notifySendQueueFromTheirBucket,
+} from './outbound-notifications.js';
 import { QueueWithDeadLetter } from './queue-with-dlq.js';
 import { literalBucketName } from '../security-settings.js';
 
@@ -146,7 +150,9 @@ export class MeshPipelineStorage extends Construct {
     // Every mailbox's files go to the one send queue; the send function reads the mailbox from the key.
     const route = { prefix: KEY_ROOTS.outbound, queue: this.queue('send').queue };
     if (this.outboundBucket instanceof Bucket) {
-      notifySendQueue(this.outboundBucket, this.bucketNames.outbound, route);
+      // Theirs may carry notifications of its own, which must survive ours.
+      const notify = props.buckets?.outbound ? notifySendQueueFromTheirBucket : notifySendQueue;
+      notify(this.outboundBucket, this.bucketNames.outbound, route);
     } else {
       allowSendQueueNotifications(this.bucketNames.outbound, route);
       Annotations.of(this).addWarningV2(
@@ -158,7 +164,8 @@ export class MeshPipelineStorage extends Construct {
   }
 
   /**
-   * A data bucket: a new one, or the one given. A given bucket defined in this app gets the retention rules; an
+   * A data bucket: a new one, or the one given. A given bucket defined in this app gets the retention rules, scoped
+   * to the pipeline's prefix like every rule the pipeline adds, so the rest of its owner's data is left alone; an
    * imported one is used as it is (its owner sets its lifecycle).
    */
   private dataBucket(

@@ -127,10 +127,12 @@ describe('mesh CLI on bad input', { concurrency: 4 }, () => {
     const encrypted = join(dir, 'encrypted.key.pem');
     await writeFile(encrypted, encryptPrivateKey(mesh.pki.clients['X26ABC1']!.key, 'right'));
     const withKey = { ...env, MESH_CLIENT_KEY: encrypted };
+    const passphraseFile = join(dir, 'passphrase.txt');
+    await writeFile(passphraseFile, 'right\n');
 
     const [wrong, right] = await Promise.all([
       runCli(['handshake'], { ...withKey, MESH_CLIENT_KEY_PASSPHRASE: 'wrong' }),
-      runCli(['handshake', '--key-passphrase', 'right'], withKey),
+      runCli(['handshake'], { ...withKey, MESH_CLIENT_KEY_PASSPHRASE_FILE: passphraseFile }),
     ]);
 
     assertOneLineError(

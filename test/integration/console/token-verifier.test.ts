@@ -3,8 +3,20 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import {
+  CognitoJwtInvalidTokenUseError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureError,
+  KidNotFoundInJwksError,
+} from 'aws-jwt-verify/error';
 import { UnauthenticatedError } from '../../../shared/console/errors.js';
-import { jwtTokenVerifier, type TokenVerifier } from '../../../shared/console/token-verifier.js';
+import {
+  jwtTokenVerifier,
+  JwtWithoutExpiryError,
+  type TokenVerifier,
+} from '../../../shared/console/token-verifier.js';
 import { LocalIssuer } from '../../../local/console/issuer.js';
 
 /** The console's JWT check (aws-jwt-verify, the code that runs in AWS) against the local issuer's JWKS over HTTP. */
@@ -31,15 +43,17 @@ describe('verifying console sessions against the issuer', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const reasonOf = async (token: string | undefined) => {
+  /** Why a token is refused: the reason the page is given, and the check that failed (aws-jwt-verify's error). */
+  const refusalOf = async (token: string | undefined) => {
     try {
       await verifier.verify(token);
     } catch (error) {
       assert.ok(error instanceof UnauthenticatedError);
-      return error.reason;
+      return { reason: error.reason, cause: error.cause };
     }
-    return 'accepted';
+    assert.fail('the token was accepted');
   };
+  const reasonOf = async (token: string | undefined) => (await refusalOf(token)).reason;
 
   test("accepts the issuer's token and reads the user's roles from its groups", async () => {
     const user = await verifier.verify(issuer.tokenFor('olivia'));
@@ -48,9 +62,11 @@ describe('verifying console sessions against the issuer', () => {
     assert.deepEqual(user.mailboxes, ['X26ABC1', 'X26ABC2', 'X26ABC3']);
   });
 
-  test('refuses no token, an expired one, a tampered one and one for another audience or key', async () => {
+  test('refuses no token, an expired one, a tampered one and one signed by another key', async () => {
     assert.equal(await reasonOf(undefined), 'missing');
-    assert.equal(await reasonOf(issuer.tokenFor('alice', -5)), 'expired');
+    const expired = await refusalOf(issuer.tokenFor('alice', -5));
+    assert.equal(expired.reason, 'expired');
+    assert.ok(expired.cause instanceof JwtExpiredError);
     const [header, claims, signature] = issuer.tokenFor('alice').split('.');
     const elevated = Buffer.from(
       JSON.stringify({
@@ -58,10 +74,32 @@ describe('verifying console sessions against the issuer', () => {
         'cognito:groups': ['operators'],
       }),
     ).toString('base64url');
-    assert.equal(await reasonOf(`${header}.${elevated}.${signature}`), 'invalid');
-    const otherAudience = new LocalIssuer({ issuer: issuer.issuer, clientId: 'someone-else' });
-    assert.equal(await reasonOf(otherAudience.tokenFor('alice')), 'invalid');
+    const tampered = await refusalOf(`${header}.${elevated}.${signature}`);
+    assert.equal(tampered.reason, 'invalid');
+    assert.ok(tampered.cause instanceof JwtInvalidSignatureError);
+    // Same issuer and audience, another key (its kid is not in the issuer's JWKS).
+    const otherKey = new LocalIssuer({ issuer: issuer.issuer, clientId: 'console' });
+    const foreign = await refusalOf(otherKey.tokenFor('alice'));
+    assert.equal(foreign.reason, 'invalid');
+    assert.ok(foreign.cause instanceof KidNotFoundInJwksError);
     assert.equal(await reasonOf('not.a.jwt'), 'invalid');
+  });
+
+  test("refuses a token signed with the issuer's own key for its one wrong claim", async () => {
+    const cases: [string, Record<string, unknown>, new (...args: never[]) => Error][] = [
+      ['another audience', { aud: 'someone-else' }, JwtInvalidAudienceError],
+      ['another issuer', { iss: `${origin}/elsewhere` }, JwtInvalidIssuerError],
+      ['no expiry', { exp: undefined }, JwtWithoutExpiryError],
+      ['an access token', { token_use: 'access' }, CognitoJwtInvalidTokenUseError],
+      ['no token_use', { token_use: undefined }, CognitoJwtInvalidTokenUseError],
+    ];
+    for (const [what, changes, check] of cases) {
+      const refused = await refusalOf(issuer.tokenFor('alice', 3600, changes));
+      assert.equal(refused.reason, 'invalid', what);
+      assert.ok(refused.cause instanceof check, `${what}: refused by ${String(refused.cause)}`);
+    }
+    // The same token without the change is accepted: each refusal is for its one claim.
+    assert.equal((await verifier.verify(issuer.tokenFor('alice', 3600, {}))).name, 'alice');
   });
 
   test('the sign-in flow gives a token only for the right password and PKCE verifier', async () => {

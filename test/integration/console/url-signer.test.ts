@@ -43,6 +43,30 @@ describe('presigned URLs for the browser', () => {
     assert.equal(stored.headers.get('x-amz-meta-mex-workflowid'), 'W');
   });
 
+  test('an upload URL stores the file once: a second PUT to it is refused and the object is unchanged', async () => {
+    const signer = s3UrlSigner(clients.s3, { outboundBucket: 'console-outbound' });
+    const key = 'outbound/X26ABC1/console/2026-12-03/once.csv';
+    const upload = await signer.upload({
+      key,
+      size: 5,
+      contentType: 'text/csv',
+      metadata: { 'mex-to': 'X26ABC2', 'mex-workflowid': 'W' },
+    });
+    const signedHeaders = new URL(upload.url).searchParams.get('X-Amz-SignedHeaders')!.split(';');
+    assert.ok(signedHeaders.includes('if-none-match'), 'the condition is signed, so it cannot be left out');
+    assert.equal(upload.headers['if-none-match'], '*');
+    const first = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: 'first' });
+    assert.equal(first.status, 200);
+    // A retry after a dropped connection, or the same link used again: a second version would be a second transfer.
+    const second = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: 'again' });
+    assert.equal(second.status, 412);
+    assert.match(await second.text(), /PreconditionFailed/);
+    const stored = await fetch(
+      (await signer.download({ bucket: 'console-outbound', key, fileName: 'once.csv' })).url,
+    );
+    assert.equal(await stored.text(), 'first');
+  });
+
   test('a download link names the file, and is refused once it has expired', async () => {
     await clients.s3.send(
       new PutObjectCommand({ Bucket: 'console-inbound', Key: 'inbound/X26ABC2/W/M1/r.csv', Body: 'data' }),

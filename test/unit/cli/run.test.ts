@@ -69,13 +69,34 @@ describe('CLI entry', () => {
     assert.equal(stderr.text(), 'mesh: unknown command "frobnicate" (see mesh --help)\n');
   });
 
-  test('warns that a secret given as an argument shows in the process list', async () => {
-    const { io: streams, stderr } = io({ MESH_MAILBOX: 'X26ABC1' });
+  test('refuses a secret given as an argument, naming the file option or variable to use, never the value', async () => {
+    for (const [flag, instead] of [
+      ['--password', /instead of --password give --password-file FILE or MESH_PASSWORD_FILE/],
+      ['--shared-key', /instead of --shared-key give --shared-secret-file FILE or MESH_SHARED_KEY_FILE/],
+      [
+        '--key-passphrase',
+        /instead of --key-passphrase give --key-passphrase-file FILE or MESH_CLIENT_KEY_PASSPHRASE_FILE/,
+      ],
+    ] as const) {
+      // The secrets are in the environment too, so only the argument can be what is refused.
+      const {
+        io: streams,
+        stdout,
+        stderr,
+      } = io({
+        MESH_MAILBOX: 'X26ABC1',
+        MESH_URL: 'https://127.0.0.1:9',
+        MESH_PASSWORD: 'p',
+        MESH_SHARED_KEY: 'k',
+      });
 
-    // No URL, so it stops before any request, after the warning.
-    assert.equal(await main(['handshake', '--password', 'p', '--shared-key', 'k'], streams), 2);
-    assert.match(stderr.text(), /warning: --password puts a secret in the process list.*--password-file/);
-    assert.match(stderr.text(), /warning: --shared-key .*--shared-secret-file/);
+      assert.equal(await main(['handshake', flag, 'hunter2', '--json'], streams), 2, flag);
+      assert.match(stderr.text(), /^mesh: secrets are never taken as arguments/);
+      assert.match(stderr.text(), instead);
+      assert.equal(stderr.text().split('\n').filter(Boolean).length, 1);
+      assert.equal(JSON.parse(stdout.text()).error.name, 'UsageError');
+      assert.doesNotMatch(stdout.text() + stderr.text(), /hunter2/);
+    }
   });
 
   test('--from-secret refuses credential flags, and the pipeline flags need --from-secret', async () => {

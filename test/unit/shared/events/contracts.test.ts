@@ -12,7 +12,12 @@ import { inboundEvent, type InboundEventV1 } from '../../../../shared/events/inb
 import { outboundStatusEvent } from '../../../../shared/events/outbound-status.js';
 import { SqsEventPublisher } from '../../../../shared/events/publisher.js';
 import type { InboundRecord } from '../../../../shared/inbound/inbound-record.js';
+import { StoredMessage } from '../../../../shared/inbound/stored-message.js';
+import type { MetricsSink } from '../../../../shared/observability/ports.js';
+import { StatusChanges } from '../../../../shared/outbound/status-changes.js';
 import { transfer } from '../outbound/fakes.js';
+import { assertMeetsEventContract } from '../../../harness/event-contracts.js';
+import { RecordingLog } from '../recording-log.js';
 
 const SCHEMAS = new URL('../../../../schemas/', import.meta.url);
 const AT = '2026-12-03T10:00:00.000Z';
@@ -85,14 +90,16 @@ describe('event contracts', () => {
   });
 
   test('names each broken field, and never a value', () => {
-    const [eventId, body] = inboundEvent(storedRecord({ key: '', size: -1, sha256: 'secret-name.csv' }), AT);
-    assert.throws(
-      () => checkEventContract(eventId, body),
-      (error: unknown) =>
-        error instanceof EventContractError &&
-        ['size', 'sha256', 'key'].every((field) => error.problems.some((p) => p.startsWith(`${field}:`))) &&
-        !error.message.includes('secret-name'),
-    );
+    const namesEachField = (error: unknown) =>
+      error instanceof EventContractError &&
+      ['size', 'sha256', 'key'].every((field) => error.problems.some((p) => p.startsWith(`${field}:`))) &&
+      !error.message.includes('secret-name');
+    const broken = { key: '', size: -1, sha256: 'secret-name.csv' };
+    // Where the event is built, and where a body stored by some other writer is published.
+    assert.throws(() => inboundEvent(storedRecord(broken), AT), namesEachField);
+    const [eventId, body] = inboundEvent(storedRecord(), AT);
+    const brokenBody = JSON.stringify({ ...JSON.parse(body), ...broken });
+    assert.throws(() => checkEventContract(eventId, brokenBody), namesEachField);
     assert.throws(() => checkEventContract('x', '{'), /not JSON/);
     assert.throws(() => checkEventContract('x', '{"schema":"other"}'), /names no event/);
     const [, status] = outboundStatusEvent(transfer(), AT);
@@ -122,11 +129,79 @@ describe('event contracts', () => {
     assert.equal(published.receivedAt, AT);
   });
 
-  test('the publisher refuses an event that breaks its contract, and sends nothing', async () => {
+  test('the publisher, as the last guard, refuses a pending body that breaks its contract, and sends nothing', async () => {
     const { publisher, sent } = recordingPublisher();
-    const [eventId, body] = outboundStatusEvent(transfer({ status: 'nonsense' as never }), AT);
+    const [eventId, body] = outboundStatusEvent(transfer(), AT);
+    const broken = JSON.stringify({ ...JSON.parse(body), status: 'nonsense' });
 
-    await assert.rejects(publisher.publish(eventId, body, 'group-1'), EventContractError);
+    await assert.rejects(publisher.publish(eventId, broken, 'group-1'), EventContractError);
     assert.equal(sent.length, 0);
+  });
+
+  test('an event that breaks its contract fails where it is built: nothing recorded as pending, nothing published', async () => {
+    const budget = { invocationId: 'invocation-1', receiveCount: 1, remainingMs: () => 60_000 };
+    const writes: unknown[] = [];
+    const published: string[] = [];
+    const store = {
+      update: async (...args: unknown[]) => {
+        writes.push(args);
+        throw new Error('the state write must not be reached');
+      },
+      clearPendingEvent: async () => undefined,
+    };
+    const events = { publish: async (eventId: string) => void published.push(eventId) };
+    const metrics: MetricsSink = { add: () => undefined } as unknown as MetricsSink;
+    const now = () => new Date(AT);
+
+    const stored = new StoredMessage({
+      inbound: store as never,
+      inboundEvents: events,
+      log: new RecordingLog(),
+      metrics,
+      now,
+    });
+    // A stored message with no key: its event could never be published.
+    await assert.rejects(
+      stored.markStored(storedRecord({ key: undefined }), {}, budget),
+      (error: unknown) => error instanceof EventContractError && /key: /.test(error.message),
+    );
+    const changes = new StatusChanges({ transfers: store as never, statusEvents: events, now });
+    await assert.rejects(
+      changes.change(transfer({ status: 'sending' }), budget, { size: -1 }),
+      (error: unknown) => error instanceof EventContractError && /size: too_small/.test(error.message),
+    );
+    assert.deepEqual(writes, []);
+    assert.deepEqual(published, []);
+  });
+
+  test('the JSON Schema files, read by a JSON Schema validator, accept every event the pipeline builds', () => {
+    for (const [, body] of [
+      inboundEvent(storedRecord(), AT),
+      inboundEvent(storedRecord({ messageType: 'REPORT', report: { code: '14' } }), AT),
+      outboundStatusEvent(transfer({ status: 'failed', errorCode: '12', errorText: 'unregistered' }), AT),
+    ]) {
+      assert.doesNotThrow(() => assertMeetsEventContract(JSON.parse(body)));
+    }
+  });
+
+  test('the JSON Schema validator refuses an event missing a required field, a bad format or an unknown schema', () => {
+    const inbound = JSON.parse(inboundEvent(storedRecord(), AT)[1]) as Record<string, unknown>;
+    const { messageId: _missing, ...withoutMessageId } = inbound;
+    const status = JSON.parse(outboundStatusEvent(transfer(), AT)[1]) as Record<string, unknown>;
+    const { occurredAt: _time, ...withoutTime } = status;
+
+    assert.throws(
+      () => assertMeetsEventContract(withoutMessageId),
+      /schemas\/inbound\.schema\.json: \(event\) must have required property 'messageId'/,
+    );
+    assert.throws(
+      () => assertMeetsEventContract(withoutTime),
+      /outbound-status\.schema\.json: .*required property 'occurredAt'/,
+    );
+    assert.throws(
+      () => assertMeetsEventContract({ ...inbound, occurredAt: 'yesterday' }),
+      /\/occurredAt must match format "date-time"/,
+    );
+    assert.throws(() => assertMeetsEventContract({ ...inbound, schema: 'other' }), /no JSON Schema/);
   });
 });
