@@ -10,10 +10,12 @@ export interface DeferSettings {
 }
 
 /**
- * Runs a queued task of a mailbox if its gate admits it. Otherwise the task waits without counting towards its
- * message's receives (so nothing is dead-lettered for waiting): a paused mailbox's task goes back on the queue,
- * delayed, unchanged, until the mailbox resumes; a task of a mailbox at its cap is set aside (parked) and put back on
- * its queue when a task of its mailbox ends and gives its slot back.
+ * Runs a queued task of a mailbox if its gate admits it. Otherwise the task waits without spending a receive (so
+ * nothing is dead-lettered for waiting): a paused mailbox's task goes back on the queue, delayed, unchanged, until the
+ * mailbox resumes; a task of a mailbox at its cap is set aside (parked) and put back on its queue when a task of its
+ * mailbox ends and gives its slot back. Either way it comes back as a new message carrying the receives it had
+ * already spent. The one exception: a task that has spent all its queue's receives (it failed every time) and finds
+ * its mailbox at its cap is left to the queue, so that it reaches its dead-letter queue.
  */
 export async function runGated<T>(
   gate: MailboxGate,
