@@ -73,10 +73,12 @@ export class PollScheduler {
     const failures: { mailboxId: string; error: unknown }[] = [];
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const waits = (this.deps.periodMs ?? 0) > 0;
-    await mapWithConcurrency(due, this.deps.concurrency, async (mailbox) => {
+    await mapWithConcurrency(due, this.deps.concurrency, async (mailbox, index) => {
       // A run that waits for polls stops starting them at its horizon, overdue or not, so that it is over before
-      // the next run begins (in AWS the schedule's function has a concurrency of one): the next run goes on.
-      if (waits && now() > horizon) return;
+      // the next run begins (in AWS the schedule's function has a concurrency of one): the next run goes on. Its
+      // first batch always starts: they begin at once, and a run held up past a short horizon (a scaled local
+      // period of a few milliseconds on a loaded machine) would otherwise poll nothing at all.
+      if (waits && index >= this.deps.concurrency && now() > horizon) return;
       const dueAt = mailbox.nextPollAt ?? 0;
       if (remainingMs() - Math.max(0, dueAt - now()) < this.deps.minRemainingMs) return;
       // A timer can fire a millisecond early by the clock, and a claim made before the due time fails.

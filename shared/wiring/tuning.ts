@@ -156,6 +156,18 @@ export const TUNING = {
     max: 9,
     readBy: ['outboundSend'],
   },
+  /**
+   * Chunks gzipped at once, each on its own thread (0: one per core the function has). Chunks are still uploaded
+   * in order; memory holds this many chunks being compressed plus the one uploading.
+   */
+  compressionWorkers: {
+    env: 'COMPRESSION_WORKERS',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 16,
+    readBy: ['outboundSend'],
+  },
   /** Largest file sent; a bigger one is rejected. MESH allows up to MAX_MESSAGE_BYTES (100 GB). */
   maxBytes: {
     env: 'MAX_BYTES',
@@ -202,6 +214,18 @@ export const TUNING = {
     default: 16 * MIB,
     min: 5 * MIB,
     max: 64 * MIB,
+    readBy: ['inboundDownload'],
+  },
+  /**
+   * Chunks of one message fetched from MESH at once, their S3 parts written in parallel. Memory holds about this
+   * many parts in flight; checkpoints still record only parts whose predecessors are all written.
+   */
+  downloadChunkConcurrency: {
+    env: 'DOWNLOAD_CHUNK_CONCURRENCY',
+    kind: 'integer',
+    default: 4,
+    min: 1,
+    max: 16,
     readBy: ['inboundDownload'],
   },
   /** A chunk that decompresses to more than this is refused (a decompression bomb). */

@@ -351,7 +351,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
 
 /**
  * Runs a poll function with every registered mailbox but `mailboxId` paused, so only its inbox is listed, then
- * resumes them all. Returns what the poll of `mailboxId` found (empty when it was not due).
+ * resumes them all. Returns what the poll of `mailboxId` found (empty when it was not due); throws when it failed.
  */
 export async function pollOnly(
   h: Pick<PipelineHarness, 'registry'>,
@@ -366,6 +366,9 @@ export async function pollOnly(
   const fn = create();
   try {
     const run = await fn.handler({}, createLambdaContext('poll', 60_000));
+    // A failed poll is the test's failure, with MESH's reason: not an empty result read as "not due".
+    const failure = run.failures.find((f) => f.mailboxId === mailboxId);
+    if (failure) throw failure.error;
     return [...run.polls];
   } finally {
     await fn.close();

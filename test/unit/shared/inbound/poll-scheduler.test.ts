@@ -176,6 +176,23 @@ describe('a run of the poll schedule', () => {
     assert.deepEqual([run.due, run.polled, run.left], [3, 2, 1]);
   });
 
+  test('starts its first polls however late it gets to them, as when its process is held up past its horizon', async () => {
+    // The clock reads the run's start, then (the process descheduled, as on a loaded machine whose scaled period is
+    // a few milliseconds) a time past the horizon: the run still polls what it found due, one batch of it.
+    const readings = [NOW];
+    const s = setup([mailbox('X26ABC1'), mailbox('X26ABC2')]);
+    const scheduler = new PollScheduler({
+      ...s.deps,
+      now: () => readings.shift() ?? NOW + 50_000,
+      periodMs: MINUTE,
+    });
+
+    const run = await scheduler.run(PLENTY);
+
+    assert.deepEqual(s.polled, ['X26ABC1']);
+    assert.deepEqual([run.due, run.polled, run.left], [2, 1, 1]);
+  });
+
   test('does not wait for a poll due later than the invocation has time for', async () => {
     const s = setup([mailbox('X26SOON', { nextPollAt: NOW + 30_000 })]);
     const scheduler = new PollScheduler({
