@@ -20,9 +20,25 @@ export interface AwsClientConfigs {
   readonly secretsManager?: SecretsManagerClientConfig;
 }
 
+/**
+ * Bounds on every AWS call. The SDK sets none, so a connection that never opens or a socket that goes silent holds
+ * an invocation (its lease, its mailbox slot) until Lambda kills it, up to 15 minutes on. The request timeout is a
+ * socket's idle time, not a call's whole time: a large part upload that keeps moving is not cut off, and it is
+ * longer than SQS's longest long poll (20 s). A timed-out call is retried by the SDK like any transient failure.
+ */
+export const AWS_CALL_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000 } as const;
+
 /** Builds the SDK clients once per container. The SDK's own retries (with backoff) cover throttling. */
-export function createAwsClients(configs: AwsClientConfigs = {}): AwsClients {
-  const withRetries = <T extends object>(c: T | undefined) => ({ maxAttempts: 5, ...c });
+export function createAwsClients(
+  configs: AwsClientConfigs = {},
+  timeouts: { readonly connectionTimeout: number; readonly requestTimeout: number } = AWS_CALL_TIMEOUTS,
+): AwsClients {
+  const withRetries = <T extends object>(c: T | undefined) => ({
+    maxAttempts: 5,
+    // Without throwOnRequestTimeout the SDK only logs a warning when a request times out, and goes on waiting.
+    requestHandler: { ...timeouts, throwOnRequestTimeout: true },
+    ...c,
+  });
   const s3 = new S3Client(withRetries(configs.s3));
   sendUploadsUnsigned(s3);
   return {

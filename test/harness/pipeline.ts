@@ -98,7 +98,7 @@ export interface PipelineHarness {
    * Waits until none of the mailbox's concurrency slots is held: a crashed invocation keeps its slot until the
    * slot's lease lapses, and a crash test whose cases must each take the same path starts each one after that.
    */
-  slotsFree(mailboxId: string): Promise<void>;
+  slotsFree(mailboxId: string, maxMs?: number): Promise<void>;
   /** Takes every message now on a queue, deleting them, and returns the parsed bodies. */
   takeMessages<T = unknown>(queue: LocalQueue | { url: string }): Promise<T[]>;
   close(): Promise<void>;
@@ -270,7 +270,13 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
       let quiet = 0;
       while (quiet < 2) {
         if (Date.now() > deadline) throw new Error(`queue ${queue.name} did not drain within ${maxMs} ms`);
-        const handled = await source.pollOnce(0);
+        // An invocation that never ends fails the drain at its deadline, naming itself, rather than the whole file
+        // at the test runner's limit with nothing said.
+        const handled = await withDeadline(
+          source.pollOnce(0),
+          deadline,
+          () => `an invocation from queue ${queue.name} was still running at the drain's ${maxMs} ms limit`,
+        );
         if (handled > 0) {
           quiet = 0;
           continue;
@@ -305,7 +311,8 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
-    slotsFree: async (mailboxId) => {
+    slotsFree: async (mailboxId, maxMs = 60_000) => {
+      const deadline = Date.now() + maxMs;
       for (;;) {
         const { Items = [] } = await clients.dynamo.send(
           new QueryCommand({
@@ -314,7 +321,11 @@ export async function startPipelineHarness(options: PipelineHarnessOptions = {})
             ExpressionAttributeValues: { ':pk': `${SLOT_PARTITION_PREFIX}${mailboxId}` },
           }),
         );
-        if (!Items.some((item) => Number(item.leaseExpiresAt) >= Date.now())) return;
+        const held = Items.filter((item) => Number(item.leaseExpiresAt) >= Date.now());
+        if (held.length === 0) return;
+        if (Date.now() > deadline) {
+          throw new Error(`${mailboxId}'s slots still held after ${maxMs} ms: ${JSON.stringify(held)}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     },
@@ -373,5 +384,18 @@ export async function pollOnly(
   } finally {
     await fn.close();
     for (const m of registered) await h.registry.setPaused(m.id, m.paused);
+  }
+}
+
+/** `work`, or a rejection naming what was still running once `deadline` (epoch ms) passed. */
+async function withDeadline<T>(work: Promise<T>, deadline: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what())), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
