@@ -9,25 +9,36 @@
  *
  * Progress goes to stderr; results go to stdout, the last line one JSON object.
  */
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, freemem, loadavg, tmpdir, totalmem } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMeshServer } from '../local/mesh-server/index.js';
-import { generateTestPki, type TestPki } from '../local/pki.js';
+import { generateTestPki } from '../local/pki.js';
+import {
+  PASSWORD,
+  RECIPIENT,
+  SENDER,
+  SHARED_SECRET,
+  WORKFLOW,
+  cliEnv,
+  cpuPerGiBOf,
+  describeMachine,
+  formatMib,
+  mbps,
+  runMeasured,
+  sha256OfFile,
+  writeReporter,
+  type CliStep,
+} from './support/cli-process.js';
+
+export type { CliStep };
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const SENDER = 'X26ABC1';
-const RECIPIENT = 'X26ABC2';
-const WORKFLOW = 'BENCH_WORKFLOW';
-const PASSWORD = 'bench-password';
-const SHARED_SECRET = 'BenchSharedKey';
 /** The issue's target for the CLI process's peak RSS, in MB (10^6 bytes). */
 export const CLI_RSS_TARGET_MB = 200;
 
@@ -46,13 +57,6 @@ export interface CliRoundTripOptions {
   readonly say?: (line: string) => void;
 }
 
-/** One CLI child process: how long it took and its peak resident set size. */
-export interface CliStep {
-  readonly command: string;
-  readonly ms: number;
-  readonly peakRssMb: number;
-}
-
 export interface CliRoundTripResult {
   readonly scenario: 'cli';
   readonly bytes: number;
@@ -62,6 +66,9 @@ export interface CliRoundTripResult {
   readonly sendPeakRssMb: number;
   readonly downloadPeakRssMb: number;
   readonly sha256Match: boolean;
+  /** CPU seconds per GiB of the `mesh send` and `mesh download` processes, whole (start-up included). */
+  readonly sendCpuPerGiB: number;
+  readonly downloadCpuPerGiB: number;
 }
 
 /**
@@ -92,8 +99,7 @@ export async function runCliRoundTrip(
   try {
     const senderEnv = await cliEnv(server.url, pki, join(dir, 'pki'), SENDER);
     const recipientEnv = await cliEnv(server.url, pki, join(dir, 'pki'), RECIPIENT);
-    const reporter = join(dir, 'rss-reporter.mjs');
-    await writeFile(reporter, RSS_REPORTER);
+    const reporter = await writeReporter(dir);
     const payload = join(dir, 'payload.bin');
     const received = join(dir, 'received.bin');
 
@@ -136,6 +142,8 @@ export async function runCliRoundTrip(
       sendPeakRssMb: send.step.peakRssMb,
       downloadPeakRssMb: download.step.peakRssMb,
       sha256Match,
+      sendCpuPerGiB: cpuPerGiBOf(send.step, bytes),
+      downloadCpuPerGiB: cpuPerGiBOf(download.step, bytes),
     };
 
     say(machine);
@@ -145,7 +153,8 @@ export async function runCliRoundTrip(
       const verdict = step.peakRssMb < CLI_RSS_TARGET_MB ? 'under' : 'OVER';
       say(
         `${step.command.padEnd(18)} ${(step.ms / 1000).toFixed(1).padStart(6)} s${rate}, ` +
-          `peak RSS ${step.peakRssMb.toFixed(0)} MB (${verdict} the ${CLI_RSS_TARGET_MB} MB target)`,
+          `peak RSS ${step.peakRssMb.toFixed(0)} MB (${verdict} the ${CLI_RSS_TARGET_MB} MB target), ` +
+          `CPU ${(step.cpuMs / 1000).toFixed(2)} s`,
       );
     }
     say(`sha256 ${sha256Match ? 'matches' : 'DIFFERS'}; message ${sent.messageId} is ${status ?? 'missing'}`);
@@ -185,31 +194,6 @@ function parseSize(text: string): number {
   return Number(m[1]) * factor[(m[2] ?? 'B').toUpperCase()]!;
 }
 
-/** Writes the PEMs a CLI child needs and returns its MESH_* environment. */
-async function cliEnv(
-  url: string,
-  pki: TestPki,
-  dir: string,
-  mailbox: string,
-): Promise<Record<string, string>> {
-  await mkdir(dir, { recursive: true });
-  const ca = join(dir, 'ca.pem');
-  const cert = join(dir, `${mailbox}.pem`);
-  const key = join(dir, `${mailbox}.key.pem`);
-  await writeFile(ca, pki.ca.cert);
-  await writeFile(cert, pki.clients[mailbox]!.cert);
-  await writeFile(key, pki.clients[mailbox]!.key, { mode: 0o600 });
-  return {
-    MESH_URL: url,
-    MESH_MAILBOX: mailbox,
-    MESH_PASSWORD: PASSWORD,
-    MESH_SHARED_KEY: SHARED_SECRET,
-    MESH_CLIENT_CERT: cert,
-    MESH_CLIENT_KEY: key,
-    MESH_CA_CERT: ca,
-  };
-}
-
 /**
  * Streams `bytes` of payload to `path` and returns its SHA-256. The payload is 1 MiB blocks drawn from a pool of
  * 16 random blocks: cheap to make, and no repeat falls inside gzip's 32 KiB window, so it does not compress
@@ -231,73 +215,6 @@ async function writePayload(path: string, bytes: number): Promise<string> {
   out.end();
   await done;
   return hash.digest('hex');
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash: Hash = createHash('sha256');
-  for await (const piece of createReadStream(path, { highWaterMark: 4 * MIB })) hash.update(piece as Buffer);
-  return hash.digest('hex');
-}
-
-/**
- * Loaded into each CLI child with `--import`: at exit it writes the process's peak RSS (getrusage's ru_maxrss,
- * which covers the whole process, tsx's loader thread included) to file descriptor 3, away from the CLI's output.
- */
-const RSS_REPORTER = `import { writeSync } from 'node:fs';
-process.on('exit', () => {
-  try { writeSync(3, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\\n'); } catch {}
-});
-`;
-
-/** Runs `mesh <args>` as `node cli/bin.mjs`, as an installed CLI runs, and measures it. */
-async function runMeasured(
-  args: readonly string[],
-  env: Record<string, string>,
-  reporter: string,
-): Promise<{ stdout: string; step: CliStep }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', reporter, join(ROOT, 'cli', 'bin.mjs'), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let usage = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  (child.stdio[3] as NodeJS.ReadableStream).setEncoding('utf8').on('data', (d: string) => (usage += d));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  const ms = performance.now() - started;
-  if (code !== 0) throw new Error(`mesh ${args[0]} exited ${code}: ${stderr.trim()}`);
-  const { maxRssKb } = JSON.parse(usage) as { maxRssKb: number };
-  return {
-    stdout,
-    step: {
-      command: `mesh ${args[0]}${args.includes('--ack') ? ' --ack' : ''}`,
-      ms,
-      peakRssMb: Math.round((maxRssKb * 1024) / 1e5) / 10,
-    },
-  };
-}
-
-function mbps(bytes: number, ms: number): number {
-  return Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
-}
-
-function formatMib(bytes: number): string {
-  return bytes >= GIB ? `${(bytes / GIB).toFixed(2)} GiB` : `${(bytes / MIB).toFixed(1)} MiB`;
-}
-
-function describeMachine(): string {
-  const [load = 0] = loadavg();
-  const line =
-    `machine: ${availableParallelism()} CPUs, ${(totalmem() / GIB).toFixed(1)} GiB RAM ` +
-    `(${(freemem() / GIB).toFixed(1)} GiB free), node ${process.version}, load average ${load.toFixed(2)}`;
-  return load > 0.5 ? `${line} (WARNING: other work was running; throughput may be low)` : line;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,7 +2,8 @@
  * `npm run bench -- console`: the console API's list calls over a table holding 10,000 transfers and 10,000
  * inbound messages (ten mailboxes, a thousand of each per mailbox), through the console function's handler as API
  * Gateway calls it: token verification (aws-jwt-verify against the local issuer's JWKS), routing, the listings'
- * Scans of the DynamoDB emulator, filtering and paging. The last line is one JSON object.
+ * Queries of the table's byMailbox index (and the operations overview's Scan), filtering and paging. The last line
+ * is one JSON object.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { createAwsClients } from '../shared/aws/clients.js';
 import { silentLog } from '../shared/observability/ports.js';
 import { parseMailboxSettings } from '../shared/registry/mailbox.js';
 import { MailboxRegistry } from '../shared/registry/mailbox-registry.js';
+import { inboundIndexEntry, transferIndexEntry } from '../shared/state/mailbox-index.js';
 import { functionEnvironment } from '../shared/wiring/pipeline.js';
 import { startLocalAws } from '../local/aws/index.js';
 import { LocalIssuer } from '../local/console/issuer.js';
@@ -70,6 +72,11 @@ function seedItems(perMailbox: number): Record<string, unknown>[] {
         createdAt: at,
         updatedAt: at,
         pendingEvents: {},
+        ...transferIndexEntry({
+          transferId,
+          key: `outbound/${mailbox}/console/${transferId}.csv`,
+          createdAt: at,
+        }),
       });
       const messageId = `2026110100000${(m + 9) % 10}${String(i).padStart(6, '0')}_BENCH`;
       items.push({
@@ -91,6 +98,7 @@ function seedItems(perMailbox: number): Record<string, unknown>[] {
         updatedAt: at,
         storedAt: at,
         pendingEvents: {},
+        ...inboundIndexEntry({ mailboxId: mailbox, messageId, createdAt: at }),
       });
     }
   });

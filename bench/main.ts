@@ -6,17 +6,21 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runConsoleBench } from './console.js';
 import { runE2e } from './e2e.js';
-import { runInbound } from './inbound.js';
+import { INBOUND_CASES, INBOUND_DEFAULTS, runInbound } from './inbound.js';
 import { runMailboxes } from './mailboxes.js';
-import { runOutbound } from './outbound.js';
+import { OUTBOUND_CASES, OUTBOUND_DEFAULTS, runOutbound } from './outbound.js';
 import { GIB, MIB, parseSize } from './support/report.js';
 
 const USAGE = `usage: npm run bench -- <scenario> [options]
 
 scenarios:
-  outbound   S3 emulator -> send function -> local MESH server, against raw POSTs of the same bytes
-  inbound    local MESH server -> download function -> S3 emulator, against raw GETs of the same chunks
+  outbound   S3 emulator -> send function -> local MESH server, against raw clients on the same run: compression
+             off, gzip with 1 and 2 workers, incompressible data at the defaults
+  inbound    local MESH server -> download function -> S3 emulator, against a raw GET + multipart PUT of the same
+             chunks; and parallel chunk downloads with 50 ms of MESH latency
   cli        the mesh CLI round trip (bench/cli-roundtrip.ts)
+  cli-send   whole-process mesh send of a 200 MiB CSV with gzip and 200 MiB of random bytes uncompressed
+             (bench/cli-send.ts)
   e2e        200 files of 1 KiB to 10 MiB from mailbox A's bucket to mailbox B's bucket through the local pipeline
   mailboxes  1,000 mailboxes, 10,000 inbound messages (half in one mailbox) through the local pipeline
   console    the console API's list calls over 10,000 transfers and 10,000 messages (--records N, --rounds N)
@@ -24,6 +28,15 @@ scenarios:
 options of outbound and inbound:
   --sizes LIST   payload sizes, smallest first (default 100MiB,1GiB); the JSON line is for the last
   --no-verify    do not read payloads back to compare their SHA-256 (saves time; timings are unaffected)
+  --only LIST    the cases to run (default all): outbound ${OUTBOUND_CASES.join(',')};
+                 inbound ${INBOUND_CASES.join(',')} (parallel runs at the largest size only)
+
+options of outbound:
+  --workers LIST COMPRESSION_WORKERS of the gzip case, one run each (default ${OUTBOUND_DEFAULTS.workers.join(',')})
+  --level N      COMPRESSION_LEVEL of the gzip case and its baseline (default ${OUTBOUND_DEFAULTS.level}, the function's)
+
+options of inbound:
+  --concurrency LIST  DOWNLOAD_CHUNK_CONCURRENCY of the parallel case, one run each (default ${INBOUND_DEFAULTS.concurrency.join(',')})
 
 options of mailboxes (see BENCHMARKS.md):
   --mailboxes N        mailboxes in the registry (default 1000)
@@ -38,7 +51,7 @@ type Scenario = (args: string[]) => Promise<number>;
 
 const SCENARIOS: Readonly<Record<string, Scenario>> = {
   outbound: async (args) => {
-    const options = transferOptions(args);
+    const options = outboundOptions(args);
     const load = machineLoad();
     const result = await runOutbound(options);
     console.log(load);
@@ -46,7 +59,7 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
     return 0;
   },
   inbound: async (args) => {
-    const options = transferOptions(args);
+    const options = inboundOptions(args);
     const load = machineLoad();
     const result = await runInbound(options);
     console.log(load);
@@ -54,6 +67,11 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = {
     return 0;
   },
   cli: runCli,
+  'cli-send': async (args) => {
+    const { runCliSend } = await import('./cli-send.js');
+    const result = await runCliSend(args);
+    return result.sha256Match ? 0 : 1;
+  },
   console: async (args) => {
     const { values } = parseArgs({
       args,
@@ -147,15 +165,68 @@ function fraction(text: string): number {
   return value;
 }
 
-function transferOptions(args: string[]) {
+const TRANSFER_OPTIONS = {
+  sizes: { type: 'string' },
+  'no-verify': { type: 'boolean', default: false },
+  only: { type: 'string' },
+} as const;
+
+function outboundOptions(args: string[]) {
   const { values } = parseArgs({
     args,
-    options: { sizes: { type: 'string' }, 'no-verify': { type: 'boolean', default: false } },
+    options: { ...TRANSFER_OPTIONS, workers: { type: 'string' }, level: { type: 'string' } },
     strict: true,
   });
+  return {
+    ...transferOptions(values),
+    only: values.only === undefined ? OUTBOUND_DEFAULTS.only : caseList(values.only, OUTBOUND_CASES),
+    workers:
+      values.workers === undefined ? OUTBOUND_DEFAULTS.workers : numberList(values.workers, '--workers', 1),
+    level: values.level === undefined ? OUTBOUND_DEFAULTS.level : levelArgument(values.level),
+  };
+}
+
+function inboundOptions(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: { ...TRANSFER_OPTIONS, concurrency: { type: 'string' } },
+    strict: true,
+  });
+  return {
+    ...transferOptions(values),
+    only: values.only === undefined ? INBOUND_DEFAULTS.only : caseList(values.only, INBOUND_CASES),
+    concurrency:
+      values.concurrency === undefined
+        ? INBOUND_DEFAULTS.concurrency
+        : numberList(values.concurrency, '--concurrency', 1),
+  };
+}
+
+function transferOptions(values: { sizes?: string; 'no-verify'?: boolean }) {
   const sizes = values.sizes ? values.sizes.split(',').map(sizeArgument) : [100 * MIB, GIB];
   if (sizes.some((s) => !Number.isSafeInteger(s) || s <= 0)) throw new UsageError('sizes must be positive');
   return { sizes, verify: !values['no-verify'] };
+}
+
+function caseList<T extends string>(text: string, known: readonly T[]): T[] {
+  const names = text.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !known.includes(n as T));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new UsageError(`--only takes ${known.join(', ')}; not ${unknown.join(', ')}`);
+  }
+  return names as T[];
+}
+
+function numberList(text: string, name: string, min: number): number[] {
+  const values = text.split(',').map((n) => wholeNumber(n.trim(), name, min));
+  if (new Set(values).size !== values.length) throw new UsageError(`${name} lists a value twice`);
+  return values;
+}
+
+function levelArgument(text: string): number {
+  const level = wholeNumber(text, '--level', 1);
+  if (level > 9) throw new UsageError('--level must be a zlib level, 1 to 9');
+  return level;
 }
 
 function sizeArgument(text: string): number {

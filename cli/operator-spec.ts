@@ -1,5 +1,5 @@
 /**
- * The operator commands (`mailbox`, `transfer`, `message`, `redrive`): their subcommands, arguments and flags.
+ * The operator commands (`mailbox`, `transfer`, `message`, `redrive`, `table`): their subcommands, arguments and flags.
  * Kept apart from their implementation (operator.ts), which loads the AWS SDK only when one of them runs.
  */
 import { UsageError } from './errors.js';
@@ -25,7 +25,7 @@ export const OPERATOR_OPTIONS = {
 /** Flags every operator command takes: which pipeline, and the output. */
 export const TARGET_FLAGS = ['stack', 'local', 'local-file', 'json', 'help'];
 
-export type OperatorCommand = 'mailbox' | 'transfer' | 'message' | 'redrive';
+export type OperatorCommand = 'mailbox' | 'transfer' | 'message' | 'redrive' | 'table';
 
 interface SubcommandSpec {
   readonly args: readonly string[];
@@ -55,6 +55,7 @@ export const OPERATOR_COMMANDS: Readonly<Record<OperatorCommand, Readonly<Record
       transfer: { args: ['REF'], flags: ['mailbox', 'force'] },
       message: { args: ['MAILBOX', 'MESSAGEID'], flags: ['force'] },
     },
+    table: { 'backfill-index': { args: [], flags: [] } },
   };
 
 export function isOperatorCommand(command: string): command is OperatorCommand {

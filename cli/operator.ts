@@ -25,6 +25,7 @@ import {
   redriveMessageCommand,
   redriveTransferCommand,
 } from './operator/redrive-commands.js';
+import { backfillIndexCommand } from './operator/table-commands.js';
 import { checkOperatorCall, type OperatorCommand } from './operator-spec.js';
 import { openTarget, type TargetFlags } from './target.js';
 
@@ -127,6 +128,8 @@ async function dispatch(ops: Operations, description: string, call: Call): Promi
       return redriveMessageCommand(ops, out, first, second, flags.force);
     case 'redrive dlq':
       return redriveDlqCommand(ops, out, flags.dlq as 'send' | 'download');
+    case 'table backfill-index':
+      return backfillIndexCommand(ops, out);
   }
 }
 

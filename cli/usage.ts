@@ -1,3 +1,5 @@
+import { DEFAULT_COMPRESSION_LEVEL } from '../shared/mesh/compression.js';
+
 export const USAGE = `mesh: a MESH API v2 client
 
 Usage: mesh <command> [options]
@@ -5,9 +7,14 @@ Usage: mesh <command> [options]
 Commands:
   handshake                          validate the mailbox and connection
   send FILE --to RECIPIENT --workflow ID [--subject S] [--local-id ID] [--filename NAME]
-            [--content-type TYPE] [--chunk-size BYTES] [--no-compress]
+            [--content-type TYPE] [--chunk-size BYTES] [--compression-level N | --no-compress]
+            [--compression-workers N]
                                      RECIPIENT: a mailbox id, or GPPROVIDER_<NHS number>_<yyyyMMdd date
-                                     of birth>_<surname> for the patient's GP; checked as the pipeline does
+                                     of birth>_<surname> for the patient's GP; checked as the pipeline does.
+                                     Gzipped at level N (1 to 9, default ${DEFAULT_COMPRESSION_LEVEL}) on every core
+                                     (--compression-workers N: on N threads) when samples of the file
+                                     show it compresses; sent plain otherwise, and always with
+                                     --no-compress
   inbox [--all]                      list message ids ready for download (--all: every page)
   count                              how many messages are waiting in the inbox
   download ID [--out FILE] [--ack]   stream a message to FILE (or stdout); --ack acknowledges it after, and
@@ -45,6 +52,8 @@ Operator commands (act on a pipeline's registry, records and queues, not on MESH
   redrive message MAILBOX MESSAGEID [--force]
                                      give a poisoned inbound message a new download task
   redrive --dlq send|download        move every message of that DLQ back to its queue
+  table backfill-index               give records written before the console's byMailbox index their entry
+                                     (once, after upgrading from 0.2; safe to run again)
 
 Pipeline (operator commands):
   --stack NAME         a deployed pipeline's CloudFormation stack (or MESH_PIPELINE_STACK=NAME[,NAME]); repeat

@@ -22,14 +22,24 @@ export type ChildJob =
       readonly workflowId: string;
       readonly size: number;
       readonly chunkBytes: number;
+      /**
+       * Gzip each chunk at this zlib level before posting it, on one thread, one chunk after another: what the
+       * compression costs on one core, and the throughput a single-threaded sender gets.
+       */
+      readonly gzipLevel?: number;
     }
   | {
-      /** Baseline: GETs every chunk of a message straight from MESH and discards it. */
-      readonly kind: 'raw-get';
+      /**
+       * Baseline: the download function's job with minimal code. Every chunk of a message GET straight from MESH
+       * and streamed as it arrives into one part of an S3 multipart upload, then the upload completed.
+       */
+      readonly kind: 'raw-copy';
       readonly meshUrl: string;
       readonly mailboxId: string;
       readonly credentials: MeshCredentials;
       readonly messageId: string;
+      readonly bucket: string;
+      readonly key: string;
     }
   | {
       /** Ceiling: reads an object from the S3 emulator in ranged GETs, one after another, and discards it. */

@@ -16,8 +16,8 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { SqsEventSource, type SqsHandler } from '../../local/runtime/sqs-event-source.js';
 import type { ChildJob, ChildMessage, ChildResult } from './child-protocol.js';
-import { generatedPieces, generatedStream } from './generated-bytes.js';
-import { RawMesh } from './raw-mesh.js';
+import { generatedPieces, preparePayload } from './generated-bytes.js';
+import { rawCopy, rawPost } from './raw-client-jobs.js';
 import { timeRequests } from './trace.js';
 
 /** Every HTTP request of the process is timed from the start. */
@@ -106,48 +106,6 @@ async function runFunction(job: Job<'function'>): Promise<Work> {
   };
 }
 
-async function rawPost(job: Job<'raw-post'>): Promise<Work> {
-  const mesh = new RawMesh(job.meshUrl, job.mailboxId, job.credentials);
-  try {
-    const total = Math.ceil(job.size / job.chunkBytes);
-    const started = performance.now();
-    let messageId: string | undefined;
-    for (let number = 1; number <= total; number++) {
-      const start = (number - 1) * job.chunkBytes;
-      const end = Math.min(job.size, start + job.chunkBytes);
-      messageId = await mesh.postChunk({
-        number,
-        total,
-        messageId,
-        to: job.to,
-        workflowId: job.workflowId,
-        body: generatedStream(start, end),
-        length: end - start,
-      });
-    }
-    return { ms: performance.now() - started, bytes: job.size, messageId };
-  } finally {
-    await mesh.close();
-  }
-}
-
-async function rawGet(job: Job<'raw-get'>): Promise<Work> {
-  const mesh = new RawMesh(job.meshUrl, job.mailboxId, job.credentials);
-  try {
-    const started = performance.now();
-    let bytes = 0;
-    let total = 1;
-    for (let number = 1; number <= total; number++) {
-      const chunk = await mesh.getChunk(job.messageId, number);
-      bytes += chunk.bytes;
-      total = chunk.total;
-    }
-    return { ms: performance.now() - started, bytes };
-  } finally {
-    await mesh.close();
-  }
-}
-
 /** Ranged GETs of an object, one after another, each read to the end and discarded. */
 async function s3Read(job: Job<'s3-read'>): Promise<Work> {
   const s3 = new S3Client({});
@@ -220,8 +178,8 @@ function perform(job: ChildJob): Promise<Work> {
       return runFunction(job);
     case 'raw-post':
       return rawPost(job);
-    case 'raw-get':
-      return rawGet(job);
+    case 'raw-copy':
+      return rawCopy(job);
     case 's3-read':
       return s3Read(job);
     case 's3-write':
@@ -230,6 +188,8 @@ function perform(job: ChildJob): Promise<Work> {
 }
 
 async function run(job: ChildJob): Promise<ChildResult> {
+  // The jobs that generate their payload build it before the CPU they use is counted.
+  if (job.kind === 'raw-post' || job.kind === 's3-write') preparePayload('csv');
   const cpuBefore = process.cpuUsage();
   const stopSampling = memoryPeaks();
   const work = await perform(job);

@@ -4,27 +4,34 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { MeshClient } from '../../shared/mesh/index.js';
-import { generatedPieces, generatedStream } from './generated-bytes.js';
+import { generatedPieces, generatedStream, type PayloadKind } from './generated-bytes.js';
 import { MIB } from './report.js';
 
 /** SHA-256 (hex) of a generated payload of `size` bytes, computed from the generator (no I/O). */
-export function generatedSha256(size: number): string {
+export function generatedSha256(size: number, kind: PayloadKind = 'csv'): string {
   const hash = createHash('sha256');
-  for (const piece of generatedPieces(0, size)) hash.update(piece);
+  for (const piece of generatedPieces(0, size, kind)) hash.update(piece);
   return hash.digest('hex');
 }
 
 /** Uploads a generated payload as an S3 object, streamed in 16 MiB parts: never a payload-sized buffer. */
 export async function uploadGenerated(
   s3: S3Client,
-  target: { bucket: string; key: string; size: number; metadata: Record<string, string> },
+  target: {
+    bucket: string;
+    key: string;
+    size: number;
+    metadata: Record<string, string>;
+    /** @default 'csv' */
+    kind?: PayloadKind;
+  },
 ): Promise<void> {
   await new Upload({
     client: s3,
     params: {
       Bucket: target.bucket,
       Key: target.key,
-      Body: generatedStream(0, target.size),
+      Body: generatedStream(0, target.size, target.kind),
       Metadata: target.metadata,
     },
     partSize: 16 * MIB,

@@ -39,14 +39,17 @@ export class RawMesh {
     readonly messageId?: string;
     readonly to: string;
     readonly workflowId: string;
-    readonly body: Readable;
+    readonly body: Readable | Buffer;
     readonly length: number;
+    /** `gzip` when the body is gzipped (every chunk of a message the same as chunk 1, as MESH requires). */
+    readonly contentEncoding?: 'gzip';
   }): Promise<string> {
     const first = options.number === 1;
     const path = first ? `/outbox` : `/outbox/${encodeURIComponent(options.messageId!)}/${options.number}`;
     const headers: Record<string, string> = {
       'content-type': 'application/octet-stream',
       'content-length': String(options.length),
+      ...(options.contentEncoding ? { 'content-encoding': options.contentEncoding } : {}),
       [H.chunkRange]: `${options.number}:${options.total}`,
       ...(first ? { [H.to]: options.to, [H.workflowId]: options.workflowId } : {}),
     };
@@ -60,26 +63,44 @@ export class RawMesh {
     return messageId;
   }
 
-  /** GETs chunk `number` of a message, reading and discarding its body; returns its size and the chunk count. */
-  async getChunk(messageId: string, number: number): Promise<{ bytes: number; total: number }> {
+  /**
+   * GETs chunk `number` of a message and hands over its body, unread, with its length and the message's chunk
+   * count. The caller must consume the body. Only plain chunks: the baseline copies them as they are.
+   */
+  async openChunk(
+    messageId: string,
+    number: number,
+  ): Promise<{ body: Readable; length: number; total: number }> {
     const suffix = number === 1 ? '' : `/${number}`;
     const res = await this.send('GET', `/inbox/${encodeURIComponent(messageId)}${suffix}`, {
       'accept-encoding': 'gzip',
     });
-    let bytes = 0;
-    for await (const piece of res.body) bytes += (piece as Buffer).length;
-    if (res.statusCode !== 200 && res.statusCode !== 206) {
-      throw new Error(`baseline GET of chunk ${number}: HTTP ${res.statusCode}`);
+    const length = Number(res.headers['content-length']);
+    if (
+      (res.statusCode !== 200 && res.statusCode !== 206) ||
+      res.headers['content-encoding'] ||
+      !(length >= 0)
+    ) {
+      await res.body.dump();
+      throw new Error(
+        `baseline GET of chunk ${number}: HTTP ${res.statusCode}, ` +
+          `content-encoding ${String(res.headers['content-encoding'] ?? 'none')}, content-length ${length}`,
+      );
     }
     const range = parseChunkRange(String(res.headers[H.chunkRange] ?? ''));
-    return { bytes, total: range?.total ?? 1 };
+    return { body: res.body, length, total: range?.total ?? 1 };
   }
 
   async close(): Promise<void> {
     await this.agent.close();
   }
 
-  private send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: Readable) {
+  private send(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body?: Readable | Buffer,
+  ) {
     const url = new URL(`${API_PREFIX}/${this.mailboxId}${path}`, this.baseUrl);
     return request(url, {
       method,

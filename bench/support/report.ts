@@ -1,13 +1,11 @@
 /** Figures and how they are printed. Throughput is in MB/s (10^6 bytes a second); memory in MiB (2^20 bytes). */
+import { cpuPerGiB, mbPerSecond, rssMib, type RunFigures } from './figures.js';
 import type { RequestTotals } from './trace.js';
+
+export { mbPerSecond, rssMib };
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
-
-/** The peak RSS target of both functions, in MiB. */
-export const RSS_TARGET_MIB = 256;
-/** The throughput target: the function against the baseline on the same run. */
-export const RATIO_TARGET = 0.8;
 
 export interface Measurement {
   readonly label: string;
@@ -28,34 +26,6 @@ export interface Measurement {
   /** Time in HTTP requests by kind, as the working process saw it. */
   readonly requests: Readonly<Record<string, RequestTotals>>;
 }
-
-/** The JSON object that ends the output of `npm run bench -- outbound` and `-- inbound`. */
-export interface ScenarioResult {
-  readonly scenario: 'outbound' | 'inbound';
-  readonly bytes: number;
-  /** The function's throughput, MB/s. */
-  readonly mbps: number;
-  /** The baseline's throughput on the same run, MB/s. */
-  readonly baselineMbps: number;
-  readonly ratio: number;
-  /** The function process's peak RSS, MiB. */
-  readonly peakRssMb: number;
-}
-
-/**
- * The baseline throughput a function run is compared with: the mean of the runs just before and just after it.
- * The local MESH server slows down as the run stores more (see BENCHMARKS.md), so the run before alone would
- * flatter the baseline and the run after alone the function; their mean cancels a steady drift.
- */
-export function baselineOf(runs: readonly [Measurement, Measurement]): number {
-  return (mbPerSecond(runs[0]) + mbPerSecond(runs[1])) / 2;
-}
-
-/** Throughput in MB/s (10^6 bytes a second), the unit of `mbps` in the JSON lines. */
-export const mbPerSecond = (m: Measurement): number => m.bytes / 1e6 / (m.ms / 1000);
-export const rssMib = (m: Measurement): number => m.maxRssKb / 1024;
-
-const round = (value: number, places: number) => Number(value.toFixed(places));
 
 export function sizeLabel(bytes: number): string {
   if (bytes >= GIB && bytes % GIB === 0) return `${bytes / GIB} GiB`;
@@ -83,7 +53,8 @@ export function describe(scenario: string, m: Measurement, baselineMbps?: number
   ];
   if (baselineMbps) parts.push(`ratio ${(mbPerSecond(m) / baselineMbps).toFixed(3)}`);
   const detail =
-    `cpu ${m.cpuMs} ms (MESH server ${m.meshCpuMs} ms, AWS emulators ${m.awsCpuMs} ms), ` +
+    `cpu ${m.cpuMs} ms, ${cpuPerGiB(m).toFixed(2)} s/GiB (MESH server ${m.meshCpuMs} ms, AWS emulators ` +
+    `${m.awsCpuMs} ms), ` +
     `peak heap ${(m.heapUsedKb / 1024).toFixed(1)} MiB, buffers ${(m.arrayBuffersKb / 1024).toFixed(1)} MiB`;
   // Where the time went: the request kinds that took at least 2% of the run.
   const requests = Object.entries(m.requests)
@@ -96,10 +67,21 @@ export function describe(scenario: string, m: Measurement, baselineMbps?: number
 }
 
 /** The line that says what the function runs are compared with. */
-export function describeBaseline(scenario: string, bytes: number, baselineMbps: number): string {
-  return `${scenario} ${sizeLabel(bytes).padStart(7)}  ${'baseline: mean of before and after'.padEnd(34)}  ${baselineMbps
-    .toFixed(1)
-    .padStart(7)} MB/s`;
+export function describeBaseline(
+  scenario: string,
+  bytes: number,
+  baselineMbps: number,
+  what = 'baseline: mean of before and after',
+): string {
+  return `${scenario} ${sizeLabel(bytes).padStart(7)}  ${what.padEnd(34)}  ${baselineMbps.toFixed(1).padStart(7)} MB/s`;
+}
+
+/** The function's CPU per GiB against the raw client's: the overhead, which the emulators cannot distort. */
+export function describeOverhead(scenario: string, figures: RunFigures): string {
+  return (
+    `${' '.repeat(scenario.length + 10)}overhead: ${figures.cpuPerGiB.toFixed(2)} s of CPU per GiB against the ` +
+    `raw client's ${figures.baselineCpuPerGiB.toFixed(2)} s: ${figures.overhead.toFixed(2)}x`
+  );
 }
 
 /**
@@ -123,40 +105,6 @@ export function describeCpuBound(
     `${seconds(m.awsCpuMs)} s = ${seconds(total)} s on ${cpus} CPUs, so at least ${seconds(total / cpus)} s: ` +
     `ratio <= ${bound(total)} here; <= ${bound(m.cpuMs + m.meshCpuMs)} even if the AWS emulators cost no CPU`
   );
-}
-
-export function scenarioResult(
-  scenario: ScenarioResult['scenario'],
-  fn: Measurement,
-  baselineMbps: number,
-): ScenarioResult {
-  return {
-    scenario,
-    bytes: fn.bytes,
-    mbps: round(mbPerSecond(fn), 1),
-    baselineMbps: round(baselineMbps, 1),
-    ratio: round(mbPerSecond(fn) / baselineMbps, 3),
-    peakRssMb: round(rssMib(fn), 1),
-  };
-}
-
-/** Checks every function run of a scenario against the targets; returns one line per miss. */
-export function targetMisses(
-  runs: readonly { fn: Measurement; baselineMbps: number; ratioTarget: boolean }[],
-) {
-  const misses: string[] = [];
-  for (const { fn, baselineMbps, ratioTarget } of runs) {
-    const ratio = mbPerSecond(fn) / baselineMbps;
-    if (ratioTarget && ratio < RATIO_TARGET) {
-      misses.push(`${fn.label} at ${sizeLabel(fn.bytes)}: ratio ${ratio.toFixed(3)} < ${RATIO_TARGET}`);
-    }
-    if (rssMib(fn) >= RSS_TARGET_MIB) {
-      misses.push(
-        `${fn.label} at ${sizeLabel(fn.bytes)}: peak RSS ${rssMib(fn).toFixed(1)} MiB >= ${RSS_TARGET_MIB}`,
-      );
-    }
-  }
-  return misses;
 }
 
 /** Progress goes to stderr, so that stdout carries only results and ends with the JSON line. */

@@ -1,15 +1,6 @@
-import { availableParallelism } from 'node:os';
-import {
-  baselineOf,
-  describe,
-  describeBaseline,
-  describeCpuBound,
-  scenarioResult,
-  targetMisses,
-  type Measurement,
-  type ScenarioResult,
-} from './report.js';
+import { rssMib, sizeLabel, type Measurement } from './report.js';
 import { startStage, type Stage } from './stage.js';
+import { TARGETS, describeTargets, targetsJson, type Target, type TargetCheck } from './targets.js';
 
 export interface FunctionScenarioOptions {
   /** Payload sizes, smallest first; the JSON line is for the last. */
@@ -18,56 +9,86 @@ export interface FunctionScenarioOptions {
   readonly verify: boolean;
 }
 
-/** What one payload size of a function scenario measured. */
-export interface SizeRun {
-  /** Baseline runs just before and just after the function's; their mean is the baseline. */
-  readonly baselines: readonly [Measurement, Measurement];
-  /** The function run that the ratio target is about. */
-  readonly fn: Measurement;
-  /** Further function runs, reported beside it and held to the RSS target only. */
-  readonly others: readonly Measurement[];
-  /** The S3 emulator alone doing the function's S3 work: a ceiling for the function on this machine. */
-  readonly ceiling: Measurement;
+/** What one case of a scenario measured at one payload size. */
+export interface CaseOutcome {
+  /** Result lines, printed once the whole run is over. */
+  readonly lines: readonly string[];
+  /** Every function run of the case: each is held to the peak-RSS target. */
+  readonly functionRuns: readonly Measurement[];
+  /** The case's own targets, judged at this size; only the largest size's count. */
+  readonly checks: readonly TargetCheck[];
+  /** The case's figures for the JSON line; the largest size's are kept. */
+  readonly figures: object;
 }
 
+/** One comparison within a scenario (e.g. outbound's compression off, gzip workers, incompressible data). */
+export interface ScenarioCase {
+  /** Its name for `--only`. */
+  readonly name: string;
+  /** Where its figures go in the JSON line: at the top level when absent, else under this key. */
+  readonly jsonKey?: string;
+  /** Runs at the largest size only (default: at every size). */
+  readonly largestOnly?: boolean;
+  /** The targets it judges: listed as not measured when it could not judge them. */
+  readonly targets: readonly Target[];
+  run(stage: Stage, size: number): Promise<CaseOutcome>;
+}
+
+/** The last line of `npm run bench -- outbound` and `-- inbound` (see BENCHMARKS.md). */
+export type ScenarioJson = { readonly scenario: string; readonly targets: Record<string, boolean> } & Record<
+  string,
+  unknown
+>;
+
 /**
- * The frame of the outbound and inbound scenarios: one stage for every size, then per size the baselines, the
- * function runs with their ratios and CPU bound, and the ceiling; then the targets, and the JSON line's figures
- * (the largest size). The ratio target applies to the largest size, the RSS target to every function run.
+ * The frame of the outbound and inbound scenarios: one stage for the whole run, then per size each case in
+ * turn, the stage emptied after each (MESH's store and the buckets hold one case's payloads at a time); then the
+ * results, the targets and the JSON line's figures (the largest size's). The case targets apply to the largest
+ * size, the RSS target to every function run.
  */
 export async function runFunctionScenario(
-  scenario: ScenarioResult['scenario'],
-  sizes: readonly number[],
-  dataBytes: number,
-  runSize: (stage: Stage, size: number) => Promise<SizeRun>,
-): Promise<ScenarioResult> {
-  const stage = await startStage({ dataBytes });
-  const runs: SizeRun[] = [];
+  scenario: 'outbound' | 'inbound',
+  options: { readonly sizes: readonly number[]; readonly dataBytes: number },
+  cases: readonly ScenarioCase[],
+): Promise<ScenarioJson> {
+  const stage = await startStage({ dataBytes: options.dataBytes });
+  const outcomes: {
+    readonly scenarioCase: ScenarioCase;
+    readonly size: number;
+    readonly outcome: CaseOutcome;
+  }[] = [];
+  const largest = options.sizes.at(-1)!;
   try {
-    for (const size of sizes) runs.push(await runSize(stage, size));
+    for (const size of options.sizes) {
+      for (const scenarioCase of cases) {
+        if (scenarioCase.largestOnly && size !== largest) continue;
+        outcomes.push({ scenarioCase, size, outcome: await scenarioCase.run(stage, size) });
+        await stage.forget();
+      }
+    }
   } finally {
     await stage.close();
   }
-  const label = scenario.padEnd(8);
-  for (const run of runs) {
-    const baselineMbps = baselineOf(run.baselines);
-    for (const b of run.baselines) console.log(describe(label, b));
-    console.log(describeBaseline(label, run.fn.bytes, baselineMbps));
-    console.log(describe(label, run.fn, baselineMbps));
-    console.log(describeCpuBound(label, run.fn, baselineMbps, availableParallelism()));
-    for (const other of run.others) console.log(describe(label, other, baselineMbps));
-    console.log(describe(label, run.ceiling, baselineMbps));
+
+  for (const { outcome } of outcomes) for (const line of outcome.lines) console.log(line);
+
+  const atLargest = outcomes.filter((o) => o.size === largest);
+  const runs = outcomes.flatMap((o) => o.outcome.functionRuns);
+  const checks = [
+    ...atLargest.flatMap((o) => o.outcome.checks),
+    ...runs.map((fn) => ({
+      target: TARGETS.peakRss,
+      value: rssMib(fn),
+      where: `${sizeLabel(fn.bytes)}, ${fn.label}`,
+    })),
+  ];
+  const targets = [...new Set([...cases.flatMap((c) => c.targets), TARGETS.peakRss])];
+  for (const line of describeTargets(targets, checks)) console.log(line);
+
+  const json: Record<string, unknown> = { scenario };
+  for (const { scenarioCase, outcome } of atLargest) {
+    if (scenarioCase.jsonKey === undefined) Object.assign(json, outcome.figures);
+    else json[scenarioCase.jsonKey] = outcome.figures;
   }
-  const misses = targetMisses(
-    runs.flatMap((run, i) => {
-      const baselineMbps = baselineOf(run.baselines);
-      return [
-        { fn: run.fn, baselineMbps, ratioTarget: i === runs.length - 1 },
-        ...run.others.map((fn) => ({ fn, baselineMbps, ratioTarget: false })),
-      ];
-    }),
-  );
-  console.log(misses.length === 0 ? 'targets: met' : `targets: MISSED\n  ${misses.join('\n  ')}`);
-  const largest = runs.at(-1)!;
-  return scenarioResult(scenario, largest.fn, baselineOf(largest.baselines));
+  return { ...json, scenario, targets: targetsJson(checks) };
 }

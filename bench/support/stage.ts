@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { mkdtemp, rm, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   createBucket,
@@ -19,6 +19,8 @@ import { mailboxSecretId, parseMailboxSettings } from '../../shared/registry/mai
 import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
 import type { MeshCredentials } from '../../shared/secrets/mesh-credentials.js';
 import { ENV, FUNCTIONS, visibilityTimeoutSeconds } from '../../shared/wiring/pipeline.js';
+import { dataDirectory } from './data-directory.js';
+import { MeshAdmin } from './mesh-admin.js';
 import { startMeshServerProcess, type MeshServerProcess } from './mesh-server-process.js';
 
 export const SENDER = 'X26ABC1';
@@ -34,6 +36,8 @@ const SECRET_PREFIX = 'mesh-bench/mailbox/';
  */
 export interface Stage {
   readonly meshServer: MeshServerProcess;
+  /** The MESH server's admin endpoints (faults, resets, how a message is stored). */
+  readonly meshAdmin: MeshAdmin;
   readonly aws: LocalAws;
   readonly clients: AwsClients;
   readonly tableName: string;
@@ -54,6 +58,11 @@ export interface Stage {
    * not named here keeps its default.
    */
   functionEnv(mailboxId: string, extra?: Record<string, string>): Record<string, string>;
+  /**
+   * Deletes every message in MESH and every object in both buckets, so that a long run holds one case's payloads
+   * at a time (and the MESH server, which slows down as its store grows, starts each case alike).
+   */
+  forget(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,22 +85,6 @@ export async function takeEvents<T>(stage: Stage, queue: LocalQueue): Promise<T[
 }
 
 /**
- * Where the payloads go: BENCH_DATA_DIR when set, else /dev/shm when it has room for what the run will write, else
- * the temporary directory. Memory-backed storage keeps the VM's disk (and the kernel writing dirty pages back to
- * it half-way through a run) out of the figures: in production neither S3 nor MESH is on the function's disk.
- */
-async function dataDirectory(bytes: number): Promise<string> {
-  if (process.env.BENCH_DATA_DIR) return process.env.BENCH_DATA_DIR;
-  try {
-    const { bavail, bsize } = await statfs('/dev/shm');
-    if (bavail * bsize > bytes * 1.5) return '/dev/shm';
-  } catch {
-    // No /dev/shm here.
-  }
-  return tmpdir();
-}
-
-/**
  * Starts everything with file-backed stores: s3rver keeps objects in files and the MESH server uses its directory
  * store, so no process holds a payload in its heap and the servers' memory does not grow with the payload.
  */
@@ -108,6 +101,13 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
   try {
     const mailboxes = [SENDER, RECIPIENT];
     const pki = await generateTestPki({ mailboxes });
+    const credentials = (mailboxId: string): MeshCredentials => ({
+      password: PASSWORD,
+      sharedSecret: SHARED_SECRET,
+      clientCert: pki.clients[mailboxId]!.cert,
+      clientKey: pki.clients[mailboxId]!.key,
+      caCert: pki.ca.cert,
+    });
     const meshServer = await startMeshServerProcess({
       mailboxes: mailboxes.map((id) => ({ id, password: PASSWORD, ods: 'X26', name: `Bench ${id}` })),
       workflows: [{ id: WORKFLOW, senders: [SENDER], receivers: [RECIPIENT] }],
@@ -116,6 +116,8 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
       storeDir: join(root, 'mesh'),
     });
     cleanups.push(() => meshServer.close());
+    const meshAdmin = new MeshAdmin(meshServer.url, credentials(SENDER));
+    cleanups.push(() => meshAdmin.close());
     const aws = await startLocalAws({ dataDir: join(root, 's3') });
     cleanups.push(() => aws.close());
     const clients = createAwsClients({
@@ -145,13 +147,6 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
     // The event relay's queue: every publish is preceded by a delayed re-check there; nothing consumes it here.
     const relayQueue = await createQueue(aws, 'mesh-bench-event-relay');
 
-    const credentials = (mailboxId: string): MeshCredentials => ({
-      password: PASSWORD,
-      sharedSecret: SHARED_SECRET,
-      clientCert: pki.clients[mailboxId]!.cert,
-      clientKey: pki.clients[mailboxId]!.key,
-      caCert: pki.ca.cert,
-    });
     const registry = new MailboxRegistry(clients.dynamo, tableName, SECRET_PREFIX);
     for (const id of mailboxes) {
       aws.secrets.put(mailboxSecretId(SECRET_PREFIX, id), JSON.stringify(credentials(id)));
@@ -162,8 +157,18 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
     ]);
     cleanups.push(async () => unbridge());
 
+    const emptyBucket = async (bucket: string) => {
+      for (;;) {
+        const { Contents } = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+        if (!Contents?.length) return;
+        for (const { Key } of Contents)
+          await clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+      }
+    };
+
     return {
       meshServer,
+      meshAdmin,
       aws,
       clients,
       tableName,
@@ -202,6 +207,11 @@ export async function startStage(options: { readonly dataBytes: number }): Promi
         [ENV.eventRelayQueueUrl]: relayQueue.url,
         ...extra,
       }),
+      forget: async () => {
+        for (const id of mailboxes) await meshAdmin.resetMailbox(id);
+        await emptyBucket(outboundBucket);
+        await emptyBucket(inboundBucket);
+      },
       close,
     };
   } catch (error) {

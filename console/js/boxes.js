@@ -38,6 +38,25 @@ function query(names) {
   return q;
 }
 
+/** A list's caption: newest first, a page at a time; the count only where the API gives one. */
+function caption(what, page) {
+  return page.total === undefined ? `${what}, newest first` : `${what}: ${page.total}`;
+}
+
+/**
+ * An empty page: nothing matches, or (with a next page) a search stopped at the records it may read in one go and
+ * can look further back.
+ */
+function nothingShown(page, text) {
+  return page.next
+    ? el(
+        'p',
+        {},
+        'No matches among the most recent records searched. Go to the next page to search further back.',
+      )
+    : el('p', {}, text);
+}
+
 function filterForm(mailbox, fields) {
   return el(
     'form',
@@ -117,11 +136,11 @@ async function inboxPage() {
     ),
     page.items.length
       ? table(
-          `Received messages: ${page.total}`,
+          caption('Received messages', page),
           ['File', 'From', 'Workflow', 'Subject', 'Size', 'Received', 'Checksum', 'Status'],
           rows,
         )
-      : el('p', {}, 'No messages match.'),
+      : nothingShown(page, 'No messages match.'),
     pagination(page, (cursor) => {
       const n = new URLSearchParams(q);
       n.set('cursor', cursor);
@@ -189,11 +208,11 @@ async function outboxPage() {
     ),
     page.items.length
       ? table(
-          `Sent files: ${page.total}`,
+          caption('Sent files', page),
           ['File', 'To', 'Workflow', 'Status', 'Chunks', 'MESH message ID', 'Sent'],
           rows,
         )
-      : el('p', {}, 'No transfers match.'),
+      : nothingShown(page, 'No transfers match.'),
     pagination(page, (cursor) => {
       const n = new URLSearchParams(q);
       n.set('cursor', cursor);

@@ -133,6 +133,32 @@ function section(title, body) {
   return body.tagName === 'TABLE' ? body : [el('h2', {}, title), body];
 }
 
+/** The daily health check's handshake: when one last succeeded, and why the last check failed if it did. */
+function handshakeCell(m) {
+  if (m.lastHealthCheckAt === undefined) return 'Not checked yet';
+  const last = m.lastHandshakeAt ? when(m.lastHandshakeAt) : 'Never';
+  if (m.handshakeOk !== false) return last;
+  return el(
+    'span',
+    {},
+    statusTag('failed'),
+    ` ${last}. The check of ${when(m.lastHealthCheckAt)} failed: ${m.healthProblem ?? 'see the health function log'}.`,
+  );
+}
+
+/** The client certificate's days left, flagged once the certificate alarm would fire. */
+function certificateCell(m) {
+  if (m.certificateDaysLeft === undefined) return m.lastHealthCheckAt ? 'Could not be read' : 'Not read yet';
+  const days = m.certificateDaysLeft;
+  const text =
+    days < 0
+      ? `Expired ${-days} ${-days === 1 ? 'day' : 'days'} ago`
+      : `${days} ${days === 1 ? 'day' : 'days'} left`;
+  return m.certificateExpiresSoon
+    ? el('span', {}, el('strong', { class: 'nhsuk-tag nhsuk-tag--red' }, 'renew'), ` ${text}`)
+    : text;
+}
+
 async function operationsPage() {
   let overview;
   let audit;
@@ -200,7 +226,17 @@ async function operationsPage() {
     : el('p', {}, 'No poisoned messages.');
   const health = table(
     'Mailbox health',
-    ['Mailbox', 'State', 'Last poll', 'Next poll', 'Last inbound', 'Inbox backlog', 'Action'],
+    [
+      'Mailbox',
+      'State',
+      'Last poll',
+      'Next poll',
+      'Last inbound',
+      'Inbox backlog',
+      'Last handshake',
+      'Certificate',
+      'Action',
+    ],
     overview.mailboxes.map((m) => [
       m.id,
       m.paused
@@ -210,6 +246,8 @@ async function operationsPage() {
       when(m.nextPollAt) || '–',
       when(m.lastInboundAt) || 'None yet',
       String(m.inboxBacklog),
+      handshakeCell(m),
+      certificateCell(m),
       m.paused
         ? actionButton(
             'Resume',
@@ -227,6 +265,8 @@ async function operationsPage() {
           ),
     ]),
   );
+  // Nine columns: the compact style keeps them within the page's width.
+  health.classList.add('nhsuk-table--compact');
   const trail = audit.entries.length
     ? table(
         'Audit trail (newest first)',

@@ -1,4 +1,4 @@
-/* global document, fetch */
+/* global document, fetch, URLSearchParams */
 import {
   api,
   el,
@@ -20,18 +20,19 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Problems the page can tell before anything is sent. */
 function checkForm(values, files) {
+  // In the order of the form's fields, as the error summary lists them.
   const problems = [];
-  if (!values.recipient) problems.push({ field: 'recipient', text: 'Enter the recipient mailbox ID' });
-  else if (!/^[A-Za-z0-9]{3,20}$/.test(values.recipient))
-    problems.push({
-      field: 'recipient',
-      text: 'Enter a recipient mailbox ID of 3 to 20 letters and digits, like X26ABC2',
-    });
   if (!values.workflowId) problems.push({ field: 'workflowId', text: 'Enter the workflow ID' });
   else if (!/^[A-Za-z0-9_.-]{1,300}$/.test(values.workflowId))
     problems.push({
       field: 'workflowId',
       text: 'The workflow ID may contain only letters, digits, _ . and -',
+    });
+  if (!values.recipient) problems.push({ field: 'recipient', text: 'Enter the recipient mailbox ID' });
+  else if (!/^[A-Za-z0-9]{3,20}$/.test(values.recipient))
+    problems.push({
+      field: 'recipient',
+      text: 'Enter a recipient mailbox ID of 3 to 20 letters and digits, like X26ABC2',
     });
   if (files.length === 0) problems.push({ field: 'file', text: 'Select a file to send' });
   for (const f of files) {
@@ -133,6 +134,124 @@ async function sendOne(mailbox, values, file, panel) {
   return true;
 }
 
+/** What MESH's endpoint lookup found, as buttons that put a mailbox in the recipient field. */
+function lookupResults(found) {
+  if (found.results.length === 0) {
+    return el(
+      'div',
+      { class: 'nhsuk-inset-text' },
+      el(
+        'p',
+        {},
+        `MESH has no mailbox for ODS code ${found.odsCode} and workflow ${found.workflowId}. ` +
+          'Check both with the recipient, or enter their mailbox ID if you know it.',
+      ),
+    );
+  }
+  const use = (m) => () => {
+    const recipient = document.getElementById('recipient');
+    recipient.value = m.mailboxId;
+    recipient.focus();
+  };
+  return el(
+    'div',
+    {},
+    el(
+      'p',
+      {},
+      `MESH lists ${found.results.length === 1 ? 'this mailbox' : 'these mailboxes'} for ODS code ` +
+        `${found.odsCode} and workflow ${found.workflowId}:`,
+    ),
+    el(
+      'ul',
+      { class: 'nhsuk-list', 'aria-label': 'Mailboxes found' },
+      found.results.map((m) =>
+        el(
+          'li',
+          {},
+          el('strong', {}, m.mailboxId),
+          m.mailboxName ? ` ${m.mailboxName} ` : ' ',
+          el(
+            'button',
+            {
+              class: 'nhsuk-button nhsuk-button--secondary nhsuk-button--small nhsuk-u-margin-bottom-2',
+              type: 'button',
+              onclick: use(m),
+            },
+            `Use ${m.mailboxId} as the recipient`,
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * "Find the recipient by ODS code": asks the API, which asks MESH's endpoint lookup as this mailbox, for the
+ * mailboxes an organisation receives the workflow in, and offers them for the recipient field.
+ */
+function recipientFinder(mailbox) {
+  const results = el('div', { id: 'lookup-results', 'aria-live': 'polite' });
+  const find = async () => {
+    const ods = document.getElementById('ods').value.trim();
+    const workflowId = document.getElementById('workflowId').value.trim();
+    // One error summary on the page at a time (they share an id): the form's gives way to the finder's.
+    document.getElementById('form-errors').replaceChildren();
+    const problems = [];
+    if (!workflowId) problems.push({ field: 'workflowId', text: 'Enter the workflow ID first' });
+    if (!ods) problems.push({ field: 'ods', text: 'Enter the ODS code' });
+    if (problems.length > 0) {
+      results.replaceChildren(errorSummary('There is a problem', problems));
+      return;
+    }
+    results.replaceChildren(el('p', {}, `Asking MESH for the mailboxes of ${ods.toUpperCase()}…`));
+    try {
+      const q = new URLSearchParams({ ods, workflowId });
+      results.replaceChildren(lookupResults(await api(`/mailboxes/${mailbox}/recipients?${q}`)));
+    } catch (error) {
+      results.replaceChildren(problemOf(error));
+    }
+  };
+  const ods = field({
+    id: 'ods',
+    label: 'ODS code',
+    hint: "The organisation's ODS code, for example X26. MESH lists its mailboxes for the workflow ID above.",
+    width: 'nhsuk-input--width-10',
+  });
+  // Enter in the ODS code finds, rather than sending the form.
+  ods.querySelector('input').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      void find();
+    }
+  });
+  return el(
+    'details',
+    { class: 'nhsuk-details', id: 'find-recipient' },
+    el(
+      'summary',
+      { class: 'nhsuk-details__summary' },
+      el('span', { class: 'nhsuk-details__summary-text' }, 'Find the recipient by ODS code'),
+    ),
+    el(
+      'div',
+      { class: 'nhsuk-details__text' },
+      ods,
+      el(
+        'button',
+        {
+          class: 'nhsuk-button nhsuk-button--secondary',
+          type: 'button',
+          id: 'find-mailboxes',
+          onclick: find,
+        },
+        'Find mailboxes',
+      ),
+      results,
+    ),
+  );
+}
+
 export async function sendPage() {
   const mailbox = mailboxParam();
   if (!mailbox) {
@@ -158,17 +277,18 @@ export async function sendPage() {
     'form',
     { novalidate: true, id: 'send-form' },
     field({
-      id: 'recipient',
-      label: 'Recipient mailbox ID',
-      hint: 'The MESH mailbox to send to, for example X26ABC2. Finding a mailbox by ODS code is not available in the console yet: use `mesh lookup ODS WORKFLOW`.',
-      width: 'nhsuk-input--width-20',
-    }),
-    field({
       id: 'workflowId',
       label: 'Workflow ID',
       hint: 'Agreed with the recipient, for example PATH_RESULTS.',
       width: 'nhsuk-input--width-20',
     }),
+    field({
+      id: 'recipient',
+      label: 'Recipient mailbox ID',
+      hint: 'The MESH mailbox to send to, for example X26ABC2.',
+      width: 'nhsuk-input--width-20',
+    }),
+    recipientFinder(mailbox),
     field({ id: 'subject', label: 'Subject (optional)' }),
     field({
       id: 'localId',
@@ -199,11 +319,13 @@ export async function sendPage() {
     const files = [...document.getElementById('file').files];
     const problems = checkForm(values, files);
     if (problems.length > 0) {
+      document.getElementById('lookup-results').replaceChildren();
       errors.replaceChildren(errorSummary('There is a problem', problems));
       return;
     }
     errors.replaceChildren();
     results.replaceChildren();
+    document.getElementById('lookup-results').replaceChildren();
     for (const file of files) {
       const panel = el('div', { class: 'send-result', 'data-file': file.name });
       results.append(el('h2', {}, file.name), panel);

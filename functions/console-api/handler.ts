@@ -5,6 +5,7 @@ import { ConsoleError, InvalidRequestError, NotFoundError } from '../../shared/c
 import type { ConsoleUser } from '../../shared/console/identity.js';
 import type { MailboxUseCases } from '../../shared/console/mailbox-use-cases.js';
 import type { OperationsUseCases } from '../../shared/console/operations-use-cases.js';
+import type { RecipientLookupUseCase } from '../../shared/console/recipient-lookup.js';
 import type { TokenVerifier } from '../../shared/console/token-verifier.js';
 import { errorFields, type Log } from '../../shared/observability/ports.js';
 
@@ -24,6 +25,7 @@ export interface ConsoleHandlerDeps {
   readonly verifier: TokenVerifier;
   readonly mailboxes: MailboxUseCases;
   readonly operations: OperationsUseCases;
+  readonly recipients: RecipientLookupUseCase;
   readonly log: Log;
 }
 
@@ -70,7 +72,7 @@ function bearerToken(event: Event): string | undefined {
  * with the words the page shows: `{ "error": { "code", "message", "problems" } }`.
  */
 export function createConsoleHandler(deps: ConsoleHandlerDeps) {
-  const { mailboxes, operations } = deps;
+  const { mailboxes, operations, recipients } = deps;
   const route = (method: Method, path: string, action: Action, status = 200) => ({
     method,
     path,
@@ -88,6 +90,9 @@ export function createConsoleHandler(deps: ConsoleHandlerDeps) {
       '/api/mailboxes/{mailbox}/uploads',
       (user, r) => mailboxes.startUpload(user, r.params.mailbox, r.body()),
       201,
+    ),
+    route('GET', '/api/mailboxes/{mailbox}/recipients', (user, r) =>
+      recipients.lookup(user, r.params.mailbox, r.query),
     ),
     route('GET', '/api/mailboxes/{mailbox}/outbox', (user, r) =>
       mailboxes.outbox(user, r.params.mailbox, r.query),

@@ -1,8 +1,8 @@
 import { createAwsClients } from '../../shared/aws/clients.js';
 import type { FunctionOverrides } from '../../shared/config/function-runtime.js';
 import { EnvReader } from '../../shared/config/env.js';
+import { deliveringPublisher, readEventDelivery } from '../../shared/events/delivery.js';
 import { EventRelay } from '../../shared/events/relay.js';
-import { SqsEventPublisher } from '../../shared/events/publisher.js';
 import { functionObservability } from '../../shared/observability/lambda-observability.js';
 import { InboundStore } from '../../shared/state/inbound-store.js';
 import { TransferStore } from '../../shared/state/transfer-store.js';
@@ -18,14 +18,16 @@ export function createRelayFunction(env: NodeJS.ProcessEnv, overrides: FunctionO
   const tableName = read.string(ENV.tableName);
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const inboundEventsQueueUrl = read.string(ENV.inboundEventsQueueUrl);
+  // The same format and destinations as the working functions', so a republished event is the one first published.
+  const delivery = readEventDelivery(read);
   read.done();
   const clients = overrides.clients ?? createAwsClients(overrides.aws);
   const { log, metrics, wrap } = functionObservability(FUNCTIONS.eventRelay.serviceName, overrides);
   const relay = new EventRelay({
     transfers: new TransferStore(clients.dynamo, tableName, overrides.now),
     inbound: new InboundStore(clients.dynamo, tableName, overrides.now),
-    statusEvents: new SqsEventPublisher(clients.sqs, statusQueueUrl),
-    inboundEvents: new SqsEventPublisher(clients.sqs, inboundEventsQueueUrl),
+    statusEvents: deliveringPublisher(clients.sqs, statusQueueUrl, delivery),
+    inboundEvents: deliveringPublisher(clients.sqs, inboundEventsQueueUrl, delivery),
     log,
     metrics,
   });

@@ -29,6 +29,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
   const statusQueueUrl = read.string(ENV.outboundStatusQueueUrl);
   const relay = readRelaySettings(read);
   const partBytes = read.setting(TUNING.partBytes);
+  const chunkConcurrency = read.setting(TUNING.downloadChunkConcurrency);
   const maxDecodedChunkBytes = read.setting(TUNING.maxDecodedChunkBytes);
   const job = readLeasedJobSettings(read);
   const maxParts = read.setting(TUNING.maxCheckpointedParts);
@@ -60,6 +61,7 @@ export function createDownloadFunction(env: NodeJS.ProcessEnv, overrides: Functi
     settings: {
       bucket,
       partBytes,
+      chunkConcurrency,
       maxDecodedChunkBytes,
       ...job,
       maxParts,

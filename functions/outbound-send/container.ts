@@ -24,6 +24,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const chunkBytes = read.setting(TUNING.chunkBytes);
   const compress = read.setting(TUNING.compress);
   const compressionLevel = read.setting(TUNING.compressionLevel);
+  const compressionWorkers = read.setting(TUNING.compressionWorkers);
   const maxBytes = read.setting(TUNING.maxBytes);
   const allowSmallChunks = read.setting(TUNING.allowSmallChunks);
   const job = readLeasedJobSettings(read);
@@ -55,6 +56,7 @@ export function createSendFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
       chunkBytes,
       compress,
       compressionLevel,
+      compressionWorkers,
       maxBytes,
       allowSmallChunks,
       ...job,

@@ -1,11 +1,13 @@
 import { Aws, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { PermissionsBoundary, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { MeshConsole } from './console/mesh-console.js';
+import { configureEventDelivery } from './event-delivery.js';
 import { DEFAULTS, type MeshPipelineProps } from './props.js';
 import { PipelineAlarms } from './runtime/alarms.js';
 import { PipelineDashboard } from './runtime/dashboard.js';
@@ -41,6 +43,10 @@ export class MeshPipeline extends Construct {
   readonly console?: MeshConsole;
   /** The functions' security group, when they are in a VPC. */
   readonly securityGroup?: SecurityGroup;
+  /** The EventBridge bus that gets every event besides the queues, when `events.eventBus` asks for one. */
+  readonly eventBus?: IEventBus;
+  /** The `source` of the CloudEvents envelope and of the bus's entries, when either is on. */
+  readonly eventSource?: string;
 
   constructor(scope: Construct, id: string, props: MeshPipelineProps) {
     super(scope, id);
@@ -94,6 +100,13 @@ export class MeshPipeline extends Construct {
       meshEnvironment: props.meshEnvironment,
       chunkBytes: props.chunkBytes ?? DEFAULTS.chunkBytes,
     });
+    const events = configureEventDelivery(this, {
+      events: props.events,
+      fleet: this.fleet,
+      storage: this.storage,
+    });
+    this.eventBus = events?.eventBus;
+    this.eventSource = events?.source;
     this.registrySeed = new RegistrySeed(this, 'RegistrySeed', {
       ...defaults,
       storage: this.storage,

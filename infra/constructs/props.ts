@@ -1,5 +1,6 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -91,6 +92,33 @@ export interface MeshPipelineBucketProps {
   readonly outbound?: IBucket;
   /** Where received messages are stored. @default a new bucket */
   readonly inbound?: IBucket;
+}
+
+/**
+ * How the inbound and outbound-status events leave, beyond the two FIFO queues' plain format. The README's
+ * [Events](../../README.md#events) section says what each choice puts where.
+ */
+export interface MeshPipelineEventsProps {
+  /**
+   * The body format of the event queues' messages: `plain` (the event itself) or `cloudevents` (a CloudEvents 1.0
+   * envelope, structured mode JSON, whose `data` is the event; `schemas/*.cloudevent.schema.json`).
+   * @default 'plain'
+   */
+  readonly format?: 'plain' | 'cloudevents';
+  /**
+   * The `source` of the CloudEvents envelope and of the entries on the event bus: a URI reference of up to 256
+   * characters, not starting with `aws.`. Used only with the `cloudevents` format or an `eventBus`.
+   * @default `nhs-mesh-pipeline/{the stack name of this construct}`
+   */
+  readonly source?: string;
+  /**
+   * Also put every event on an EventBridge bus, beside the queues: `true` for a new bus (in the stateful scope,
+   * encrypted with the pipeline's key: `pipeline.eventBus`), or your own (`EventBus.fromEventBusArn(...)`; a bus
+   * of another account needs a bus policy that lets the functions' roles put events). Its `source` is `source`,
+   * its `detail-type` the event's CloudEvents type, its `detail` the plain event. The bus drops no repeats.
+   * @default no bus
+   */
+  readonly eventBus?: boolean | IEventBus;
 }
 
 /** Log levels of Powertools Logger, the functions' logger. */
@@ -199,6 +227,11 @@ export interface MeshPipelineProps {
    * @default none: no console is deployed
    */
   readonly console?: MeshConsoleProps;
+  /**
+   * The events' body format on the queues (plain or CloudEvents 1.0), and an EventBridge bus that gets them too.
+   * @default plain events on the two FIFO queues only
+   */
+  readonly events?: MeshPipelineEventsProps;
 }
 
 /** Defaults of the optional props (the poll interval's default is the wiring's MAILBOX_POLLING). */
@@ -208,4 +241,5 @@ export const DEFAULTS = {
   eventQueueAgeAlarmMinutes: 24 * 60,
   noncurrentVersionDays: 30,
   logLevel: 'INFO',
+  eventFormat: 'plain',
 } as const;

@@ -5,6 +5,7 @@ import {
   MIN_NON_FINAL_CHUNK_BYTES,
 } from '../../shared/mesh/protocol.js';
 import { checkConsoleProps } from './console/validate.js';
+import { checkEventsProps } from './event-delivery.js';
 import { checkSeedMailboxes } from './mailboxes.js';
 import { checkSecuritySettings } from './security-settings.js';
 import type { MeshPipelineProps } from './props.js';
@@ -37,6 +38,7 @@ export function validateMeshPipelineProps(props: MeshPipelineProps): string[] {
   checkWholeNumber('eventQueueAgeAlarmMinutes', props.eventQueueAgeAlarmMinutes, 1, 14 * 24 * 60, problems);
   checkSecuritySettings(props, problems);
   checkConsoleProps(props.console, problems);
+  checkEventsProps(props.events, problems);
   return problems;
 }
 

@@ -1,24 +1,28 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import type { SQSClientConfig } from '@aws-sdk/client-sqs';
 import { startDynamoDb } from './dynamodb.js';
+import { startEventBridge, type BusEvent } from './eventbridge.js';
 import { startS3 } from './s3.js';
 import type { S3EventListener } from './s3.js';
 import { startSecretsManager } from './secrets-manager.js';
 import { startSqs } from './sqs.js';
 
 export type { S3EventListener } from './s3.js';
+export type { BusEvent } from './eventbridge.js';
 export { createBucket, createQueue } from './resources.js';
 export type { CreateQueueOptions, LocalQueue } from './resources.js';
 
-export type AwsService = 's3' | 'sqs' | 'dynamodb' | 'secretsManager';
+export type AwsService = 's3' | 'sqs' | 'dynamodb' | 'secretsManager' | 'eventBridge';
 
 export interface LocalAwsClientConfigs {
   s3: S3ClientConfig;
   sqs: SQSClientConfig;
   dynamodb: DynamoDBClientConfig;
   secretsManager: SecretsManagerClientConfig;
+  eventBridge: EventBridgeClientConfig;
 }
 
 export interface LocalAws {
@@ -38,6 +42,12 @@ export interface LocalAws {
   onS3Event(listener: S3EventListener): () => void;
   /** Seeds the Secrets Manager stand-in without going through the SDK. */
   readonly secrets: { put(name: string, value: string): void };
+  /** The EventBridge stand-in: what each bus took (as a rule's target receives it), and injected entry failures. */
+  readonly eventBridge: {
+    events(bus?: string): BusEvent[];
+    failNextEntries(count: number, errorCode?: string): void;
+    readonly refusedEntries: number;
+  };
   /** Stops every emulator, drops open connections and removes the temporary S3 directory. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -62,7 +72,10 @@ export class LocalAwsError extends Error {
   }
 }
 
-/** Starts S3, SQS, DynamoDB and Secrets Manager emulators in this process, each on its own loopback port. */
+/**
+ * Starts S3, SQS, DynamoDB, Secrets Manager and EventBridge (PutEvents) emulators in this process, each on its own
+ * loopback port.
+ */
 export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'eu-west-2';
   const ports = options.ports ?? {};
@@ -71,13 +84,15 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     startSqs({ port: ports.sqs ?? 0, region }),
     startDynamoDb({ port: ports.dynamodb ?? 0 }),
     startSecretsManager({ port: ports.secretsManager ?? 0, region, accountId: ACCOUNT_ID }),
+    startEventBridge({ port: ports.eventBridge ?? 0, region, accountId: ACCOUNT_ID }),
   ]);
-  const [s3, sqs, dynamodb, secretsManager] = started;
+  const [s3, sqs, dynamodb, secretsManager, eventBridge] = started;
   if (
     s3.status === 'rejected' ||
     sqs.status === 'rejected' ||
     dynamodb.status === 'rejected' ||
-    secretsManager.status === 'rejected'
+    secretsManager.status === 'rejected' ||
+    eventBridge.status === 'rejected'
   ) {
     await Promise.allSettled(
       started.flatMap((result) => (result.status === 'fulfilled' ? [result.value.close()] : [])),
@@ -93,8 +108,9 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     sqs: sqs.value.endpoint,
     dynamodb: dynamodb.value.endpoint,
     secretsManager: secretsManager.value.endpoint,
+    eventBridge: eventBridge.value.endpoint,
   } as const;
-  const emulators = [s3.value, sqs.value, dynamodb.value, secretsManager.value];
+  const emulators = [s3.value, sqs.value, dynamodb.value, secretsManager.value, eventBridge.value];
   let closing: Promise<void> | undefined;
 
   return {
@@ -106,6 +122,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     env: () => localAwsEnv(region, endpoints),
     onS3Event: (listener) => s3.value.onEvent(listener),
     secrets: { put: (name, value) => secretsManager.value.put(name, value) },
+    eventBridge: eventBridge.value,
     close() {
       closing ??= closeAll(emulators);
       return closing;
@@ -128,6 +145,7 @@ function clientConfigs(region: string, endpoints: Record<AwsService, string>): L
     sqs: { ...common, endpoint: endpoints.sqs },
     dynamodb: { ...common, endpoint: endpoints.dynamodb },
     secretsManager: { ...common, endpoint: endpoints.secretsManager },
+    eventBridge: { ...common, endpoint: endpoints.eventBridge },
   };
 }
 
@@ -141,6 +159,7 @@ function localAwsEnv(region: string, endpoints: Record<AwsService, string>): Rec
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge,
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   };

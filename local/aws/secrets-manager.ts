@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closeServer, endpointFor, listen } from './http.js';
+import { readJsonObject, sendJson, type JsonObject } from './json-protocol.js';
 import { SecretsManagerFault, SecretStore } from './secrets-store.js';
 import type { Secret, SecretValue, SecretVersion } from './secrets-store.js';
 
@@ -12,7 +12,6 @@ export interface SecretsManagerEmulator {
   close(): Promise<void>;
 }
 
-type JsonObject = Record<string, unknown>;
 type Operation = (store: SecretStore, input: JsonObject) => JsonObject;
 
 /** Larger than any valid request: a secret value is at most 64 KiB. */
@@ -39,7 +38,7 @@ export async function startSecretsManager(options: {
               error instanceof Error ? error.message : 'error',
               500,
             );
-      send(res, fault.status, { __type: fault.type, Message: fault.message }, fault.type);
+      sendJson(res, fault.status, { __type: fault.type, Message: fault.message }, fault.type);
     });
   });
   const port = await listen(server, options.port);
@@ -61,8 +60,12 @@ async function handle(store: SecretStore, req: IncomingMessage, res: ServerRespo
       `Unsupported operation: ${operationName || '-'}`,
     );
   }
-  const input = await readJson(req);
-  send(res, 200, operation(store, input));
+  const input = await readJsonObject(req, MAX_REQUEST_BYTES, {
+    tooLarge: () => new SecretsManagerFault('InvalidRequestException', 'Request too large.'),
+    notJson: () => new SecretsManagerFault('SerializationException', 'Request body is not valid JSON.'),
+    notObject: () => new SecretsManagerFault('SerializationException', 'Request body must be a JSON object.'),
+  });
+  sendJson(res, 200, operation(store, input));
 }
 
 const OPERATIONS: Record<string, Operation> = {
@@ -169,42 +172,4 @@ function requiredString(input: JsonObject, name: string): string {
     throw new SecretsManagerFault('InvalidParameterException', `You must specify ${name}.`);
   }
   return value;
-}
-
-async function readJson(req: IncomingMessage): Promise<JsonObject> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_REQUEST_BYTES)
-      throw new SecretsManagerFault('InvalidRequestException', 'Request too large.');
-    chunks.push(buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? {} : JSON.parse(text);
-  } catch {
-    throw new SecretsManagerFault('SerializationException', 'Request body is not valid JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SecretsManagerFault('SerializationException', 'Request body must be a JSON object.');
-  }
-  return Object.fromEntries(Object.entries(parsed));
-}
-
-function send(res: ServerResponse, status: number, body: JsonObject, errorType?: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
-  });
-  res.end(text);
 }

@@ -5,7 +5,7 @@ import type {
   TaskQueues,
   TransferLookup,
 } from '../operations/ports.js';
-import type { AuditTrail, ConsoleRecords, UrlSigner } from './ports.js';
+import type { AuditTrail, ConsoleRecords, EndpointLookup, UrlSigner } from './ports.js';
 
 /** Everything the console's use cases need, each behind a small interface (fakes in unit tests, the SDK in AWS). */
 export interface ConsoleDeps {
@@ -18,6 +18,8 @@ export interface ConsoleDeps {
   readonly queues: TaskQueues;
   readonly signer: UrlSigner;
   readonly audit: AuditTrail;
+  /** MESH's endpoint lookup, asked as a mailbox of the pipeline (finding a recipient by ODS code and workflow). */
+  readonly endpoints: EndpointLookup;
   readonly outboundBucket: string;
   readonly inboundBucket: string;
   readonly now: () => Date;

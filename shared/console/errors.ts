@@ -78,3 +78,13 @@ export class ConflictError extends ConsoleError {
     this.name = 'ConflictError';
   }
 }
+
+/** MESH could not answer a question the console asked it for the user (an endpoint lookup): nothing was changed. */
+export class MeshUnavailableError extends ConsoleError {
+  readonly status = 502;
+  readonly code = 'mesh-unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MeshUnavailableError';
+  }
+}

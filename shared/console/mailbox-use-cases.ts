@@ -6,7 +6,7 @@ import type { ConsoleDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import { requireMailbox, type ConsoleUser } from './identity.js';
 import { parseInput } from './input.js';
-import { matchesText, pageOf, pageSchema, type Page } from './paging.js';
+import { matchesText, pageSchema, parseCursor, type Page } from './paging.js';
 import type { SignedDownload, SignedUpload } from './ports.js';
 import { planUpload } from './send.js';
 import { messageView, transferView, type MessageView, type TransferView } from './views.js';
@@ -92,9 +92,11 @@ export class MailboxUseCases {
   ): Promise<Page<TransferView>> {
     const mailboxId = mailboxOf(user, rawMailbox);
     const q = parseInput(outboxQuerySchema, query);
-    const all = (await this.deps.records.transfersOf(mailboxId))
-      .filter((t) => !q.status || t.status === q.status)
-      .filter((t) =>
+    const page = await this.deps.records.transfersOf(mailboxId, {
+      cursor: parseCursor(q.cursor),
+      limit: q.limit,
+      matches: (t) =>
+        (!q.status || t.status === q.status) &&
         matchesText(q.q, [
           t.fileName,
           t.recipient,
@@ -104,8 +106,8 @@ export class MailboxUseCases {
           t.messageId,
           t.transferId,
         ]),
-      );
-    return pageOf(all.map(transferView), q.cursor, q.limit);
+    });
+    return { ...page, items: page.items.map(transferView) };
   }
 
   /** A transfer by id, or by the key the console uploaded it to (the send page follows it so), with its reports. */
@@ -137,26 +139,23 @@ export class MailboxUseCases {
     // A transfer of another mailbox is answered as missing: its existence is not the caller's to know.
     if (!record || record.sender !== mailboxId)
       throw new NotFoundError(`No such transfer from mailbox ${mailboxId}.`);
-    const reports = (await this.deps.records.messagesOf(mailboxId)).filter(
-      (m) =>
-        m.messageType === 'REPORT' &&
-        (m.report?.linkedTransferId === record.transferId ||
-          (!!record.messageId && m.report?.linkedMessageId === record.messageId)),
-    );
+    const reports = await this.deps.records.reportsAbout(mailboxId, record);
     return { ...transferView(record), reports: reports.map(messageView) };
   }
 
   async inbox(user: ConsoleUser, rawMailbox: string | undefined, query: unknown): Promise<Page<MessageView>> {
     const mailboxId = mailboxOf(user, rawMailbox);
     const q = parseInput(inboxQuerySchema, query);
-    const all = (await this.deps.records.messagesOf(mailboxId))
-      .filter((m) => !q.type || (m.messageType ?? 'DATA') === q.type)
-      .filter((m) => !q.sender || m.sender === q.sender.toUpperCase())
-      .filter((m) => !q.workflowId || m.workflowId === q.workflowId)
-      .filter((m) =>
+    const page = await this.deps.records.messagesOf(mailboxId, {
+      cursor: parseCursor(q.cursor),
+      limit: q.limit,
+      matches: (m) =>
+        (!q.type || (m.messageType ?? 'DATA') === q.type) &&
+        (!q.sender || m.sender === q.sender.toUpperCase()) &&
+        (!q.workflowId || m.workflowId === q.workflowId) &&
         matchesText(q.q, [m.fileName, m.subject, m.sender, m.workflowId, m.messageId, m.localId]),
-      );
-    return pageOf(all.map(messageView), q.cursor, q.limit);
+    });
+    return { ...page, items: page.items.map(messageView) };
   }
 
   async message(

@@ -6,7 +6,10 @@ import {
   RedriveRefusedError,
   setMailboxPaused,
 } from '../operations/index.js';
-import { mailboxIdSchema } from '../registry/mailbox.js';
+import { CERTIFICATE_WARNING_DAYS } from '../health/certificate.js';
+import { HEALTH_FAILURE_HINTS, type HealthFailureKind } from '../health/health-check.js';
+import { METRICS } from '../observability/metric-names.js';
+import { mailboxIdSchema, type MailboxRecord } from '../registry/mailbox.js';
 import type { ConsoleDeps } from './deps.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { requireOperator, type ConsoleUser } from './identity.js';
@@ -33,11 +36,19 @@ export interface MailboxHealth {
   readonly lastInboundAt?: string;
   /** Messages listed by MESH and not yet acknowledged (queued, downloading, stored, poisoned). */
   readonly inboxBacklog: number;
-  /**
-   * The daily handshake and the certificate's expiry are checked by the health function, which publishes them as
-   * metrics and alarms (MeshHandshakeFailures, CertificateDaysToExpiry) rather than recording them in the table;
-   * the page says where to look. The console never reads a mailbox's secret.
-   */
+  /** When the daily health check last ran, and whether its authenticated handshake with MESH succeeded. */
+  readonly lastHealthCheckAt?: string;
+  readonly handshakeOk?: boolean;
+  /** Why the last check failed and what to check: the health check's own hint for its kind of failure. */
+  readonly healthProblem?: string;
+  /** The last time a handshake succeeded. */
+  readonly lastHandshakeAt?: string;
+  /** The client certificate's expiry as the last check read it, and the whole days left (negative once expired). */
+  readonly certificateExpiresAt?: string;
+  readonly certificateDaysLeft?: number;
+  /** True within the days before expiry when the certificate alarm fires: time to ask for a new certificate. */
+  readonly certificateExpiresSoon?: boolean;
+  /** Where the figures come from, and the alarms that watch them. */
   readonly handshakeAndCertificate: string;
 }
 
@@ -58,6 +69,31 @@ const auditQuerySchema = z.object({
 });
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const HEALTH_SOURCE =
+  `Checked daily by the health function, which also alarms when a check fails (${METRICS.healthCheckFailed}) and ` +
+  `when a certificate has fewer than ${CERTIFICATE_WARNING_DAYS} days left (${METRICS.certificateDaysToExpiry}).`;
+
+/** The health check's last outcome on a registry record, with the certificate's days left counted from `now`. */
+function healthOf(m: MailboxRecord, now: Date) {
+  const notAfter = m.certificateNotAfter;
+  // Rounded down, as the health check counts them (shared/health/certificate.ts): 0 on the last day.
+  const daysLeft = notAfter === undefined ? undefined : Math.floor((notAfter - now.getTime()) / DAY_MS);
+  return {
+    lastHealthCheckAt: iso(m.lastHealthCheckAt),
+    handshakeOk: m.lastHealthCheckOk,
+    healthProblem:
+      m.lastHealthCheckOk === false && m.lastHealthFailure
+        ? (HEALTH_FAILURE_HINTS[m.lastHealthFailure as HealthFailureKind] ?? m.lastHealthFailure)
+        : undefined,
+    lastHandshakeAt: iso(m.lastHandshakeAt),
+    certificateExpiresAt: iso(notAfter),
+    certificateDaysLeft: daysLeft,
+    certificateExpiresSoon: daysLeft === undefined ? undefined : daysLeft < CERTIFICATE_WARNING_DAYS,
+    handshakeAndCertificate: HEALTH_SOURCE,
+  };
+}
 
 /** What only operators do: see the work that needs a hand across every mailbox, redrive it, pause and resume. */
 export class OperationsUseCases {
@@ -88,9 +124,7 @@ export class OperationsUseCases {
           nextPollAt: iso(m.nextPollAt),
           lastInboundAt: iso(m.lastInboundAt),
           inboxBacklog: backlog[m.id] ?? 0,
-          handshakeAndCertificate:
-            'Checked daily by the health function: see the MeshHandshakeFailures and CertificateDaysToExpiry ' +
-            'metrics and alarms (not recorded in the table).',
+          ...healthOf(m, this.deps.now()),
         })),
     };
   }

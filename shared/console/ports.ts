@@ -1,15 +1,22 @@
 import type { InboundRecord } from '../inbound/inbound-record.js';
 import type { TransferRecord } from '../outbound/transfer.js';
+import type { PageRequest } from './list-reader.js';
+import type { Page } from './paging.js';
 
 /**
- * What the console reads of the pipeline's records beyond the operator lookups (shared/operations): every transfer
- * a mailbox sent, every message it received, and the work that needs a hand.
+ * What the console reads of the pipeline's records beyond the operator lookups (shared/operations): a mailbox's
+ * transfers and messages a page at a time, the reports about a transfer, and the work that needs a hand.
  */
 export interface ConsoleRecords {
-  /** Transfers sent from `mailboxId`, newest first. */
-  transfersOf(mailboxId: string): Promise<TransferRecord[]>;
-  /** Messages received by `mailboxId` (data and reports), newest first. */
-  messagesOf(mailboxId: string): Promise<InboundRecord[]>;
+  /** A page of the transfers sent from `mailboxId`, newest first. A cursor not of this list is refused (400). */
+  transfersOf(mailboxId: string, request: PageRequest<TransferRecord>): Promise<Page<TransferRecord>>;
+  /** A page of the messages received by `mailboxId` (data and reports), newest first. */
+  messagesOf(mailboxId: string, request: PageRequest<InboundRecord>): Promise<Page<InboundRecord>>;
+  /** The reports `mailboxId` received about one of its transfers (by transfer id or MESH message id). */
+  reportsAbout(
+    mailboxId: string,
+    transfer: Pick<TransferRecord, 'transferId' | 'messageId' | 'createdAt'>,
+  ): Promise<InboundRecord[]>;
   /**
    * Every stalled transfer and poisoned message of the deployment, and each mailbox's inbox backlog: messages
    * received and not yet acknowledged to MESH (only mailboxes with any).
@@ -19,6 +26,21 @@ export interface ConsoleRecords {
     messages: InboundRecord[];
     backlog: Record<string, number>;
   }>;
+}
+
+/** A mailbox MESH lists for an ODS code and workflow. */
+export interface EndpointMatch {
+  readonly mailboxId: string;
+  readonly mailboxName?: string;
+}
+
+/**
+ * MESH's endpoint lookup (which mailboxes an organisation receives a workflow in), asked as one of the pipeline's
+ * mailboxes: MESH answers only a client with a mailbox's certificate. Throws MeshUnavailableError when MESH cannot
+ * be asked or does not answer.
+ */
+export interface EndpointLookup {
+  find(asMailbox: string, odsCode: string, workflowId: string): Promise<readonly EndpointMatch[]>;
 }
 
 /** A presigned upload: the browser PUTs the file to `url` with exactly `headers`, before `expiresAt`. */

@@ -1,7 +1,8 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { cloudEventBody } from './cloudevents.js';
 import { publishableEventBody } from './contracts.js';
 
-/** Publishes JSON events to one SQS queue. */
+/** Publishes JSON events to one destination (an SQS queue, an EventBridge bus) or several. */
 export interface EventPublisher {
   /** `groupId` orders events that share it (a transfer, a message); `eventId` is stable across repeats. */
   publish(eventId: string, body: string, groupId: string): Promise<void>;
@@ -10,6 +11,14 @@ export interface EventPublisher {
    * RelayedEventPublisher). Publishers without a relay leave it out.
    */
   scheduleRecheck?(id: string, groupId: string): Promise<void>;
+}
+
+export interface SqsEventPublisherOptions {
+  /**
+   * Sends each event in a CloudEvents 1.0 envelope (structured mode, JSON) with this `source`. Absent: the plain
+   * event (the default, and the only format of earlier versions).
+   */
+  readonly cloudEventSource?: string;
 }
 
 /**
@@ -25,16 +34,18 @@ export class SqsEventPublisher implements EventPublisher {
   constructor(
     private readonly sqs: Pick<SQSClient, 'send'>,
     private readonly queueUrl: string,
+    private readonly options: SqsEventPublisherOptions = {},
   ) {
     this.fifo = queueUrl.endsWith('.fifo');
   }
 
   async publish(eventId: string, body: string, groupId: string): Promise<void> {
     const checked = publishableEventBody(eventId, body);
+    const source = this.options.cloudEventSource;
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: checked,
+        MessageBody: source === undefined ? checked : cloudEventBody(checked, source),
         MessageAttributes: { eventId: { DataType: 'String', StringValue: eventId } },
         ...(this.fifo ? { MessageGroupId: groupId, MessageDeduplicationId: dedupeId(eventId) } : {}),
       }),

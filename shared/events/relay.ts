@@ -4,8 +4,14 @@ import type { EnvReader } from '../config/env.js';
 import { METRICS } from '../observability/metric-names.js';
 import { ENV, EVENT_RELAY, relayLastAttemptSeconds, TUNING } from '../wiring/pipeline.js';
 import type { LeasedRecord } from '../state/leased-store.js';
+import {
+  deliveringPublisher,
+  PLAIN_EVENT_DELIVERY,
+  readEventDelivery,
+  type EventDelivery,
+} from './delivery.js';
 import { publishPendingEvents } from './pending.js';
-import { SqsEventPublisher, type EventPublisher } from './publisher.js';
+import type { EventPublisher } from './publisher.js';
 
 /** Which store holds the record whose pending events the relay looks at. */
 export type RelaySource = 'transfer' | 'inbound';
@@ -125,25 +131,37 @@ export class EventRelay {
   }
 }
 
-/** The event publisher the working functions use: an SQS queue's publisher whose publishes are re-checked by the relay. */
+/** The relay queue and delay of a working function, and how its events leave (readRelaySettings). */
+export interface RelaySettings {
+  readonly queueUrl: string;
+  readonly delaySeconds: number;
+  /** @default the queue only, plain events */
+  readonly delivery?: EventDelivery;
+}
+
+/**
+ * The event publisher the working functions use: an event queue's publisher (and the EventBridge bus's, when the
+ * deployment has one: shared/events/delivery.ts) whose publishes are re-checked by the relay.
+ */
 export function relayedSqsPublisher(
   sqs: SQSClient,
   eventQueueUrl: string,
   source: RelaySource,
-  relay: { readonly queueUrl: string; readonly delaySeconds: number },
+  relay: RelaySettings,
 ): RelayedEventPublisher {
   return new RelayedEventPublisher(
-    new SqsEventPublisher(sqs, eventQueueUrl),
+    deliveringPublisher(sqs, eventQueueUrl, relay.delivery ?? PLAIN_EVENT_DELIVERY),
     source,
     sqsRelaySchedule(sqs, relay.queueUrl, relay.delaySeconds),
   );
 }
 
 /**
- * The relay queue and delay from a working function's environment. The delay is configurable only so that tests can
- * scale AWS's timings down together; it must stay well inside the FIFO deduplication window.
+ * The relay queue and delay from a working function's environment, with its event delivery settings. The delay is
+ * configurable only so that tests can scale AWS's timings down together; it must stay well inside the FIFO
+ * deduplication window.
  */
-export function readRelaySettings(read: EnvReader): { queueUrl: string; delaySeconds: number } {
+export function readRelaySettings(read: EnvReader): Required<RelaySettings> {
   const delaySeconds = read.setting(TUNING.eventRelayDelaySeconds);
   const lastAttempt = relayLastAttemptSeconds({ ...EVENT_RELAY, delaySeconds });
   if (lastAttempt >= EVENT_RELAY.deduplicationWindowSeconds) {
@@ -152,5 +170,5 @@ export function readRelaySettings(read: EnvReader): { queueUrl: string; delaySec
         `outside the ${EVENT_RELAY.deduplicationWindowSeconds} s FIFO deduplication window`,
     );
   }
-  return { queueUrl: read.string(ENV.eventRelayQueueUrl), delaySeconds };
+  return { queueUrl: read.string(ENV.eventRelayQueueUrl), delaySeconds, delivery: readEventDelivery(read) };
 }

@@ -4,8 +4,13 @@ import type { InboundRecord } from './inbound-record.js';
 
 export interface DownloaderSettings extends LeasedJobSettings {
   readonly bucket: string;
-  /** Size of each S3 part (the last may be smaller); memory holds two. */
+  /** Size of each S3 part (the last may be smaller); memory holds about 2 x chunkConcurrency of them. */
   readonly partBytes: number;
+  /**
+   * Chunks of one message fetched at once, and parts uploaded at once (DOWNLOAD_CHUNK_CONCURRENCY). @default 1:
+   * one chunk after another, one part uploading while the next fills.
+   */
+  readonly chunkConcurrency?: number;
   /** A chunk that decompresses to more than this is refused (a decompression bomb). */
   readonly maxDecodedChunkBytes: number;
   /** A resumed download's SHA-256 of the stored object saves its progress every so many bytes. */

@@ -1,11 +1,32 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { Readable, Transform } from 'node:stream';
 import type { ByteSource } from './byte-source.js';
-import type { MeshClient, SendHeaders } from './client.js';
+import type { MeshClient, SendBody, SendHeaders } from './client.js';
+import { OrderedCompression, type ChunkSpan, type CompressedChunk } from './compressed-chunks.js';
+import {
+  compressionWorkerCount,
+  DEFAULT_COMPRESSION_LEVEL,
+  SEGMENT_BYTES,
+  type SegmentCompressor,
+} from './compression.js';
+import { sharedCompressionWorkers } from './compression-workers.js';
 import { MeshConfigurationError } from './errors.js';
+import { readSegments } from './chunk-segments.js';
 import { DEFAULT_CHUNK_BYTES, MAX_REQUEST_BYTES, MIN_NON_FINAL_CHUNK_BYTES } from './protocol.js';
+
+export {
+  COMPRESS_RATIO_AT_MOST,
+  chooseTransportEncoding,
+  sampleCompression,
+  type CompressionSample,
+  type EncodingChoice,
+} from './compression-sampler.js';
+export {
+  compressionWorkerCount,
+  DEFAULT_COMPRESSION_LEVEL,
+  type SegmentCompressor,
+  type TransportEncoding,
+} from './compression.js';
 
 /** Leaves room for gzip's worst-case growth on incompressible bytes inside MESH's 100 MB request limit. */
 const MAX_COMPRESSED_CHUNK_INPUT = 99_000_000;
@@ -24,9 +45,17 @@ export interface ChunkCheckpoint {
 export interface ChunkedSendOptions {
   /** Uncompressed bytes per chunk (default 20 MiB). Every chunk but the last must exceed 5 MB. */
   readonly chunkBytes?: number;
-  /** Gzip each chunk for transport (default true). */
+  /**
+   * Gzip each chunk for transport (default true). A resumed send must pass what its chunk 1 was sent with; to
+   * decide from the bytes whether to compress at all, see chooseTransportEncoding.
+   */
   readonly compress?: boolean;
+  /** zlib level, 1..9 (default DEFAULT_COMPRESSION_LEVEL). */
   readonly compressionLevel?: number;
+  /** Threads compressing at once (default 0: one per core, see compressionWorkerCount). */
+  readonly compressionWorkers?: number;
+  /** What compresses the chunks' segments (default: the process's pool of worker threads). */
+  readonly compressor?: SegmentCompressor;
   /** Lets a local test server take chunks under MESH's 5 MB minimum. Never set against real MESH. */
   readonly allowSmallChunks?: boolean;
   /** Continue a send that stopped after some chunks: the message id and the next chunk to upload (>= 2). */
@@ -89,26 +118,12 @@ export function planChunks(
   return { chunkBytes, totalChunks };
 }
 
-/** A chunk's gzip output as zlib produced it: pieces of at most 256 KiB, never joined into one Buffer. */
-interface GzippedChunk {
-  readonly pieces: readonly Buffer[];
-  readonly length: number;
-}
-
-interface PreparedChunk {
-  readonly number: number;
-  readonly start: number;
-  readonly end: number;
-  /** Gzipped bytes, when compressing; otherwise the chunk streams from the source at upload. */
-  readonly gzipped?: GzippedChunk;
-}
-
 /**
  * Sends a payload of known length as a MESH message: split into chunks of uncompressed bytes, each gzipped on its
- * own, uploaded in order with the final chunk last. Chunk k+1 is read and compressed while chunk k uploads, so
- * memory holds at most two compressed chunks whatever the payload's size. A compressed chunk is kept as zlib's
- * output pieces and uploaded as a stream of them: joining them would briefly double it, and writing one large
- * Buffer would have TLS encrypt all of it at once instead of as the socket drains.
+ * own, uploaded in order with the final chunk last. The next chunk is read and compressed while one uploads, its
+ * 1 MiB segments on up to `compressionWorkers` threads at once (OrderedCompression), so memory holds a few segments
+ * and two or three compressed chunks whatever the payload's size. The SHA-256 of the uncompressed bytes is taken
+ * as they are read, in order; uncompressed chunks stream from the source at upload, hashed on the way.
  */
 export async function sendChunked(
   client: MeshClient,
@@ -122,90 +137,109 @@ export async function sendChunked(
   if (options.resume && (firstChunk < 2 || firstChunk > totalChunks)) {
     throw new MeshConfigurationError(`cannot resume at chunk ${firstChunk} of ${totalChunks}`);
   }
-  let hash: Hash | undefined = firstChunk === 1 ? createHash('sha256') : undefined;
-
-  const prepare = async (number: number): Promise<PreparedChunk> => {
+  const span = (number: number): ChunkSpan => {
     const start = (number - 1) * chunkBytes;
-    const end = Math.min(source.size, start + chunkBytes);
-    if (!compress) return { number, start, end };
-    const gzipped = await gzipRange(source, start, end, hash, options.compressionLevel);
-    if (gzipped.length > MAX_REQUEST_BYTES) {
-      throw new MeshConfigurationError(
-        `chunk ${number} is ${gzipped.length} bytes compressed, over MESH's limit`,
-      );
-    }
-    return { number, start, end, gzipped };
+    return { number, start, end: Math.min(source.size, start + chunkBytes) };
   };
+  let hash: Hash | undefined = firstChunk === 1 ? createHash('sha256') : undefined;
+  const compressed = compress
+    ? compressChunks(source, span, firstChunk, totalChunks, hash, options)
+    : undefined;
 
-  let messageId = options.resume?.messageId;
-  // A prefetched chunk may fail while the previous one uploads; it is marked handled at once (and still throws
-  // when awaited) so that failure is not an unhandled rejection, which would kill a Lambda runtime.
-  const prefetch = (number: number) => {
-    const promise = prepare(number);
-    promise.catch(() => undefined);
-    return promise;
-  };
-  let next: Promise<PreparedChunk> | undefined = prefetch(firstChunk);
-  for (let number = firstChunk; number <= totalChunks; number++) {
-    if (number > firstChunk && options.shouldContinue && !options.shouldContinue(number)) {
-      return {
-        status: 'paused',
+  try {
+    let messageId = options.resume?.messageId;
+    for (let number = firstChunk; number <= totalChunks; number++) {
+      const goOn = number === firstChunk || !options.shouldContinue || options.shouldContinue(number);
+      // A compressed chunk is undefined when its reader stopped before it, having asked shouldContinue itself.
+      const chunk = goOn && compressed ? await compressed.next() : undefined;
+      if (!goOn || (compressed && !chunk)) {
+        return {
+          status: 'paused',
+          messageId: messageId!,
+          totalChunks,
+          nextChunk: number,
+          bytesSent: (number - 1) * chunkBytes,
+        };
+      }
+      if (chunk && chunk.length > MAX_REQUEST_BYTES) {
+        throw new MeshConfigurationError(
+          `chunk ${number} is ${chunk.length} bytes compressed, over MESH's limit`,
+        );
+      }
+      const upload = chunk ? gzippedBody(chunk) : plainBody(source, span(number), hash);
+      if (number === 1) {
+        messageId = await client.sendMessage(headers, {
+          ...upload.body,
+          totalChunks,
+          signal: options.signal,
+        });
+      } else {
+        await client.uploadChunk(messageId!, number, totalChunks, { ...upload.body, signal: options.signal });
+      }
+      hash = upload.committedHash() ?? hash;
+      // MESH has the chunk and no attempt will read it again: its memory can go now.
+      if (chunk) compressed?.done(chunk);
+      // Checkpoint first: MESH has this chunk, so the caller must hear of it even if the send is being aborted.
+      await options.onChunk?.({
         messageId: messageId!,
+        chunkNumber: number,
         totalChunks,
-        nextChunk: number,
-        bytesSent: (number - 1) * chunkBytes,
-      };
+        bytesSent: span(number).end,
+        wireBytes: upload.body.contentLength,
+      });
+      options.signal?.throwIfAborted();
     }
-    const chunk: PreparedChunk = await (next ?? prefetch(number));
-    next = undefined;
-    const wantNext = number < totalChunks && (!options.shouldContinue || options.shouldContinue(number + 1));
-    if (wantNext) next = prefetch(number + 1);
-
-    const upload = uploadBody(source, chunk, compress, hash);
-    if (number === 1) {
-      messageId = await client.sendMessage(headers, { ...upload.body, totalChunks, signal: options.signal });
-    } else {
-      await client.uploadChunk(messageId!, number, totalChunks, { ...upload.body, signal: options.signal });
-    }
-    hash = upload.committedHash() ?? hash;
-    // Checkpoint first: MESH has this chunk, so the caller must hear of it even if the send is being aborted.
-    await options.onChunk?.({
+    return {
+      status: 'complete',
       messageId: messageId!,
-      chunkNumber: number,
       totalChunks,
-      bytesSent: chunk.end,
-      wireBytes: chunk.gzipped?.length ?? chunk.end - chunk.start,
-    });
-    options.signal?.throwIfAborted();
+      bytes: source.size,
+      sha256: hash?.digest('hex'),
+    };
+  } finally {
+    // Chunks read ahead are dropped, but only once their reads and compressions have settled: nothing this send
+    // started outlives it.
+    await compressed?.close();
   }
-  return {
-    status: 'complete',
-    messageId: messageId!,
-    totalChunks,
-    bytes: source.size,
-    sha256: hash?.digest('hex'),
-  };
 }
 
-async function gzipRange(
+/** Reads chunks from `firstChunk` on, hashing them in order, and compresses their segments on the workers. */
+function compressChunks(
   source: ByteSource,
-  start: number,
-  end: number,
+  span: (number: number) => ChunkSpan,
+  firstChunk: number,
+  totalChunks: number,
   hash: Hash | undefined,
-  level: number | undefined,
-): Promise<GzippedChunk> {
-  const pieces: Buffer[] = [];
-  let length = 0;
-  const gzip = createGzip({ level: level ?? 6, chunkSize: 256 * 1024 });
-  const collect = new Writable({
-    write(data: Buffer, _encoding, callback) {
-      pieces.push(data);
-      length += data.length;
-      callback();
-    },
+  options: ChunkedSendOptions,
+): OrderedCompression {
+  const workers = compressionWorkerCount(options.compressionWorkers);
+  const compressor = options.compressor ?? sharedCompressionWorkers(workers);
+  const segmentsToCome = Math.ceil((source.size - span(firstChunk).start) / SEGMENT_BYTES);
+  compressor.prestart?.(Math.min(workers, segmentsToCome));
+  const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+  // Segment memory lent to the compressor comes back here to be read into again: a send allocates as many
+  // segment buffers as it has segments in flight, however long it runs.
+  const spare: Buffer[] = [];
+  function* chunks(): Generator<ChunkSpan> {
+    for (let number = firstChunk; number <= totalChunks; number++) {
+      // As the upload loop would: a chunk that will not be sent in this call is not worth compressing.
+      if (number > firstChunk && options.shouldContinue && !options.shouldContinue(number)) return;
+      yield span(number);
+    }
+  }
+  return new OrderedCompression({
+    chunks: chunks(),
+    segments: (chunk) => readSegments(source, chunk, hash, spare),
+    deflate: (segment, segmentOptions) =>
+      compressor.deflate(segment, { ...segmentOptions, level }, (input) => spare.push(input)),
+    // Each worker has the next segment waiting when it finishes one, read while it compressed.
+    segmentWindow: 2 * workers,
+    // With one worker, as before: the next chunk is prepared while one uploads. With more, the chunk after starts
+    // as soon as the next is read, so no worker waits for the last segments of a chunk to finish.
+    chunksAhead: workers > 1 ? 1 : 0,
+    release: (deflated) => compressor.release?.(deflated),
+    level,
   });
-  await pipeline(await source.read(start, end), hashingTap(hash), gzip, collect);
-  return { pieces, length };
 }
 
 /** Passes bytes through unchanged, feeding them to `hash` on the way. */
@@ -218,23 +252,30 @@ function hashingTap(hash: Hash | undefined): Transform {
   });
 }
 
+/** What one upload sends, and the running hash once MESH has accepted it (for plain chunks, hashed as sent). */
+interface ChunkUpload {
+  readonly body: SendBody & { readonly contentLength: number };
+  committedHash(): Hash | undefined;
+}
+
+function gzippedBody(chunk: CompressedChunk): ChunkUpload {
+  return {
+    body: {
+      // A new stream over the same pieces for every attempt, so a retry sends the chunk again. Pieces are a
+      // segment's output at most (about 1 MiB): TLS encrypts as the socket drains, not the whole chunk at once.
+      body: () => Readable.from(chunk.pieces, { objectMode: false }),
+      contentLength: chunk.length,
+      contentEncoding: 'gzip',
+    },
+    committedHash: () => undefined,
+  };
+}
+
 /**
- * The body of one upload. Uncompressed chunks stream straight from the source; each attempt re-reads the range
- * and hashes into a copy of the running hash, which is kept only for the attempt that MESH accepted.
+ * An uncompressed chunk streams straight from the source; each attempt re-reads the range and hashes into a copy
+ * of the running hash, which is kept only for the attempt that MESH accepted.
  */
-function uploadBody(source: ByteSource, chunk: PreparedChunk, compress: boolean, hash: Hash | undefined) {
-  if (compress) {
-    const gzipped = chunk.gzipped!;
-    return {
-      body: {
-        // A new stream over the same pieces for every attempt, so a retry sends the chunk again.
-        body: () => Readable.from(gzipped.pieces, { objectMode: false }),
-        contentLength: gzipped.length,
-        contentEncoding: 'gzip' as const,
-      },
-      committedHash: (): Hash | undefined => undefined,
-    };
-  }
+function plainBody(source: ByteSource, chunk: ChunkSpan, hash: Hash | undefined): ChunkUpload {
   let attemptHash: Hash | undefined;
   return {
     body: {

@@ -38,12 +38,18 @@ export interface OperationsClients {
 export type Operations = MailboxOperationsDeps &
   RedriveTransferDeps &
   RedriveMessageDeps &
-  FindMessageDeps & { readonly location: PipelineLocation; readonly sqs: SQSClient };
+  FindMessageDeps & {
+    readonly location: PipelineLocation;
+    readonly sqs: SQSClient;
+    /** The table itself, for maintenance that reads it whole (mesh table backfill-index). */
+    readonly dynamo: DynamoDBDocumentClient;
+  };
 
 export function awsOperations(clients: OperationsClients, location: PipelineLocation): Operations {
   return {
     location,
     sqs: clients.sqs,
+    dynamo: clients.dynamo,
     registry: new MailboxRegistry(clients.dynamo, location.tableName, location.secretPrefix),
     transfers: new TransferStore(clients.dynamo, location.tableName),
     inbound: new InboundStore(clients.dynamo, location.tableName),

@@ -1,6 +1,13 @@
 import type { S3ObjectVersion } from '../aws/s3-byte-source.js';
 import type { InvocationBudget } from '../jobs/leased-job.js';
-import { sendChunked, type ByteSource, type ChunkedSendResult, type MeshClient } from '../mesh/index.js';
+import {
+  chooseTransportEncoding,
+  sendChunked,
+  type ByteSource,
+  type ChunkedSendResult,
+  type MeshClient,
+  type TransportEncoding,
+} from '../mesh/index.js';
 import { METRICS } from '../observability/metric-names.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
 import { invocationDeadline } from '../runtime/deadline.js';
@@ -14,7 +21,7 @@ export interface ChunkSenderDeps {
   readonly byteSource: (object: S3ObjectVersion) => ByteSource;
   readonly settings: Pick<
     OutboundSettings,
-    'compress' | 'compressionLevel' | 'allowSmallChunks' | 'safetyMarginMs'
+    'compress' | 'compressionLevel' | 'compressionWorkers' | 'allowSmallChunks' | 'safetyMarginMs'
   >;
   readonly log: Log;
   readonly metrics: MetricsSink;
@@ -38,10 +45,14 @@ export class ChunkSender {
     const { transfers, settings, metrics } = this.deps;
     let record = start;
     const log = withKeys(this.deps.log, keysOf(record));
+    const source = this.deps.byteSource(record);
     if (!record.messageId) {
-      // Marks the first POST as begun: if its answer is lost, the next attempt knows to look for its message.
+      // Marks the first POST as begun: if its answer is lost, the next attempt knows to look for its message. The
+      // encoding goes with it, so every chunk of the message, in this invocation or a later one, uses chunk 1's.
+      const transportEncoding = record.transportEncoding ?? (await this.chooseEncoding(source, log));
       record = await transfers.update(record.transferId, budget.invocationId, {
         postStartedAt: this.deps.now().toISOString(),
+        transportEncoding,
       });
     }
 
@@ -50,11 +61,12 @@ export class ChunkSender {
     const started = Date.now();
     let slowestChunkMs = 0;
     let lastChunkAt = Date.now();
-    const result = await sendChunked(client, this.deps.byteSource(record), address, {
+    const result = await sendChunked(client, source, address, {
       signal: invocationDeadline(budget),
       chunkBytes: record.chunkBytes,
-      compress: settings.compress,
+      compress: sendsGzipped(record, settings.compress),
       compressionLevel: settings.compressionLevel,
+      compressionWorkers: settings.compressionWorkers,
       allowSmallChunks: settings.allowSmallChunks,
       resume: record.messageId
         ? { messageId: record.messageId, nextChunk: record.chunksSent + 1 }
@@ -87,4 +99,25 @@ export class ChunkSender {
     metrics.add('SendDuration', 'Milliseconds', Date.now() - started, mailboxOf(record));
     return { record, result };
   }
+
+  /** Gzip, unless compression is off or samples of the object show it would save too little to be worth it. */
+  private async chooseEncoding(source: ByteSource, log: Log): Promise<TransportEncoding> {
+    const { compress, compressionLevel } = this.deps.settings;
+    const choice = await chooseTransportEncoding(source, { compress, level: compressionLevel });
+    if (choice.sample) {
+      log.info(choice.encoding === 'gzip' ? 'sending gzipped' : 'sending plain: it does not compress', {
+        sampledRatio: Number(choice.sample.ratio.toFixed(3)),
+        sampledBytes: choice.sample.sampledBytes,
+      });
+    }
+    return choice.encoding;
+  }
+}
+
+/**
+ * Whether the transfer's chunks go gzipped: as its record says, or, for a record written before the choice was
+ * recorded (its chunk 1 went as COMPRESS said then), as configured.
+ */
+export function sendsGzipped(record: TransferRecord, compress: boolean): boolean {
+  return record.transportEncoding === undefined ? compress : record.transportEncoding === 'gzip';
 }

@@ -10,12 +10,12 @@ export type { InvocationBudget } from '../jobs/leased-job.js';
 export interface OutboundSettings extends LeasedJobSettings {
   /** Uncompressed bytes per MESH chunk. */
   readonly chunkBytes: number;
+  /** Gzip for transport, where samples of the object show it is worth it; false: never. */
   readonly compress: boolean;
-  /**
-   * zlib level for transport gzip. Level 3 compresses CSV-like data about as well as 6 (40% against 37% here) at
-   * about 2.5 times the speed, which matters on a fraction of a vCPU (see BENCHMARKS.md).
-   */
+  /** zlib level for transport gzip (DEFAULT_COMPRESSION_LEVEL in shared/mesh/compression.ts says why 1). */
   readonly compressionLevel: number;
+  /** Worker threads gzipping at once, each on a segment of the chunk being prepared; 0: one per core. */
+  readonly compressionWorkers: number;
   readonly maxBytes: number;
   /** Only for local MESH servers: allow chunks under MESH's 5 MB minimum. */
   readonly allowSmallChunks?: boolean;

@@ -1,4 +1,5 @@
 import type { HashProgress } from '../aws/resumable-sha256.js';
+import type { TransportEncoding } from '../mesh/compression.js';
 import type { OutboundAddress } from './addressing.js';
 
 /** Lifecycle of one outbound object. `rejected`, `failed`, `delivered` and `undeliverable` are final. */
@@ -47,6 +48,12 @@ export interface TransferRecord extends ObjectRef {
   readonly totalChunks?: number;
   readonly chunksSent: number;
   readonly bytesSent: number;
+  /**
+   * Whether the chunks go gzipped or plain: chosen from samples of the object before the first POST, written with
+   * postStartedAt, and kept for every chunk after (MESH refuses a chunk whose encoding differs from chunk 1's).
+   * Absent from records written before it existed, whose chunks went as configured (COMPRESS).
+   */
+  readonly transportEncoding?: TransportEncoding;
   /** SHA-256 (hex) of the original bytes: read while sending, or afterwards when the send was resumed. */
   readonly sha256?: string;
   /** How far that SHA-256 read afterwards has got, when it takes more than one invocation. */

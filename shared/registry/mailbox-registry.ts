@@ -7,7 +7,13 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { mailboxSecretId, REGISTRY_PARTITION, type MailboxRecord, type MailboxSettings } from './mailbox.js';
+import {
+  mailboxSecretId,
+  REGISTRY_PARTITION,
+  type MailboxHealthRecord,
+  type MailboxRecord,
+  type MailboxSettings,
+} from './mailbox.js';
 
 /**
  * All mailboxes sit in one partition of the pipeline's table (`pk = MAILBOX`, `sk = {id}`): the registry is read
@@ -161,6 +167,40 @@ export class MailboxRegistry {
           ConditionExpression:
             'attribute_exists(pk) AND (attribute_not_exists(lastInboundAt) OR lastInboundAt < :at)',
           ExpressionAttributeValues: { ':at': atMs },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Records a health check's outcome on the mailbox (for the console's mailbox health). Conditional, so an older
+   * check finishing late never overwrites a newer one, and a removed mailbox is not brought back.
+   */
+  async recordHealth(id: string, health: MailboxHealthRecord): Promise<void> {
+    const sets = ['lastHealthCheckAt = :at', 'lastHealthCheckOk = :ok'];
+    const removes: string[] = [];
+    const values: Record<string, unknown> = { ':at': health.checkedAt, ':ok': health.ok };
+    if (health.ok) sets.push('lastHandshakeAt = :at');
+    if (health.failure) {
+      sets.push('lastHealthFailure = :failure');
+      values[':failure'] = health.failure;
+    } else removes.push('lastHealthFailure');
+    // An unreadable certificate's expiry is unknown now: the last one read is not shown as if it still held.
+    if (health.certificateNotAfter !== undefined) {
+      sets.push('certificateNotAfter = :notAfter');
+      values[':notAfter'] = health.certificateNotAfter;
+    } else removes.push('certificateNotAfter');
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(id),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(lastHealthCheckAt) OR lastHealthCheckAt < :at)',
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {

@@ -81,6 +81,26 @@ export interface MailboxRecord extends MailboxSettings {
   readonly lastPolledAt?: number;
   /** Epoch ms of the last inbound message stored. */
   readonly lastInboundAt?: number;
+  /** What the daily health check last found (MailboxRegistry.recordHealth); absent until it has run. */
+  readonly lastHealthCheckAt?: number;
+  readonly lastHealthCheckOk?: boolean;
+  /** Why the last check failed (the health check's failure kind), while it is failing. */
+  readonly lastHealthFailure?: string;
+  /** Epoch ms of the last check whose authenticated handshake with MESH succeeded. */
+  readonly lastHandshakeAt?: number;
+  /** Epoch ms: when the client certificate expires, as the last check read it from the secret. */
+  readonly certificateNotAfter?: number;
+}
+
+/** One health check's outcome, as recorded on the mailbox's registry record. */
+export interface MailboxHealthRecord {
+  /** Epoch ms of the check. */
+  readonly checkedAt: number;
+  /** The authenticated handshake succeeded. */
+  readonly ok: boolean;
+  readonly failure?: string;
+  /** Epoch ms; absent when the certificate could not be read. */
+  readonly certificateNotAfter?: number;
 }
 
 /** Checks settings, giving every problem in one message. */

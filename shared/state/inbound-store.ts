@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { InboundRecord } from '../inbound/inbound-record.js';
 import { LeasedStore, type DerivedAttributes } from './leased-store.js';
+import { inboundIndexEntry } from './mailbox-index.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 const SK = 'INBOUND';
@@ -29,9 +30,18 @@ export class InboundStore extends LeasedStore<InboundRecord> {
   }
 
   protected derived(_id: string, changes: Partial<InboundRecord>): DerivedAttributes {
+    // Only a new record carries createdAt: it is listed under its mailbox from the start (the byMailbox index).
+    const listed =
+      changes.createdAt && changes.mailboxId && changes.messageId
+        ? inboundIndexEntry({
+            mailboxId: changes.mailboxId,
+            messageId: changes.messageId,
+            createdAt: changes.createdAt,
+          })
+        : {};
     return changes.status === 'acknowledged'
-      ? { [TTL_ATTRIBUTE]: Math.floor(this.now().getTime() / 1000) + RETENTION_SECONDS }
-      : {};
+      ? { ...listed, [TTL_ATTRIBUTE]: Math.floor(this.now().getTime() / 1000) + RETENTION_SECONDS }
+      : listed;
   }
 
   async getOrCreate(

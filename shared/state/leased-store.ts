@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { TABLE_DEFINITION } from './table.js';
 
 /** Another invocation took the lease: this one must stop touching the record. */
 export class LeaseLostError extends Error {
@@ -45,7 +46,12 @@ export type LeaseResult<R> =
 /** Extra attributes (GSI keys, TTL) a subclass derives from a change; `undefined` removes one. */
 export type DerivedAttributes = Record<string, unknown>;
 
-const INTERNAL_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'];
+/** The table's and its indexes' key attributes: the store's bookkeeping, never part of a record. */
+const INTERNAL_KEYS = [
+  TABLE_DEFINITION.partitionKey,
+  TABLE_DEFINITION.sortKey,
+  ...TABLE_DEFINITION.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+];
 
 /**
  * One DynamoDB item per unit of work, changed only by single-item conditional writes: a lease decides who may

@@ -11,6 +11,12 @@ export const TABLE_INDEXES = {
   byLocalId: { name: 'byLocalId', partition: 'gsi2pk', sort: 'gsi2sk' },
   /** Sparse: outbound transfers awaiting a delivery check, ordered by when the next check is due. */
   byTrackingDue: { name: 'byTrackingDue', partition: 'gsi3pk', sort: 'gsi3sk' },
+  /**
+   * One mailbox's records in the order they were created: its outbound transfers (`OUTBOX#{sender}`) and its
+   * inbound messages (`INBOX#{mailbox}`), sorted by `{createdAt}#{id}`, so the console reads a page of them, newest
+   * first, without reading anything else (shared/state/mailbox-index.ts). Written when a record is created.
+   */
+  byMailbox: { name: 'byMailbox', partition: 'gsi4pk', sort: 'gsi4sk' },
 } as const;
 
 /** Attribute that DynamoDB's TTL deletes records by (epoch seconds). */

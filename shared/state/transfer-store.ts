@@ -5,6 +5,7 @@ import {
   type TransferRecord,
 } from '../outbound/transfer.js';
 import { LeasedStore, type DerivedAttributes } from './leased-store.js';
+import { transferIndexEntry } from './mailbox-index.js';
 import { TABLE_INDEXES, TTL_ATTRIBUTE } from './table.js';
 
 export { LeaseLostError } from './leased-store.js';
@@ -55,7 +56,16 @@ export class TransferStore extends LeasedStore<TransferRecord> {
   }
 
   protected derived(transferId: string, changes: TransferChanges): DerivedAttributes {
-    const keys: DerivedAttributes = {};
+    // Only a new record carries createdAt: it is listed under its mailbox from the start (the byMailbox index).
+    const keys: DerivedAttributes =
+      changes.createdAt && changes.key
+        ? transferIndexEntry({
+            transferId,
+            key: changes.key,
+            createdAt: changes.createdAt,
+            sender: changes.sender,
+          })
+        : {};
     if (changes.messageId) {
       keys[TABLE_INDEXES.byMessageId.partition] = `MSG#${changes.messageId}`;
       keys[TABLE_INDEXES.byMessageId.sort] = SK;

@@ -4,7 +4,7 @@
  * variables each function is given from a deployment's resource names (DeploymentNames).
  */
 
-import { functionSpec, type AnyFunctionName } from './functions.js';
+import { functionSpec, publishesEvents, type AnyFunctionName } from './functions.js';
 import type { QueueName } from './names.js';
 import { TUNING, type SettingName } from './tuning.js';
 
@@ -24,6 +24,13 @@ const WIRING_ENV = {
   inboundEventsQueueUrl: 'INBOUND_EVENTS_QUEUE_URL',
   outboundStatusQueueUrl: 'OUTBOUND_STATUS_QUEUE_URL',
   eventRelayQueueUrl: 'EVENT_RELAY_QUEUE_URL',
+  /**
+   * The event functions' `source`: of the CloudEvents envelope (CLOUDEVENTS_ENVELOPE) and of the entries on the
+   * EventBridge bus. Given with the deployment's event delivery settings (DeploymentNames.events).
+   */
+  eventSource: 'EVENT_SOURCE',
+  /** Name or ARN of the EventBridge bus that gets every event besides the queues; given only when there is one. */
+  eventBusName: 'EVENT_BUS_NAME',
   /** The console's sign-in: the JWT issuer (`iss`), audience (`aud`: the app client id), JWKS and groups claim. */
   consoleIssuer: 'CONSOLE_ISSUER',
   consoleAudience: 'CONSOLE_AUDIENCE',
@@ -63,6 +70,18 @@ export interface DeploymentNames {
   queueUrl(queue: QueueName): string;
   /** Where the console's users sign in; needed only by functions that authenticate users (the console's). */
   readonly console?: ConsoleSignIn;
+  /**
+   * How events leave beyond the queues' plain format: needed only with the CloudEvents envelope (whose switch is a
+   * setting, CLOUDEVENTS_ENVELOPE, added by the caller) or an EventBridge bus.
+   */
+  readonly events?: EventDeliveryNames;
+}
+
+export interface EventDeliveryNames {
+  /** The `source` of the CloudEvents envelope and of the bus's entries, e.g. `nhs-mesh-pipeline/MeshFunctions`. */
+  readonly source: string;
+  /** Name or ARN of an EventBridge bus that gets every event besides the queues. @default no bus */
+  readonly eventBus?: string;
 }
 
 export interface ConsoleSignIn {
@@ -99,7 +118,17 @@ export function functionEnvironment(
     if (deployment.console.jwksUri) env[ENV.consoleJwksUri] = deployment.console.jwksUri;
     if (deployment.console.groupsClaim) env[ENV.consoleGroupsClaim] = deployment.console.groupsClaim;
   }
+  if (deployment.events && publishesEvents(spec))
+    Object.assign(env, eventDeliveryEnvironment(deployment.events));
   const queues = spec.trigger.kind === 'queue' ? [spec.trigger.queue, ...spec.sendsTo] : spec.sendsTo;
   for (const queue of new Set(queues)) env[QUEUE_URL_ENV[queue]] = deployment.queueUrl(queue);
   return env;
+}
+
+/** The event delivery variables of a function that publishes events (publishesEvents). */
+export function eventDeliveryEnvironment(events: EventDeliveryNames): Record<string, string> {
+  return {
+    [ENV.eventSource]: events.source,
+    ...(events.eventBus ? { [ENV.eventBusName]: events.eventBus } : {}),
+  };
 }

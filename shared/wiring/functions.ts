@@ -80,7 +80,10 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     serviceName: 'outbound-send',
     description: 'Streams objects from the outbound bucket to MESH, chunked and resumable',
     timeoutSeconds: 900,
-    memoryMb: 1024,
+    // Memory buys vCPUs (1,769 MB is one) and gzip is what bounds a send: 3,008 MB, about 1.7 vCPUs, the most a new
+    // AWS account may give a function. Two compression workers gzip CSV 1.65x as fast as one on two cores; see
+    // README ("Sending a file").
+    memoryMb: 3008,
     trigger: { kind: 'queue', queue: 'send', batchSize: 1, maxConcurrency: 20 },
     // A send that ends wakes its mailbox's next task set aside, a download as well as a send (they share the cap).
     sendsTo: ['send', 'download', 'outboundStatus', 'eventRelay'],
@@ -188,6 +191,8 @@ export const CONSOLE_FUNCTIONS: Readonly<Record<ConsoleFunctionName, ConsoleFunc
     // Redrives put a continuation on the send queue or a task on the download queue.
     sendsTo: ['send', 'download'],
     usesTable: true,
+    // Finding a recipient by ODS code asks MESH's endpoint lookup as one of the user's mailboxes (its secret).
+    usesMesh: true,
     signsUploads: true,
     signsDownloads: true,
     authenticatesUsers: true,
@@ -195,6 +200,14 @@ export const CONSOLE_FUNCTIONS: Readonly<Record<ConsoleFunctionName, ConsoleFunc
 };
 
 export type AnyFunctionName = FunctionName | DeployFunctionName | ConsoleFunctionName;
+
+/**
+ * Whether the function publishes the pipeline's events (it sends to an event queue): it gets the deployment's event
+ * delivery settings (the envelope's source, the EventBridge bus) and may put events on that bus.
+ */
+export function publishesEvents(spec: FunctionBaseSpec): boolean {
+  return spec.sendsTo.some((queue) => queue === 'inboundEvents' || queue === 'outboundStatus');
+}
 
 /** The description of any function: pipeline, deploy-time or console. */
 export function functionSpec(name: AnyFunctionName): FunctionSpec | DeployFunctionSpec | ConsoleFunctionSpec {

@@ -32,6 +32,7 @@ export {
   DEPLOY_FUNCTIONS,
   FUNCTIONS,
   functionSpec,
+  publishesEvents,
   type AnyFunctionName,
   type ConsoleFunctionSpec,
   type CustomResourceTrigger,
@@ -53,8 +54,10 @@ export type {
 export { TUNING, type SettingName } from './tuning.js';
 export {
   ENV,
+  eventDeliveryEnvironment,
   functionEnvironment,
   QUEUE_URL_ENV,
   type ConsoleSignIn,
   type DeploymentNames,
+  type EventDeliveryNames,
 } from './environment.js';

@@ -3,6 +3,7 @@
  * that come from elsewhere in the wiring (queues, event relay, mailbox concurrency) are taken from there.
  */
 
+import { DEFAULT_COMPRESSION_LEVEL } from '../mesh/compression.js';
 import { DEFAULT_CHUNK_BYTES, MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES } from '../mesh/protocol.js';
 import { DEFAULT_MAILBOX_CONCURRENCY } from './mailboxes.js';
 import { EVENT_RELAY, QUEUES } from './queues.js';
@@ -94,6 +95,17 @@ export const TUNING = {
     max: 900,
     readBy: ['outboundSend', 'inboundDownload', 'deliveryTracker'],
   },
+  /**
+   * The event queues' message bodies as CloudEvents 1.0 envelopes (structured mode, JSON) instead of the plain
+   * event: the construct's `events.format: 'cloudevents'`. The envelope's `source` is EVENT_SOURCE. Read with the
+   * relay settings, and by the event relay itself (readEventDelivery), so a republished event has the same format.
+   */
+  cloudEventsEnvelope: {
+    env: 'CLOUDEVENTS_ENVELOPE',
+    kind: 'boolean',
+    default: false,
+    readBy: ['outboundSend', 'inboundDownload', 'deliveryTracker', 'eventRelay'],
+  },
 
   // Read by the send and the download functions.
   /** Time kept back at the end of an invocation for checkpointing and handing over to the next. */
@@ -147,18 +159,19 @@ export const TUNING = {
   },
   /** Gzip for transport (a chunk's size limit then holds room for gzip's growth on incompressible bytes). */
   compress: { env: 'COMPRESS', kind: 'boolean', default: true, readBy: ['outboundSend'] },
-  /** zlib level: 3 compresses CSV-like data about as well as 6 at about 2.5 times the speed (BENCHMARKS.md). */
+  /** zlib level, the CLI's too: 1 saves nearly what 3 does for two thirds of its CPU (shared/mesh/compression.ts). */
   compressionLevel: {
     env: 'COMPRESSION_LEVEL',
     kind: 'integer',
-    default: 3,
+    default: DEFAULT_COMPRESSION_LEVEL,
     min: 1,
     max: 9,
     readBy: ['outboundSend'],
   },
   /**
-   * Chunks gzipped at once, each on its own thread (0: one per core the function has). Chunks are still uploaded
-   * in order; memory holds this many chunks being compressed plus the one uploading.
+   * Threads gzipping at once (0: one per core the function has, at most 8), each on a 1 MiB segment of the chunk
+   * being prepared. Chunks are still uploaded in order; memory holds a few segments and two or three compressed
+   * chunks, whatever the number of threads.
    */
   compressionWorkers: {
     env: 'COMPRESSION_WORKERS',
@@ -217,8 +230,9 @@ export const TUNING = {
     readBy: ['inboundDownload'],
   },
   /**
-   * Chunks of one message fetched from MESH at once, their S3 parts written in parallel. Memory holds about this
-   * many parts in flight; checkpoints still record only parts whose predecessors are all written.
+   * Chunk requests of one message open at once (the one being read included). Bytes are still used in order, so
+   * parts are cut and hashed as with one; a chunk fetched ahead holds at most 4 MiB, and at most 32 MiB of parts
+   * upload at once beyond the one filling. Checkpoints record only parts whose predecessors are all written.
    */
   downloadChunkConcurrency: {
     env: 'DOWNLOAD_CHUNK_CONCURRENCY',

@@ -188,6 +188,33 @@ describe('the console, in a browser', () => {
     await assertAccessible(bob, 'the message page with an expired link');
   });
 
+  test('a user finds the recipient by ODS code and workflow, and is told when MESH knows none', async () => {
+    await alice.goto(`${consoleServer.url}/send.html?mailbox=X26ABC1`);
+    await alice.getByLabel('Workflow ID').waitFor();
+    await alice.getByText('Find the recipient by ODS code').click();
+    await alice.getByLabel('ODS code').fill('x27');
+    await alice.getByRole('button', { name: 'Find mailboxes' }).click();
+    const summary = alice.locator('#lookup-results .nhsuk-error-summary');
+    await summary.waitFor();
+    assert.match(await summary.innerText(), /Enter the workflow ID first/);
+
+    await alice.getByLabel('Workflow ID').fill('TEST_WORKFLOW');
+    await alice.getByRole('button', { name: 'Find mailboxes' }).click();
+    // The local MESH server lists X26ABC3 alone for ODS code X27 (local/config/default-mesh-server.ts).
+    const use = alice.getByRole('button', { name: 'Use X26ABC3 as the recipient' });
+    await use.waitFor();
+    assert.equal(await alice.getByRole('list', { name: 'Mailboxes found' }).locator('li').count(), 1);
+    await assertAccessible(alice, 'the send page with the mailboxes found by ODS code');
+    await use.click();
+    assert.equal(await alice.getByLabel('Recipient mailbox ID').inputValue(), 'X26ABC3');
+
+    await alice.getByLabel('ODS code').fill('Y99');
+    await alice.getByLabel('ODS code').press('Enter');
+    await alice.getByText('MESH has no mailbox for ODS code Y99 and workflow TEST_WORKFLOW').waitFor();
+    assert.equal(await alice.locator('.send-result').count(), 0, 'Enter in the ODS code sent nothing');
+    await assertAccessible(alice, 'the send page when MESH knows no mailbox');
+  });
+
   test('bad input is refused on the page with a clear message, and nothing is sent', async () => {
     await alice.goto(`${consoleServer.url}/send.html?mailbox=X26ABC1`);
     await alice.getByLabel('Recipient mailbox ID').waitFor();
@@ -290,11 +317,15 @@ describe('the console, in a browser', () => {
     const stalled = await until(
       'the transfer stalled',
       async () => {
-        const all = await new DynamoConsoleRecords(
+        const page = await new DynamoConsoleRecords(
           pipeline.clients.dynamo,
           pipeline.resources.tableName,
-        ).transfersOf('X26ABC1');
-        return all.find((t) => t.key === key && t.status === 'stalled');
+        ).transfersOf('X26ABC1', {
+          cursor: { kind: 'offset', skip: 0 },
+          limit: 1,
+          matches: (t) => t.key === key && t.status === 'stalled',
+        });
+        return page.items[0];
       },
       120_000,
     );
@@ -342,5 +373,21 @@ describe('the console, in a browser', () => {
     assert.match(trail, /alice\s+send\s+X26ABC1/);
     assert.match(trail, /olivia\s+pause-mailbox\s+X26ABC2/);
     assert.match(trail, /olivia\s+resume-mailbox\s+X26ABC2/);
+  });
+
+  test("an operator sees each mailbox's last handshake and certificate days left from the health check", async () => {
+    const olivia = await pageAs('olivia');
+    await olivia.goto(`${consoleServer.url}/operations.html`);
+    const health = olivia.getByRole('table', { name: 'Mailbox health' });
+    // The local pipeline runs its schedules at start too; this run makes sure a check has been recorded.
+    await pipeline.runScheduled('health');
+    await olivia.reload();
+    await health.waitFor();
+    const row = await health.locator('tbody tr', { hasText: 'X26ABC1' }).innerText();
+    // The local PKI's certificates are valid for a year; the handshake's time is shown as a date and time.
+    assert.match(row, /(364|365) days left/);
+    assert.match(row, /\d{1,2} \w{3} \d{4}, \d{2}:\d{2}:\d{2}/);
+    assert.doesNotMatch(row, /Not checked yet|failed/);
+    await assertAccessible(olivia, 'the operations page with mailbox health');
   });
 });

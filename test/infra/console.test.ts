@@ -96,7 +96,7 @@ describe('the console in AWS', () => {
     });
   });
 
-  test('the console function reads state and signs URLs: no secret, no MESH, no bucket beyond its prefixes', () => {
+  test("the console function reads state, signs URLs and reads only the deployment's mailbox secrets", () => {
     const fn = built.pipeline.console!.function;
     const env = (
       template.toJSON().Resources[built.stack.getLogicalId(fn.fn.node.defaultChild as never)] as {
@@ -104,14 +104,27 @@ describe('the console in AWS', () => {
       }
     ).Properties.Environment.Variables;
     assert.ok(env.CONSOLE_ISSUER && env.CONSOLE_AUDIENCE);
-    assert.equal(env.MESH_URL, undefined);
-    assert.equal(env.SECRET_PREFIX, undefined);
-    const policy = JSON.stringify(
-      template.toJSON().Resources[built.stack.getLogicalId(fn.policy.node.defaultChild as never)],
-    );
-    assert.doesNotMatch(policy, /secretsmanager:/);
+    // The recipient lookup asks MESH as one of the user's mailboxes, with that mailbox's secret.
+    assert.equal(env.MESH_URL, 'integration');
+    assert.equal(env.SECRET_PREFIX, 'nhs-mesh-pipeline/test/');
+    const statements = (
+      built.stack.resolve(fn.policy.document.toJSON()) as {
+        Statement: { Action: string | string[]; Resource: unknown }[];
+      }
+    ).Statement;
+    const actions = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+    const secrets = statements.filter((s) => actions(s).some((a) => a.startsWith('secretsmanager:')));
+    assert.equal(secrets.length, 1);
+    assert.deepEqual(actions(secrets[0]!), ['secretsmanager:GetSecretValue']);
+    assert.match(JSON.stringify(secrets[0]!.Resource), /:secret:nhs-mesh-pipeline\/test\/\*"/);
+    // Listings Query the index; only the operators' overview Scans, and only the table itself.
+    const scans = statements.filter((s) => actions(s).includes('dynamodb:Scan'));
+    assert.equal(scans.length, 1);
+    assert.doesNotMatch(JSON.stringify(scans[0]!.Resource), /index/);
+    const policy = JSON.stringify(statements);
     assert.match(policy, /outbound\/\*\/console\/\*/);
-    assert.doesNotMatch(policy, /s3:DeleteObject|s3:\*|dynamodb:DeleteItem|dynamodb:\*/);
+    assert.doesNotMatch(policy, /s3:DeleteObject|s3:\*|dynamodb:DeleteItem|dynamodb:\*|secretsmanager:\*/);
+    assert.doesNotMatch(policy, /secretsmanager:(PutSecretValue|CreateSecret|UpdateSecret|DescribeSecret)/);
   });
 
   test("the outbound bucket lets only the console's origin PUT from a browser, with the upload's signed headers", () => {

@@ -109,6 +109,8 @@ describe('the npm package', () => {
       'package/dist/shared/events/index.d.ts',
       'package/schemas/inbound.schema.json',
       'package/schemas/outbound-status.schema.json',
+      'package/schemas/inbound.cloudevent.schema.json',
+      'package/schemas/outbound-status.cloudevent.schema.json',
       // The console's pages and function, which its construct deploys when the console is turned on.
       'package/dist/console/index.html',
       ...[...FUNCTION_ENTRIES, ...Object.values(CONSOLE_FUNCTIONS).map((f) => f.entry)].map(

@@ -29,10 +29,13 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   DeleteCommand: 'dynamodb:DeleteItem',
   UpdateCommand: 'dynamodb:UpdateItem',
   QueryCommand: 'dynamodb:Query',
-  // The console function's listings only (shared/console); no pipeline function scans.
+  // The console's operations overview (shared/console; its listings Query the byMailbox index) and the operator's
+  // one-off backfill of that index (shared/state/mailbox-index.ts); no pipeline function scans.
   ScanCommand: 'dynamodb:Scan',
   SendMessageCommand: 'sqs:SendMessage',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
+  // Granted only with an event bus (events.eventBus), on that bus only (test/infra/events.test.ts).
+  PutEventsCommand: 'events:PutEvents',
 };
 
 /** Code the functions never run: the operator CLI's use cases, which act with the operator's own permissions. */
@@ -55,7 +58,7 @@ test('every AWS SDK command the functions use is allowed to the functions that m
     };
     return document.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
   };
-  // The console's function is built only with the console on.
+  // The console's function is built only with the console on, and the PutEvents grant only with an event bus.
   const consoleStack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'WithConsole', {
     env: { account: '111111111111', region: 'eu-west-2' },
   });
@@ -64,11 +67,13 @@ test('every AWS SDK command the functions use is allowed to the functions that m
     secretPrefix: 'nhs-mesh-pipeline/test/',
     mailboxes: [{ id: 'X26ABC1' }],
     console: { signInDomainPrefix: 'mesh-console-test' },
+    events: { eventBus: true },
   });
   const granted = new Set([
     ...[...pipeline.allFunctions(), pipeline.registrySeed].flatMap((f) =>
       actionsOf(statelessStack, f.policy),
     ),
+    ...withConsole.allFunctions().flatMap((f) => actionsOf(consoleStack, f.policy)),
     ...actionsOf(consoleStack, withConsole.console!.function.policy),
   ]);
   const used = ['functions', 'shared'].flatMap((dir) =>

@@ -317,6 +317,7 @@ export class MeshConsole extends Construct {
       hasDomain: !!props.domain,
       inVpc: !!props.defaults.network,
       reservedConcurrency: props.defaults.reserveConcurrency,
+      secretPrefix: props.deployment.secretPrefix,
     });
   }
 }

@@ -19,6 +19,11 @@ export const CONSOLE_REASONS = {
     'An S3 object ARN needs a wildcard to name a key prefix. The console signs uploads only under ' +
     "outbound/{MAILBOX}/console/ and reads only the pipeline's outbound/ and inbound/ roots of the deployment's " +
     "own buckets; the function checks the user's mailbox grant before it signs anything.",
+  secretPrefix:
+    'Operators create the mailbox secrets after deployment, so their names are not known to the template: the ' +
+    "console may read secrets under the deployment's own prefix only (and the random suffix Secrets Manager adds), " +
+    "the same grant as the pipeline's MESH functions. It reads one only to ask MESH's endpoint lookup as a mailbox " +
+    "the signed-in user's groups grant, and never returns any of it.",
   pagesReplication:
     'The bucket holds the static pages, which the deployment rebuilds from source at every deploy: a replica ' +
     'would hold nothing that is not in the repository.',
@@ -29,8 +34,9 @@ export const CONSOLE_REASONS = {
     'API Gateway invokes the console function synchronously and returns its answer to the browser; a function ' +
     'dead-letter queue applies only to asynchronous invocations.',
   outsideVpc:
-    'The console function calls only AWS APIs (DynamoDB, S3 signing, SQS) over TLS; the vpc setting places it in ' +
-    'the VPC with the pipeline where local policy requires it.',
+    'The console function calls AWS APIs (DynamoDB, S3 signing, SQS, Secrets Manager) over TLS, and MESH over ' +
+    'mutual TLS for a recipient lookup only; the vpc setting places it in the VPC with the pipeline where local ' +
+    'policy requires it.',
   noReservedConcurrency:
     'Reserved concurrency is turned off by the reserveConcurrency setting, for an account whose Lambda ' +
     'concurrency quota is too small to reserve it; the API stage throttles requests.',
@@ -47,6 +53,12 @@ function wildcardFindings(resource: IConstruct | undefined): string[] {
   return Array.isArray(result) ? result : [];
 }
 
+/** The finding of a grant on the secrets under the deployment's prefix, in this account and region, and no other. */
+function isSecretPrefixFinding(finding: string, secretPrefix: string): boolean {
+  const head = 'Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:';
+  return finding === `${head}${secretPrefix}*`;
+}
+
 function ack(construct: IConstruct | undefined, id: string, reason: string): void {
   if (construct) Validations.of(construct).acknowledge({ id, reason });
 }
@@ -57,7 +69,14 @@ function ack(construct: IConstruct | undefined, id: string, reason: string): voi
  */
 export function acknowledgeConsoleFindings(
   console: MeshConsole,
-  options: { hasWebAcl: boolean; hasDomain: boolean; inVpc: boolean; reservedConcurrency: boolean },
+  options: {
+    hasWebAcl: boolean;
+    hasDomain: boolean;
+    inVpc: boolean;
+    reservedConcurrency: boolean;
+    /** The deployment's secret prefix: the console may read the mailbox secrets under it. */
+    secretPrefix: string;
+  },
 ): void {
   const distribution = console.distribution.node.defaultChild;
   if (!options.hasWebAcl) ack(distribution, 'AwsSolutions-CFR2', CONSOLE_REASONS.noWebAcl);
@@ -74,7 +93,8 @@ export function acknowledgeConsoleFindings(
     ack(fn.fn.node.defaultChild, 'HIPAA.Security-LambdaInsideVPC', CONSOLE_REASONS.outsideVpc);
   if (!options.reservedConcurrency)
     ack(fn.fn.node.defaultChild, 'HIPAA.Security-LambdaConcurrency', CONSOLE_REASONS.noReservedConcurrency);
-  // Only S3 object prefixes may be wildcards in the console's policy; any other wildcard stays a failing finding.
+  // Only S3 object prefixes and the deployment's secret prefix may be wildcards in the console's policy; any other
+  // wildcard stays a failing finding.
   for (const finding of wildcardFindings(fn.policy.node.defaultChild)) {
     if (
       /^Resource::arn:<AWS::Partition>:s3:::[^*]+\/(outbound\/\*\/console\/\*|outbound\/\*|inbound\/\*)$/.test(
@@ -82,6 +102,8 @@ export function acknowledgeConsoleFindings(
       )
     )
       ack(fn.policy.node.defaultChild, `AwsSolutions-IAM5[${finding}]`, CONSOLE_REASONS.signedPrefixes);
+    else if (isSecretPrefixFinding(finding, options.secretPrefix))
+      ack(fn.policy.node.defaultChild, `AwsSolutions-IAM5[${finding}]`, CONSOLE_REASONS.secretPrefix);
   }
 
   // CDK's singleton BucketDeployment function, at the stack's root, and its role, made in the console's scope.

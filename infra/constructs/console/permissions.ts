@@ -10,10 +10,12 @@ import type { MeshPipelineStorage } from '../storage/pipeline-storage.js';
 export const CONSOLE_UPLOAD_KEYS = 'outbound/*/console/*';
 
 /**
- * What the console function may do, and no more. It reads the table (listings are Scans, see DynamoConsoleRecords)
- * and changes only what a console action changes: audit entries, a mailbox's paused flag, a poisoned message's
- * status. It signs, with its own credentials, the browser's PUT of console uploads and GET of inbound files, reads
- * outbound object heads (finding a transfer by key) and queues redrives. It reads no secret and talks to no MESH.
+ * What the console function may do, and no more. It reads the table: a mailbox's listings Query the byMailbox index,
+ * and only the operators' overview Scans the table itself (DynamoConsoleRecords). It changes only what a console
+ * action changes: audit entries, a mailbox's paused flag, a poisoned message's status. It signs, with its own
+ * credentials, the browser's PUT of console uploads and GET of inbound files, reads outbound object heads (finding a
+ * transfer by key) and queues redrives. It reads the deployment's mailbox secrets (under its prefix), and only to ask
+ * MESH's endpoint lookup as a user's mailbox: it sends nothing to MESH and never returns a secret.
  */
 export function consoleStatements(
   scope: Stack,
@@ -27,7 +29,8 @@ export function consoleStatements(
   });
   return [
     allow('WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroup.logGroupArn]),
-    allow('ReadPipelineTable', ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'], [table, ...indexes]),
+    allow('ReadPipelineTable', ['dynamodb:GetItem', 'dynamodb:Query'], [table, ...indexes]),
+    allow('ScanForOperationsOverview', ['dynamodb:Scan'], [table]),
     leadingKeys('WriteAuditTrail', ['dynamodb:PutItem'], table, 'ForAllValues:StringEquals', [
       AUDIT_PARTITION,
     ]),
@@ -61,6 +64,15 @@ export function consoleStatements(
       ['s3:GetObject', 's3:GetObjectVersion'],
       [storage.objectsArn('inbound', 'inbound/*')],
     ),
+    // The MESH client for an endpoint lookup is built from the user's mailbox's secret, as every MESH function's is.
+    allow('ReadDeploymentMailboxSecrets', ['secretsmanager:GetSecretValue'], [storage.secretArnPattern()]),
+    new PolicyStatement({
+      sid: 'UseKeyViaSecretsManager',
+      effect: Effect.ALLOW,
+      actions: ['kms:Decrypt'],
+      resources: [storage.key.keyArn],
+      conditions: via('secretsmanager'),
+    }),
     new PolicyStatement({
       sid: 'UseKeyViaDynamodb',
       effect: Effect.ALLOW,

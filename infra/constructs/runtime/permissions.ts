@@ -159,6 +159,15 @@ export function seedStatements(scope: Construct, r: FunctionResources): PolicySt
   ];
 }
 
+/**
+ * What a function that publishes events may do on the deployment's EventBridge bus, when it has one: put events on
+ * that bus, and nothing else on it or any other bus. The bus decrypts with its key itself (its key policy lets
+ * EventBridge), so the function needs no key use for it.
+ */
+export function putEventsStatement(eventBusArn: string): PolicyStatement {
+  return allow('PutPipelineEvents', ['events:PutEvents'], [eventBusArn]);
+}
+
 /** Key use collected per service, each granted only through that service (kms:ViaService). */
 class KeyUse {
   private readonly byService = new Map<KmsService, Set<string>>();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { createHealthFunction } from '../../../functions/health/container.js';
@@ -151,6 +152,33 @@ describe('health function: daily MESH handshake and certificate expiry', () => {
     assert.equal(result?.ok === false ? result.failure : undefined, 'tls');
     const failure = h.logs.find((l) => l.message === 'MESH health check failed');
     assert.match(String(failure?.hint), /client certificate has not expired/);
+  });
+
+  test("records each mailbox's last handshake and certificate expiry on its registry record, for the console", async () => {
+    const notAfter = (id: string) => Date.parse(new X509Certificate(h.mesh.pki.clients[id]!.cert).validTo);
+    const started = Date.now();
+    await runHealth();
+    const good = (await h.registry.get('X26ABC1'))!;
+    assert.equal(good.lastHealthCheckOk, true);
+    assert.ok(good.lastHealthCheckAt! >= started);
+    assert.equal(good.lastHandshakeAt, good.lastHealthCheckAt);
+    assert.equal(good.certificateNotAfter, notAfter('X26ABC1'));
+    assert.equal(good.lastHealthFailure, undefined);
+
+    // A failing check is recorded with its kind, and the last good handshake is kept.
+    putCredentials('X26ABC1', { password: WRONG_PASSWORD });
+    h.aws.secrets.put('mesh/X26ABC2', 'not the documented JSON');
+    await runHealth();
+    const failing = (await h.registry.get('X26ABC1'))!;
+    assert.equal(failing.lastHealthCheckOk, false);
+    assert.equal(failing.lastHealthFailure, 'authentication');
+    assert.ok(failing.lastHealthCheckAt! > good.lastHealthCheckAt!);
+    assert.equal(failing.lastHandshakeAt, good.lastHandshakeAt);
+    assert.equal(failing.certificateNotAfter, notAfter('X26ABC1'));
+    // A certificate that could not be read has no expiry shown, rather than the last one read.
+    const unreadable = (await h.registry.get('X26ABC2'))!;
+    assert.equal(unreadable.lastHealthFailure, 'credentials');
+    assert.equal(unreadable.certificateNotAfter, undefined);
   });
 
   test('fails with a credentials hint when the secret is not the documented JSON', async () => {

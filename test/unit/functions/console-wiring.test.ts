@@ -3,12 +3,7 @@ import { describe, test } from 'node:test';
 import { createConsoleFunction } from '../../../functions/console-api/container.js';
 import { ConfigurationError } from '../../../shared/config/env.js';
 import { silentLog } from '../../../shared/observability/ports.js';
-import {
-  CONSOLE_FUNCTIONS,
-  ENV,
-  functionEnvironment,
-  type DeploymentNames,
-} from '../../../shared/wiring/pipeline.js';
+import { ENV, functionEnvironment, type DeploymentNames } from '../../../shared/wiring/pipeline.js';
 
 const deployment: DeploymentNames = {
   meshUrl: 'https://localhost:8700',
@@ -41,18 +36,19 @@ describe('the console function reads what the wiring says, and only that', () =>
         ENV.consoleIssuer,
         ENV.downloadQueueUrl,
         ENV.inboundBucket,
+        ENV.meshUrl,
         ENV.outboundBucket,
+        ENV.secretPrefix,
         ENV.sendQueueUrl,
         ENV.tableName,
       ].sort(),
     );
   });
 
-  test('is given no MESH URL and no secret prefix: it never talks to MESH nor reads a mailbox secret', () => {
+  test("is given the MESH URL and the deployment's secret prefix, for the recipient lookup", () => {
     const env = functionEnvironment('consoleApi', deployment);
-    assert.equal(env[ENV.meshUrl], undefined);
-    assert.equal(env[ENV.secretPrefix], undefined);
-    assert.equal(CONSOLE_FUNCTIONS.consoleApi.usesMesh, undefined);
+    assert.equal(env[ENV.meshUrl], deployment.meshUrl);
+    assert.equal(env[ENV.secretPrefix], deployment.secretPrefix);
   });
 
   test('a deployment without the console sign-in cannot build its environment', () => {
@@ -67,9 +63,14 @@ describe('the console function reads what the wiring says, and only that', () =>
       () => createConsoleFunction({}, quiet),
       (error: unknown) =>
         error instanceof ConfigurationError &&
-        [ENV.tableName, ENV.consoleIssuer, ENV.consoleAudience, ENV.sendQueueUrl].every((name) =>
-          error.problems.includes(`${name} is not set`),
-        ),
+        [
+          ENV.tableName,
+          ENV.meshUrl,
+          ENV.secretPrefix,
+          ENV.consoleIssuer,
+          ENV.consoleAudience,
+          ENV.sendQueueUrl,
+        ].every((name) => error.problems.includes(`${name} is not set`)),
     );
   });
 });

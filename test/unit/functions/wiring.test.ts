@@ -50,6 +50,8 @@ const deployment: DeploymentNames = {
   inboundBucket: 'inbound',
   secretPrefix: 'mesh/',
   queueUrl: (queue) => `https://sqs.eu-west-2.amazonaws.com/000000000000/${queue}`,
+  // Every optional part of a deployment given, so that every variable a function may read is one it can be given.
+  events: { source: 'nhs-mesh-pipeline/test', eventBus: 'mesh-events' },
 };
 
 /** Builds the function with exactly its wiring environment and returns every variable its composition root read. */

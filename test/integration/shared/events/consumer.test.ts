@@ -42,6 +42,33 @@ test('a consumer wrapped with dropRepeatedEvents handles each eventId once, howe
   assert.deepEqual(results, ['handled received', 'handled accepted', 'handled received']);
 });
 
+test('takes either body format: an event and its CloudEvents envelope are one event, handled once, plain', async () => {
+  const handled: unknown[] = [];
+  const consume = dropRepeatedEvents(
+    async (event: { eventId: string; status: string }) => {
+      handled.push(event);
+      return event.status;
+    },
+    { tableName: 'seen-events', dynamoDbClient: dynamodb },
+  );
+  const event = { eventId: 'T3:accepted:2', status: 'accepted' };
+  const envelope = {
+    specversion: '1.0' as const,
+    id: event.eventId,
+    source: 'nhs-mesh-pipeline/test',
+    type: 'uk.nhs.mesh.outbound-status.v1',
+    time: '2026-12-03T10:00:00.000Z',
+    subject: 'X26ABC1/T3',
+    datacontenttype: 'application/json' as const,
+    data: event,
+  };
+
+  const results = [await consume(envelope), await consume(event), await consume(envelope)];
+
+  assert.deepEqual(handled, [event]);
+  assert.deepEqual(results, ['accepted', 'accepted', 'accepted']);
+});
+
 test('an event without an eventId is refused rather than handled unguarded', async () => {
   const consume = dropRepeatedEvents(async () => 'handled', {
     tableName: 'seen-events',

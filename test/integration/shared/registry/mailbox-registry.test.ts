@@ -309,6 +309,51 @@ describe("recording a mailbox's inbound", () => {
   });
 });
 
+describe("recording a mailbox's health check", () => {
+  test('keeps the last good handshake through a failure, and an older check never overwrites a newer', async () => {
+    const { registry } = registryWithClock();
+    await registry.add(parseMailboxSettings({ id: 'X26HLT1' }));
+    const t = START.getTime();
+    const notAfter = t + 200 * 24 * 3600 * 1000;
+
+    await registry.recordHealth('X26HLT1', { checkedAt: t + 1000, ok: true, certificateNotAfter: notAfter });
+    await registry.recordHealth('X26HLT1', {
+      checkedAt: t + 3000,
+      ok: false,
+      failure: 'tls',
+      certificateNotAfter: notAfter,
+    });
+    // A check that started earlier and finished last.
+    await registry.recordHealth('X26HLT1', { checkedAt: t + 2000, ok: true, certificateNotAfter: notAfter });
+    const failing = (await registry.get('X26HLT1'))!;
+    assert.deepEqual(
+      [
+        failing.lastHealthCheckAt,
+        failing.lastHealthCheckOk,
+        failing.lastHealthFailure,
+        failing.lastHandshakeAt,
+        failing.certificateNotAfter,
+      ],
+      [t + 3000, false, 'tls', t + 1000, notAfter],
+    );
+
+    await registry.recordHealth('X26HLT1', { checkedAt: t + 4000, ok: true, certificateNotAfter: notAfter });
+    const recovered = (await registry.get('X26HLT1'))!;
+    assert.deepEqual(
+      [recovered.lastHealthCheckOk, recovered.lastHealthFailure, recovered.lastHandshakeAt],
+      [true, undefined, t + 4000],
+    );
+  });
+
+  test('is ignored for a mailbox that is not registered, creating nothing', async () => {
+    const { registry } = registryWithClock();
+
+    await registry.recordHealth('X26HLTX', { checkedAt: START.getTime(), ok: true });
+
+    assert.equal(await registry.get('X26HLTX'), undefined);
+  });
+});
+
 describe('removing a mailbox', () => {
   test('takes it out of the registry, and says whether it was there', async () => {
     const { registry } = registryWithClock();
