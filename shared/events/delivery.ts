@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { AWS_CALL_TIMEOUTS } from '../aws/clients.js';
 import type { EnvReader } from '../config/env.js';
 import { ENV, TUNING } from '../wiring/pipeline.js';
 import { EventBusPublisher, EveryDestinationPublisher } from './event-bus.js';
@@ -35,10 +36,14 @@ let sharedEventBridge: EventBridgeClient | undefined;
 /**
  * One EventBridge client per container, built only where there is a bus and, like the other clients in Lambda,
  * with no configuration: region and credentials come from the environment (locally, LocalAws.env() points it at
- * the local bus). The SDK's own retries (with backoff) cover throttling, as createAwsClients' do.
+ * the local bus). The SDK's own retries (with backoff) cover throttling, and its calls are bounded, as
+ * createAwsClients' are.
  */
 function defaultEventBridge(): Pick<EventBridgeClient, 'send'> {
-  sharedEventBridge ??= new EventBridgeClient({ maxAttempts: 5 });
+  sharedEventBridge ??= new EventBridgeClient({
+    maxAttempts: 5,
+    requestHandler: { ...AWS_CALL_TIMEOUTS, throwOnRequestTimeout: true },
+  });
   return sharedEventBridge;
 }
 
