@@ -231,7 +231,7 @@ export const TUNING = {
   },
   /**
    * Chunk requests of one message open at once (the one being read included). Bytes are still used in order, so
-   * parts are cut and hashed as with one; a chunk fetched ahead holds at most 4 MiB, and at most 32 MiB of parts
+   * parts are cut and hashed as with one; a chunk fetched ahead holds at most 4 MiB, and at most 16 MiB of parts
    * upload at once beyond the one filling. Checkpoints record only parts whose predecessors are all written.
    */
   downloadChunkConcurrency: {
