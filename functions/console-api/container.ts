@@ -1,5 +1,6 @@
 import { createAwsClients, type AwsClientConfigs, type AwsClients } from '../../shared/aws/clients.js';
 import { EnvReader } from '../../shared/config/env.js';
+import { readMeshUrl } from '../../shared/config/function-runtime.js';
 import type { ConsoleDeps } from '../../shared/console/deps.js';
 import { DynamoAuditTrail } from '../../shared/console/dynamo-audit.js';
 import { DynamoConsoleRecords } from '../../shared/console/dynamo-records.js';
@@ -12,7 +13,7 @@ import { functionObservability } from '../../shared/observability/lambda-observa
 import type { Log, MetricsSink } from '../../shared/observability/ports.js';
 import { s3OutboundObjects } from '../../shared/operations/aws.js';
 import { sendForMailbox } from '../../shared/aws/fair-queue.js';
-import { resolveMeshBaseUrl, type MeshClientOptions } from '../../shared/mesh/index.js';
+import type { MeshClientOptions } from '../../shared/mesh/index.js';
 import { MailboxRegistry } from '../../shared/registry/mailbox-registry.js';
 import { meshClientProvider } from '../../shared/secrets/mesh-client-provider.js';
 import { InboundStore } from '../../shared/state/inbound-store.js';
@@ -47,14 +48,7 @@ const LOOKUP_CLIENT_OPTIONS: Partial<Pick<MeshClientOptions, 'retry' | 'timeouts
 export function createConsoleFunction(env: NodeJS.ProcessEnv, overrides: ConsoleOverrides = {}) {
   const read = new EnvReader(env);
   const tableName = read.string(ENV.tableName);
-  const meshUrl = read.string(ENV.meshUrl);
-  if (meshUrl) {
-    try {
-      resolveMeshBaseUrl(meshUrl);
-    } catch (error) {
-      read.problem(`${ENV.meshUrl}: ${(error as Error).message}`);
-    }
-  }
+  const meshUrl = readMeshUrl(read);
   const secretPrefix = read.string(ENV.secretPrefix);
   const outboundBucket = read.string(ENV.outboundBucket);
   const inboundBucket = read.string(ENV.inboundBucket);

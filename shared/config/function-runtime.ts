@@ -37,6 +37,22 @@ export interface FunctionRuntime extends FunctionObservability {
 }
 
 /**
+ * MESH_URL, checked as the MESH clients will resolve it, so that a wrong one is reported at cold start with every
+ * other problem of the environment rather than at the first MESH call.
+ */
+export function readMeshUrl(read: EnvReader): string {
+  const meshUrl = read.string(ENV.meshUrl);
+  if (meshUrl) {
+    try {
+      resolveMeshBaseUrl(meshUrl);
+    } catch (error) {
+      read.problem(`${ENV.meshUrl}: ${(error as Error).message}`);
+    }
+  }
+  return meshUrl;
+}
+
+/**
  * The part of every MESH-facing composition root that is the same: MESH URL, table, registry and secret prefix
  * from the environment, AWS clients, observability and per-mailbox MESH clients. Call `read.done()` after reading
  * the function's own settings.
@@ -47,14 +63,7 @@ export function functionRuntime(
   overrides: FunctionOverrides,
 ): FunctionRuntime {
   const read = new EnvReader(env, name);
-  const meshUrl = read.string(ENV.meshUrl);
-  if (meshUrl) {
-    try {
-      resolveMeshBaseUrl(meshUrl);
-    } catch (error) {
-      read.problem(`${ENV.meshUrl}: ${(error as Error).message}`);
-    }
-  }
+  const meshUrl = readMeshUrl(read);
   const tableName = read.string(ENV.tableName);
   const secretPrefix = read.string(ENV.secretPrefix);
   const cacheSeconds = read.setting(TUNING.registryCacheSeconds);
