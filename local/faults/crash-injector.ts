@@ -47,6 +47,7 @@ export class CrashInjector {
     const result = await call();
     if (state.plan.after?.(point, target)) {
       state.dead = `after ${point}`;
+      releaseStreams(result);
       throw new InjectedCrash(state.dead);
     }
     return result;
@@ -78,6 +79,21 @@ export class CrashInjector {
           );
       },
     });
+  }
+}
+
+/**
+ * A process that dies closes its connections; a simulated death must too. A response body nobody will ever read
+ * (a chunk download's, an S3 object's) otherwise keeps its connection open and paused for good, and the pool it
+ * belongs to never finishes closing: how `npm test`'s chaos run once hung in its teardown after settling.
+ */
+function releaseStreams(result: unknown): void {
+  const r = result as { body?: unknown; output?: { Body?: unknown }; response?: { body?: unknown } } | null;
+  // The call's own result, a MESH answer's body, and an AWS SDK call's (its output's Body, its raw response's body).
+  for (const candidate of [result, r?.body, r?.output?.Body, r?.response?.body]) {
+    const stream = candidate as { destroy?: unknown; pipe?: unknown } | null | undefined;
+    if (typeof stream?.destroy === 'function' && typeof stream.pipe === 'function')
+      (stream.destroy as () => void).call(stream);
   }
 }
 

@@ -1,5 +1,6 @@
 import { CreateMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { timeRunsOut, type InvocationBudget } from '../jobs/leased-job.js';
 import {
   MeshNotFoundError,
@@ -144,6 +145,8 @@ export class ChunkCollector {
       { concurrency, readAheadBytes: READ_AHEAD_BYTES, signal: invocationDeadline(budget) },
     );
     let offset = 0;
+    /** The chunk being read: taken from the prefetcher, so cancel() no longer reaches it. */
+    let reading: Readable | undefined;
     try {
       for (let chunk = firstChunk; chunk <= total; chunk++) {
         // Pausing before a part is cut would hand the next invocation the same starting point: no progress. A part
@@ -157,6 +160,7 @@ export class ChunkCollector {
           return 'paused';
         }
         const downloaded = await chunks.take(chunk);
+        reading = downloaded.body;
         if (downloaded.totalChunks > total && chunk === 1 && total === 1) {
           // HEAD said one chunk (or nothing) and chunk 1 says more: fetch them all rather than store a part.
           this.deps.log.warn('chunk 1 names more chunks than the message metadata did; fetching them all', {
@@ -203,6 +207,9 @@ export class ChunkCollector {
       // The other fetches stop; the parts already uploading finish and are checkpointed (or fail), so the record
       // keeps every whole part there is and nothing writes to it after the failure is recorded.
       chunks.cancel();
+      // A body left unread keeps its connection open and paused until the pool is cut (a checkpoint that failed
+      // between taking a chunk and reading it, say).
+      reading?.destroy();
       await writer.settle();
       throw error;
     }

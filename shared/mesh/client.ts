@@ -160,6 +160,9 @@ export interface MailboxMatch {
   readonly mailboxName?: string;
 }
 
+/** How long `close()` lets requests in flight finish before it cuts them. */
+const CLOSE_GRACE_MS = 5_000;
+
 /** A complete MESH API v2 client for one mailbox. Every request carries a fresh token; bodies stream both ways. */
 export class MeshClient {
   readonly mailboxId: string;
@@ -168,6 +171,8 @@ export class MeshClient {
   private readonly ownedDispatcher?: Dispatcher;
   private readonly retryPolicy: RetryPolicy;
   private readonly application: string;
+  /** The one close: a second call waits for the first rather than closing a closed pool. */
+  private closing?: Promise<void>;
 
   constructor(options: MeshClientOptions) {
     if (!options.mailboxId || /[^A-Za-z0-9_-]/.test(options.mailboxId)) {
@@ -194,8 +199,28 @@ export class MeshClient {
     });
   }
 
-  async close(): Promise<void> {
-    await this.ownedDispatcher?.close();
+  /**
+   * Lets requests in flight finish for up to `graceMs`, then cuts what is left. A graceful close alone waits for
+   * every response body to be read to its end, and a body its reader dropped (a failed or abandoned invocation's)
+   * never is: its connection stays open and paused, and the close with it.
+   */
+  close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.closing ??= this.closeWithin(graceMs);
+    return this.closing;
+  }
+
+  private async closeWithin(graceMs: number): Promise<void> {
+    const dispatcher = this.ownedDispatcher;
+    if (!dispatcher) return;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace over'>((resolve) => {
+      timer = setTimeout(() => resolve('grace over'), graceMs);
+    });
+    try {
+      if ((await Promise.race([dispatcher.close(), graceOver])) === 'grace over') await dispatcher.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private get mailboxPath(): string {
