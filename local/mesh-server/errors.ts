@@ -63,10 +63,10 @@ export class RequestBodyTooLargeError extends Error {
   }
 }
 
-/** A body declared `Content-Encoding: gzip` that does not inflate. */
+/** A body declared `Content-Encoding: gzip` that is not gzip. */
 export class InvalidGzipBodyError extends Error {
   constructor(cause: unknown) {
-    super('body is declared gzip but does not decompress', { cause });
+    super('body is declared gzip but is not gzip', { cause });
     this.name = 'InvalidGzipBodyError';
   }
 }

@@ -25,8 +25,6 @@ export interface StoredChunk {
   /** Bytes as stored, i.e. as sent. */
   size: number;
   sha256: string;
-  /** Size after gunzip, known for gzip chunks so a decompressed download can carry Content-Length. */
-  decodedSize?: number;
   /** ISO time. */
   storedAt: string;
 }

@@ -61,7 +61,8 @@ function representChunk(request: MeshRequest, record: MessageRecord, chunkNo: nu
   if (!chunk) throw MeshErrors.messageDoesNotExist(record.messageId);
   const gzipStored = record.contentEncoding === 'gzip';
   const inflate = gzipStored && !acceptsGzip(header(request.req, 'accept-encoding'));
-  const length = inflate ? chunk.decodedSize : chunk.size;
+  // Inflated on the fly, a chunk's size is not known before it is sent, so it goes out chunked.
+  const length = inflate ? undefined : chunk.size;
   return {
     status: chunkNo < record.totalChunks ? 206 : 200,
     headers: finish({
