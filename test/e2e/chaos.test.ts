@@ -13,10 +13,10 @@ import type { OutboundStatusEventV1 } from '../../shared/events/outbound-status.
  * recipient's bucket, a consumer of the event queues), with receive counts as deployed and AWS's timings at 1/60
  * in proportion (send/download timeout 15 s, visibility 17 s, FIFO deduplication window 5 s, relay delay 1 s), so
  * a message can meet a refused acknowledgement on all eight receives. Eight receives 17 s apart set a floor of
- * about two and a half minutes whatever the size; 60 files end in about three alone on two cores. Beside the
- * suite's other heaviest files (synth, bundling, the browser) a slow CI machine took over eleven minutes for 100
- * files and the run was cancelled before it was judged, hence fewer files and limits with room: the run gives up
- * and judges what it has at fifteen minutes, the test at seventeen, the runner's per-file limit at twenty.
+ * about two and a half minutes whatever the size; 60 files end in about three alone on two cores, beside the
+ * suite's other heaviest files (synth, bundling, the browser) on a slower CI machine in more. Limits with room:
+ * the run gives up and judges what it has at fifteen minutes, the test at seventeen, the runner's per-file limit
+ * at twenty.
  */
 const FILES = 60;
 
