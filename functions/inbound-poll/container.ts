@@ -41,7 +41,14 @@ export function createPollFunction(env: NodeJS.ProcessEnv, overrides: FunctionOv
   const periodMs = overrides.now ? 0 : scheduleEveryMinutes * 60_000 * intervalScale;
   const scheduler = new PollScheduler({
     mailboxes: () => runtime.registry.list(),
-    claimPoll: (mailboxId, intervalMs) => runtime.registry.claimPoll(mailboxId, intervalMs),
+    claimPoll: async (mailboxId, intervalMs) => {
+      // The mailbox's client first (its registry record and secret, read or from cache), so that what follows the
+      // claim is the listing alone: the claim's margin then covers how long that takes, not a secret read on a
+      // busy event loop too, and MESH sees the polls as far apart as the claims. A mailbox whose client cannot be
+      // had is still claimed: its poll fails, and is counted, as before.
+      await runtime.meshClient(mailboxId).catch(() => undefined);
+      return runtime.registry.claimPoll(mailboxId, intervalMs);
+    },
     poll: (mailboxId, remainingMs) => poller.poll(mailboxId, remainingMs),
     concurrency,
     intervalScale,

@@ -1,6 +1,8 @@
 import { DEFAULT_PAGE_SIZE, type MeshClient } from '../mesh/index.js';
 import type { Log, MetricsSink } from '../observability/ports.js';
+import { mapWithConcurrency } from '../runtime/concurrency.js';
 import type { InboundStore } from '../state/inbound-store.js';
+import type { InboundRecord } from './inbound-record.js';
 
 export interface InboxPollerDeps {
   readonly inbound: InboundStore;
@@ -25,6 +27,9 @@ export interface PollSummary {
   readonly rounds: number;
 }
 
+/** Messages of one page being recorded and queued at once. */
+const QUEUEING_CONCURRENCY = 16;
+
 /**
  * Lists a mailbox's inbox and queues one download task per message, never downloading a body itself, so one
  * huge message cannot hold up the rest. A message is queued once: its inbound record is created first, and a
@@ -45,13 +50,17 @@ export class InboxPoller {
       const queuedBefore = summary.queued;
       for await (const page of client.inboxPages({ maxResults: DEFAULT_PAGE_SIZE })) {
         if (page.messageIds.length >= DEFAULT_PAGE_SIZE) again = true;
-        for (const messageId of page.messageIds) {
-          if (seen.has(messageId)) continue;
-          seen.add(messageId);
-          summary.listed++;
-          const outcome = await this.queueOnce(mailboxId, messageId, now());
-          summary[outcome]++;
-        }
+        const fresh = page.messageIds.filter((messageId) => !seen.has(messageId));
+        for (const messageId of fresh) seen.add(messageId);
+        summary.listed += fresh.length;
+        // A page's records in a few reads, then its messages a few at a time: an inbox with thousands waiting
+        // (re-listed every interval until it drains) must not hold the poll run, and every other mailbox's poll
+        // behind it, for minutes.
+        const known = await this.deps.inbound.getMany(mailboxId, fresh);
+        const outcomes = await mapWithConcurrency(fresh, QUEUEING_CONCURRENCY, (messageId) =>
+          this.queueOnce(mailboxId, messageId, known.get(messageId), now()),
+        );
+        for (const outcome of outcomes) summary[outcome]++;
       }
       // Everything on a full listing may already be queued; poll again only if this round found new messages.
       if (summary.queued === queuedBefore) again = false;
@@ -65,30 +74,37 @@ export class InboxPoller {
   private async queueOnce(
     mailboxId: string,
     messageId: string,
+    known: InboundRecord | undefined,
     now: number,
   ): Promise<'queued' | 'alreadyQueued' | 'poisoned'> {
-    const { created, record } = await this.deps.inbound.getOrCreate(mailboxId, messageId);
-    if (!created) {
-      const stale = now - (record.lastQueuedAt ?? 0) > this.deps.requeueAfterMs;
-      const leased = (record.leaseExpiresAt ?? 0) > now;
-      if (record.status === 'poisoned') {
-        // Poisoned for good: it stays put (MESH expires it and tells its sender). Poisoned by failures that may
-        // have passed (an outage): another task once it has waited as long as any lost task would.
-        const retry =
-          record.errorCode !== 'PERMANENT' &&
-          stale &&
-          !leased &&
-          (await this.deps.inbound.claimRequeue(record));
-        if (!retry) return 'poisoned';
-      } else if (!stale || leased || !(await this.deps.inbound.claimRequeue(record))) {
-        return 'alreadyQueued';
+    let record = known;
+    if (!record) {
+      const got = await this.deps.inbound.getOrCreate(mailboxId, messageId);
+      if (got.created) {
+        await this.deps.enqueueDownload(mailboxId, messageId);
+        return 'queued';
       }
-      this.deps.log.warn('message still in the inbox long after its task was queued; queueing it again', {
-        mailbox: mailboxId,
-        messageId,
-        status: record.status,
-      });
+      record = got.record;
     }
+    const stale = now - (record.lastQueuedAt ?? 0) > this.deps.requeueAfterMs;
+    const leased = (record.leaseExpiresAt ?? 0) > now;
+    if (record.status === 'poisoned') {
+      // Poisoned for good: it stays put (MESH expires it and tells its sender). Poisoned by failures that may
+      // have passed (an outage): another task once it has waited as long as any lost task would.
+      const retry =
+        record.errorCode !== 'PERMANENT' &&
+        stale &&
+        !leased &&
+        (await this.deps.inbound.claimRequeue(record));
+      if (!retry) return 'poisoned';
+    } else if (!stale || leased || !(await this.deps.inbound.claimRequeue(record))) {
+      return 'alreadyQueued';
+    }
+    this.deps.log.warn('message still in the inbox long after its task was queued; queueing it again', {
+      mailbox: mailboxId,
+      messageId,
+      status: record.status,
+    });
     await this.deps.enqueueDownload(mailboxId, messageId);
     return 'queued';
   }

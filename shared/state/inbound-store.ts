@@ -1,11 +1,15 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { InboundRecord } from '../inbound/inbound-record.js';
-import { LeasedStore, type DerivedAttributes } from './leased-store.js';
+import { fromItem, LeasedStore, type DerivedAttributes } from './leased-store.js';
 import { inboundIndexEntry } from './mailbox-index.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 const SK = 'INBOUND';
+/** DynamoDB's most keys in one BatchGetItem. */
+const BATCH_GET_KEYS = 100;
+/** Rounds of a batch's unprocessed keys before giving up on them (they are then read one at a time by the caller). */
+const BATCH_GET_ROUNDS = 5;
 /** Acknowledged messages are remembered for 30 days: longer than MESH keeps anything, so a late repeat is known. */
 const RETENTION_SECONDS = 30 * 24 * 3600;
 
@@ -58,6 +62,40 @@ export class InboundStore extends LeasedStore<InboundRecord> {
       createdAt: at.toISOString(),
       updatedAt: at.toISOString(),
     });
+  }
+
+  /**
+   * The records of these messages that exist, by message id: one BatchGetItem per hundred (consistent reads). A
+   * poll of an inbox with thousands of messages waiting reads them so, rather than trying to create each one and
+   * reading it back when it exists, which is three calls per message per poll for as long as the backlog lasts.
+   * Keys DynamoDB leaves unprocessed after a few rounds are simply not in the map: the caller goes the slow way.
+   */
+  async getMany(mailboxId: string, messageIds: readonly string[]): Promise<Map<string, InboundRecord>> {
+    const found = new Map<string, InboundRecord>();
+    for (let start = 0; start < messageIds.length; start += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] | undefined = messageIds
+        .slice(start, start + BATCH_GET_KEYS)
+        .map((messageId) => this.key(InboundStore.idOf(mailboxId, messageId)));
+      for (let round = 0; keys && keys.length > 0 && round < BATCH_GET_ROUNDS; round++) {
+        const {
+          Responses,
+          UnprocessedKeys,
+        }: {
+          Responses?: Record<string, Record<string, unknown>[]>;
+          UnprocessedKeys?: Record<string, { Keys?: Record<string, unknown>[] }>;
+        } = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          const record = fromItem<InboundRecord>(item);
+          found.set(record.messageId, record);
+        }
+        keys = UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 
   /**

@@ -294,7 +294,8 @@ export abstract class LeasedStore<R extends LeasedRecord> {
   }
 }
 
-function fromItem<R>(item: Record<string, unknown>): R {
+/** A record as the stores return it: the item without its keys and index attributes. */
+export function fromItem<R>(item: Record<string, unknown>): R {
   return Object.fromEntries(Object.entries(item).filter(([key]) => !INTERNAL_KEYS.includes(key))) as R;
 }
 

@@ -159,6 +159,7 @@ describe('least privilege', () => {
         continue;
       }
       assert.deepEqual(table?.actions, [
+        'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
@@ -298,7 +299,13 @@ describe('least privilege of the event relay', () => {
         ],
         [
           'UsePipelineTable',
-          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          [
+            'dynamodb:BatchGetItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ],
           [tableArn, ...TABLE_DEFINITION.indexes.map((i) => `${tableArn}/index/${i.name}`)].sort(),
           undefined,
         ],

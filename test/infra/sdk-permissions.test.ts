@@ -23,6 +23,8 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   // Granted only under the function's own prefix (s3:prefix); shared/aws/s3-missing.ts lists exactly one key.
   ListObjectsV2Command: 's3:ListBucket',
   GetCommand: 'dynamodb:GetItem',
+  // The poller's read of a page of inbox records (shared/state/inbound-store.ts getMany).
+  BatchGetCommand: 'dynamodb:BatchGetItem',
   PutCommand: 'dynamodb:PutItem',
   // Granted only on the mailbox concurrency slots and parked tasks (dynamodb:LeadingKeys); the registry's remove is
   // the CLI's.

@@ -23,8 +23,17 @@ import {
 
 export { REGISTRY_PARTITION, SLOT_PARTITION_PREFIX };
 
-/** The actions every table user has, on the table and its indexes. */
-const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+/**
+ * The actions every table user has, on the table and its indexes. BatchGetItem reads what GetItem reads, a hundred
+ * keys a call: the poller reads a page of inbox records with it (shared/state/inbound-store.ts getMany).
+ */
+const TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:Query',
+];
 /** What CDK's own table grants give a reader-writer of a table with a customer-managed key. */
 const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'];
 

@@ -51,3 +51,29 @@ test("a checkpoint holding every part of MESH's largest message fits in one item
   assert.equal(stored?.parts?.length, PARTS_OF_LARGEST_MESSAGE);
   assert.deepEqual(stored?.parts?.at(-1), parts.at(-1));
 });
+
+test('getMany reads the records that exist, a hundred keys a call, and leaves out those that do not', async () => {
+  const store = new InboundStore(clients.dynamo, TABLE);
+  const ids = Array.from({ length: 250 }, (_, i) => `MSG-MANY-${String(i).padStart(3, '0')}`);
+  const existing = ids.filter((_, i) => i % 3 !== 0);
+  for (const messageId of existing) await store.getOrCreate('X26ABC3', messageId);
+  await store.getOrCreate('X26ABC4', ids[0]!);
+  let batchGets = 0;
+  clients.dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (/BatchGet/.test(context.commandName ?? '')) batchGets++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countBatchGets' },
+  );
+  try {
+    const found = await store.getMany('X26ABC3', ids);
+
+    assert.deepEqual([...found.keys()].sort(), existing);
+    assert.equal(found.get(existing[0]!)?.mailboxId, 'X26ABC3');
+    assert.equal(found.get(existing[0]!)?.status, 'queued');
+    assert.equal(batchGets, 3);
+  } finally {
+    clients.dynamo.middlewareStack.remove('countBatchGets');
+  }
+});
