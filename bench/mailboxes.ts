@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { InboundEventV1 } from '../shared/events/inbound.js';
 import { DEFAULT_PAGE_SIZE } from '../shared/mesh/index.js';
 import { ENV, FUNCTIONS, MAILBOX_POLLING } from '../shared/wiring/pipeline.js';
+import type { LocalAwsProcess } from '../local/aws/process.js';
+import type { MeshServerAdmin } from '../local/mesh-server/index.js';
 import { EventFeed } from '../local/pipeline/event-feed.js';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline/local-pipeline.js';
 import { latencyFigures, pollFigures, type Arrival } from './support/mailbox-figures.js';
@@ -17,6 +19,7 @@ import {
   type Receipt,
   type Seeded,
 } from './support/mailbox-evidence.js';
+import { benchPkiDir, startBenchMesh, type MeshPlacement } from './support/mailbox-mesh.js';
 import { CountingLog, countRequests } from './support/request-counter.js';
 import {
   BENCH_SENDER,
@@ -39,6 +42,13 @@ export interface MailboxesOptions {
   readonly concurrency?: number;
   /** Extra function environment (diagnosis only: BENCH_FUNCTION_ENV, JSON). */
   readonly functionEnv?: Record<string, string>;
+  /**
+   * Where the MESH server runs: in a process of its own (default), or in this one with everything else (for
+   * comparison: BENCH_MESH_PLACEMENT=in-process).
+   */
+  readonly meshPlacement?: MeshPlacement;
+  /** Where the AWS emulators run: in a process of their own (default), or in this one (BENCH_AWS_PLACEMENT). */
+  readonly awsPlacement?: 'process' | 'in-process';
   /** The run fails if the last message's event has not come by then. */
   readonly timeoutMs: number;
   readonly say: (line: string) => void;
@@ -57,12 +67,17 @@ export interface MailboxesResult {
   readonly quietMaxMs: number;
   readonly busyMailboxDrainMs: number;
   readonly quietArrivalsOverMs: number;
+  /** Every process's CPU: the bench's (functions, AWS emulators, consumer) and the MESH server's. */
   readonly cpuSecondsPerThousandMessages: number;
   /** Messages never announced: lost when the run is `done`, still missing when it timed out or stalled. */
   readonly lost: number;
   readonly duplicated: number;
   readonly outcome: 'done' | 'timeout' | 'stalled';
   readonly seed: number;
+  /** Of the CPU, the MESH server's (0 when it runs in the bench's process, where it is counted with the rest). */
+  readonly meshCpuSecondsPerThousandMessages: number;
+  /** Of the CPU, the AWS emulators' (0 when they run in the bench's process). */
+  readonly awsCpuSecondsPerThousandMessages: number;
 }
 
 /**
@@ -95,6 +110,7 @@ export async function runMailboxes(
   });
   const ids = benchMailboxIds(options.mailboxes);
   const say = options.say;
+  const dataDir = resolve('.bench/mailboxes');
   say(
     `mailboxes: ${ids.length} mailboxes, ${plan.length} messages (${plan.length - quiet} in ${ids[0]} at the start, ` +
       `${quiet} over the other ${ids.length - 1} across ${(quietOverMs / 1000).toFixed(0)} s), time scale ` +
@@ -109,45 +125,59 @@ export async function runMailboxes(
   const acked = new Map<string, number>();
   const functionErrors = new Map<string, number>();
   const started = performance.now();
-  const pipeline = await startLocalPipeline({
-    log,
-    meshPort: 0,
-    dataDir: resolve('.bench/mailboxes'),
-    timeScale: options.timeScale,
-    registerMailboxes: ids,
-    consumeEvents: false,
-    concurrency: options.concurrency,
-    // The delivery tracker as deployed (every 15 minutes), scaled like everything else; the local default (3 s)
-    // would have it query every mailbox's transfers 20 to 60 times as often as in AWS.
-    trackEveryMs:
-      FUNCTIONS.deliveryTracker.trigger.kind === 'schedule'
-        ? FUNCTIONS.deliveryTracker.trigger.everyMinutes * 60_000 * options.timeScale
-        : undefined,
-    // The registry and secret caches as deployed (60 s and 300 s), scaled like everything else: the local pipeline's
-    // one second (so that a command-line change shows at once) would have every function re-read 1,000 registry
-    // records every second.
-    env: {
-      [ENV.registryCacheSeconds]: String(Math.max(1, Math.round(60 * options.timeScale))),
-      [ENV.secretCacheSeconds]: String(Math.max(1, Math.round(300 * options.timeScale))),
-      ...options.functionEnv,
+  const mesh = await startBenchMesh({
+    placement:
+      options.meshPlacement ?? (process.env.BENCH_MESH_PLACEMENT === 'in-process' ? 'in-process' : 'process'),
+    pkiDir: benchPkiDir(dataDir),
+    mailboxes: [...ids, BENCH_SENDER].map((id) => ({ id, password: 'password', ods: 'X26' })),
+    workflows: [{ id: BENCH_WORKFLOW, senders: [BENCH_SENDER], receivers: ids }],
+    sharedSecret: 'TestKey',
+    onRequest: (line, atMs) => {
+      const key = line.event === 'request' ? `${line.endpoint} ${line.status}` : `error ${line.endpoint}`;
+      meshRequests.set(key, (meshRequests.get(key) ?? 0) + 1);
+      if (line.event !== 'request' || line.message_id === undefined) return;
+      const times =
+        line.endpoint === 'download' ? downloadStarted : line.endpoint === 'ack' ? acked : undefined;
+      if (times && !times.has(line.message_id)) times.set(line.message_id, atMs - line.ms);
     },
-    meshServer: {
-      mailboxes: [...ids, BENCH_SENDER].map((id) => ({ id, password: 'password', ods: 'X26' })),
-      workflows: [{ id: BENCH_WORKFLOW, senders: [BENCH_SENDER], receivers: ids }],
-      sharedSecret: 'TestKey',
-      // In memory: what is measured is the pipeline, not the local MESH server's disk (see BENCHMARKS.md).
-      storeDir: undefined,
-      log: (line) => {
-        const key = line.event === 'request' ? `${line.endpoint} ${line.status}` : `error ${line.endpoint}`;
-        meshRequests.set(key, (meshRequests.get(key) ?? 0) + 1);
-        if (line.event !== 'request' || line.message_id === undefined) return;
-        const times =
-          line.endpoint === 'download' ? downloadStarted : line.endpoint === 'ack' ? acked : undefined;
-        if (times && !times.has(line.message_id)) times.set(line.message_id, Date.now() - line.ms);
-      },
-    },
-    onFunctionError: (name) => functionErrors.set(name, (functionErrors.get(name) ?? 0) + 1),
   });
+  let pipeline: LocalPipeline;
+  try {
+    pipeline = await startLocalPipeline({
+      log,
+      dataDir,
+      // The pipeline reaches the server as it would MESH: over HTTPS, with each mailbox's own credentials.
+      remote: { url: mesh.url, mailboxes: mesh.mailboxes },
+      // The emulators in a process of their own as well (BENCH_AWS_PLACEMENT=in-process for comparison): with
+      // everything on one event loop, the run measured one core, not the pipeline (BENCHMARKS.md).
+      awsEmulators:
+        (options.awsPlacement ?? process.env.BENCH_AWS_PLACEMENT) === 'in-process'
+          ? 'in-process'
+          : 'own-process',
+      timeScale: options.timeScale,
+      registerMailboxes: ids,
+      consumeEvents: false,
+      concurrency: options.concurrency,
+      // The delivery tracker as deployed (every 15 minutes), scaled like everything else; the local default (3 s)
+      // would have it query every mailbox's transfers 20 to 60 times as often as in AWS.
+      trackEveryMs:
+        FUNCTIONS.deliveryTracker.trigger.kind === 'schedule'
+          ? FUNCTIONS.deliveryTracker.trigger.everyMinutes * 60_000 * options.timeScale
+          : undefined,
+      // The registry and secret caches as deployed (60 s and 300 s), scaled like everything else: the local
+      // pipeline's one second (so that a command-line change shows at once) would have every function re-read 1,000
+      // registry records every second.
+      env: {
+        [ENV.registryCacheSeconds]: String(Math.max(1, Math.round(60 * options.timeScale))),
+        [ENV.secretCacheSeconds]: String(Math.max(1, Math.round(300 * options.timeScale))),
+        ...options.functionEnv,
+      },
+      onFunctionError: (name) => functionErrors.set(name, (functionErrors.get(name) ?? 0) + 1),
+    });
+  } catch (error) {
+    await mesh.close();
+    throw error;
+  }
   say(
     `pipeline up in ${((performance.now() - started) / 1000).toFixed(1)} s with ${pipeline.mailboxes.length} ` +
       `mailboxes registered`,
@@ -170,6 +200,7 @@ export async function runMailboxes(
     void feed
       .stop()
       .then(() => pipeline.stop())
+      .then(() => mesh.close())
       .finally(() => process.exit(130));
   };
   process.on('SIGINT', stopOnSignal).on('SIGTERM', stopOnSignal);
@@ -190,15 +221,18 @@ export async function runMailboxes(
     });
     feed.start();
 
-    await warmUp(pipeline, ids, intervalMs, log, say);
+    await warmUp(mesh.admin, ids, intervalMs, log, say);
 
     const lag = monitorEventLoopDelay({ resolution: 20 });
     lag.enable();
     const eluBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
+    const meshCpuBeforeMs = mesh.cpuMs();
+    const awsCpuMs = () => ('cpuMs' in pipeline.aws ? (pipeline.aws as LocalAwsProcess).cpuMs() : 0);
+    const awsCpuBeforeMs = awsCpuMs();
     const seeded = new Map<string, Seeded>();
     const t0 = Date.now();
-    const seeding = seedOnPlan(pipeline, plan, t0, seeded);
+    const seeding = seedOnPlan(mesh.admin, plan, t0, seeded);
     let lastProgress = t0;
     let lastCount = 0;
     let lastChangeAt = t0;
@@ -229,6 +263,8 @@ export async function runMailboxes(
     }
     await seeding;
     const cpu = process.cpuUsage(cpuBefore);
+    const meshCpuSeconds = (mesh.cpuMs() - meshCpuBeforeMs) / 1000;
+    const awsCpuSeconds = (awsCpuMs() - awsCpuBeforeMs) / 1000;
     const elu = performance.eventLoopUtilization(eluBefore);
     const measuredEnd = Date.now();
     // Late duplicates (a second publish, a redelivery) would come within an interval or so: wait and count them.
@@ -238,14 +274,19 @@ export async function runMailboxes(
 
     // Messages: from the consumer's receipts, checked against what was seeded, and from the bucket.
     const evidence = checkReceipts(seeded, receipts);
-    const bucket = await checkBucket(pipeline, seeded);
-    const acknowledged = (await pipeline.mesh!.admin.listMessages({ status: 'acknowledged' })).filter((m) =>
+    // The bucket is evidence beside the consumer's: a listing the S3 emulator fails (it answered a 10,000-object
+    // listing with InternalError once) is reported and fails the run, without losing the figures measured above.
+    const bucket = await checkBucket(pipeline, seeded).catch((error: unknown) => {
+      say(`inbound bucket: could not be listed (${error instanceof Error ? error.message : String(error)})`);
+      return { stored: 0, missing: seeded.size, extra: 0 };
+    });
+    const acknowledged = (await mesh.admin.listMessages({ status: 'acknowledged' })).filter((m) =>
       seeded.has(m.message_id),
     ).length;
 
     // Polls: from the MESH server's record of every inbox page it served, since the pipeline started.
     const registered = new Set(ids);
-    const listings = (await pipeline.mesh!.admin.inboxListings()).filter((l) => registered.has(l.mailbox));
+    const listings = (await mesh.admin.inboxListings()).filter((l) => registered.has(l.mailbox));
     const polls = pollFigures(listings, {
       intervalMs,
       pageSize: DEFAULT_PAGE_SIZE,
@@ -268,7 +309,8 @@ export async function runMailboxes(
       Math.max(...busyArrivals.map((a) => a.eventAtMs ?? NaN)) -
       Math.min(...busyArrivals.map((a) => a.arrivedAtMs));
     const delivered = evidence.delivered;
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const benchCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const cpuSeconds = benchCpuSeconds + meshCpuSeconds + awsCpuSeconds;
 
     say('');
     say(`outcome: ${outcome}; measured ${((measuredEnd - t0) / 1000).toFixed(1)} s from the first arrival`);
@@ -308,8 +350,11 @@ export async function runMailboxes(
     if (unpolled.length > 0)
       say(`never polled: ${unpolled.length} mailboxes (${unpolled.slice(0, 5).join(', ')}...)`);
     say(
-      `cpu: ${cpuSeconds.toFixed(1)} s (user ${(cpu.user / 1e6).toFixed(1)}, system ${(cpu.system / 1e6).toFixed(1)}) ` +
-        `for everything in this process (MESH server, AWS emulators, functions, consumer); event loop ` +
+      `cpu: ${cpuSeconds.toFixed(1)} s: ${benchCpuSeconds.toFixed(1)} in this process (user ` +
+        `${(cpu.user / 1e6).toFixed(1)}, system ${(cpu.system / 1e6).toFixed(1)}: functions, consumer` +
+        `${awsCpuMs() === 0 ? ', AWS emulators' : ''}${mesh.cpuMs() === 0 ? ', MESH server' : ''}), ` +
+        `${meshCpuSeconds.toFixed(1)} in the MESH server's, ${awsCpuSeconds.toFixed(1)} in the AWS emulators'; ` +
+        `this process's event loop ` +
         `${(elu.utilization * 100).toFixed(0)}% busy, delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ` +
         `${(lag.max / 1e6).toFixed(0)} ms`,
     );
@@ -353,12 +398,15 @@ export async function runMailboxes(
         duplicated: evidence.duplicated,
         outcome,
         seed: options.seed,
+        meshCpuSecondsPerThousandMessages: round(meshCpuSeconds / (plan.length / 1000)),
+        awsCpuSecondsPerThousandMessages: round(awsCpuSeconds / (plan.length / 1000)),
       },
     };
   } finally {
     process.off('SIGINT', stopOnSignal).off('SIGTERM', stopOnSignal);
     await feed.stop();
     await pipeline.stop();
+    await mesh.close();
   }
 }
 
@@ -369,7 +417,7 @@ export async function runMailboxes(
  * minutes, saying so.
  */
 async function warmUp(
-  pipeline: LocalPipeline,
+  admin: MeshServerAdmin,
   ids: readonly string[],
   intervalMs: number,
   log: CountingLog,
@@ -379,7 +427,7 @@ async function warmUp(
   const deadline = started + 10 * intervalMs + 120_000;
   for (;;) {
     const polls = new Map<string, number>();
-    for (const l of await pipeline.mesh!.admin.inboxListings())
+    for (const l of await admin.inboxListings())
       if (l.page === 'first') polls.set(l.mailbox, (polls.get(l.mailbox) ?? 0) + 1);
     const polledTwice = ids.filter((id) => (polls.get(id) ?? 0) >= 2).length;
     const healthDone = log.has('info', 'health check done');
@@ -403,7 +451,7 @@ async function warmUp(
  * server's own arrival time of each: its `created_at`, which for a seeded message is also when it entered the inbox.
  */
 async function seedOnPlan(
-  pipeline: LocalPipeline,
+  admin: MeshServerAdmin,
   plan: readonly PlannedMessage[],
   t0: number,
   seeded: Map<string, Seeded>,
@@ -413,7 +461,7 @@ async function seedOnPlan(
     const due: PlannedMessage[] = [];
     while (next < plan.length && plan[next]!.atOffsetMs <= Date.now() - t0) due.push(plan[next++]!);
     if (due.length > 0) {
-      const results = await pipeline.mesh!.admin.seedMessages(
+      const results = await admin.seedMessages(
         due.map((p) => ({
           from: BENCH_SENDER,
           to: p.mailbox,

@@ -6,6 +6,7 @@ import type { InboxListing } from '../../local/mesh-server/inbox-listings.js';
 import type { LocalPipeline } from '../../local/pipeline/local-pipeline.js';
 import { percentile } from './mailbox-figures.js';
 import type { PlannedMessage } from './mailbox-plan.js';
+import { mapWithConcurrency } from '../../shared/runtime/concurrency.js';
 
 /*
  * What the mailboxes benchmark reads from outside the pipeline: the consumer's receipts, the inbound bucket, the
@@ -99,29 +100,36 @@ export function checkReceipts(seeded: ReadonlyMap<string, Seeded>, receipts: rea
   return { delivered, lost: seeded.size - delivered, duplicated, redelivered, unexpected, mismatched };
 }
 
-/** Every object under `inbound/` of the inbound bucket, by the MESH message id in its key. */
+/**
+ * Every object of the seeded mailboxes in the inbound bucket, by the MESH message id in its key. Listed a mailbox
+ * at a time (`inbound/{MAILBOX}/`), eight at once: one listing of the whole prefix at 10,000 objects got an
+ * InternalError from s3rver, whose store walks only the folders under a listing's prefix.
+ */
 export async function checkBucket(pipeline: LocalPipeline, seeded: ReadonlyMap<string, Seeded>) {
   const s3 = new S3Client(pipeline.aws.clientConfig('s3'));
   const objects = new Map<string, number>();
   let extra = 0;
+  const mailboxes = [...new Set([...seeded.values()].map((s) => s.plan.mailbox))];
   try {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: pipeline.resources.inboundBucket,
-          Prefix: 'inbound/',
-          ContinuationToken: token,
-        }),
-      );
-      for (const object of page.Contents ?? []) {
-        // inbound/{MAILBOX}/{WORKFLOW}/{MESSAGE ID}/{FILE NAME}
-        const messageId = object.Key?.split('/')[3] ?? '';
-        if (!seeded.has(messageId)) extra++;
-        else objects.set(messageId, (objects.get(messageId) ?? 0) + 1);
-      }
-      token = page.NextContinuationToken;
-    } while (token);
+    await mapWithConcurrency(mailboxes, 8, async (mailbox) => {
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({
+            Bucket: pipeline.resources.inboundBucket,
+            Prefix: `inbound/${mailbox}/`,
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of page.Contents ?? []) {
+          // inbound/{MAILBOX}/{WORKFLOW}/{MESSAGE ID}/{FILE NAME}
+          const messageId = object.Key?.split('/')[3] ?? '';
+          if (!seeded.has(messageId)) extra++;
+          else objects.set(messageId, (objects.get(messageId) ?? 0) + 1);
+        }
+        token = page.NextContinuationToken;
+      } while (token);
+    });
   } finally {
     s3.destroy();
   }

@@ -8,7 +8,7 @@ import { startEventBridge, type BusEvent } from './eventbridge.js';
 import { startS3 } from './s3.js';
 import type { S3EventListener } from './s3.js';
 import { startSecretsManager } from './secrets-manager.js';
-import { startSqs } from './sqs.js';
+import { startSqs, type SqsTiming } from './sqs.js';
 
 export type { S3EventListener } from './s3.js';
 export type { BusEvent } from './eventbridge.js';
@@ -59,11 +59,15 @@ export interface StartLocalAwsOptions {
   region?: string;
   /** Ports on 127.0.0.1. @default 0 for each: a free port chosen by the OS */
   ports?: Partial<Record<AwsService, number>>;
+  /** The SQS emulator's timing from the start (configureLocalSqs changes it later). @default SQS's own */
+  sqsTiming?: SqsTiming;
 }
 
 /** s3rver accepts only its built-in key pair; the other emulators accept any credentials. */
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-const ACCOUNT_ID = '000000000000';
+export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+const CREDENTIALS = LOCAL_AWS_CREDENTIALS;
+export const LOCAL_AWS_ACCOUNT_ID = '000000000000';
+const ACCOUNT_ID = LOCAL_AWS_ACCOUNT_ID;
 
 export class LocalAwsError extends Error {
   constructor(message: string, options: { cause: unknown }) {
@@ -81,7 +85,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
   const ports = options.ports ?? {};
   const started = await Promise.allSettled([
     startS3({ port: ports.s3 ?? 0, region, directory: options.dataDir }),
-    startSqs({ port: ports.sqs ?? 0, region }),
+    startSqs({ port: ports.sqs ?? 0, region, timing: options.sqsTiming }),
     startDynamoDb({ port: ports.dynamodb ?? 0 }),
     startSecretsManager({ port: ports.secretsManager ?? 0, region, accountId: ACCOUNT_ID }),
     startEventBridge({ port: ports.eventBridge ?? 0, region, accountId: ACCOUNT_ID }),
@@ -130,7 +134,11 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
   };
 }
 
-function clientConfigs(region: string, endpoints: Record<AwsService, string>): LocalAwsClientConfigs {
+/** SDK client configs for emulators at these endpoints (LocalAws.clientConfig). */
+export function clientConfigs(
+  region: string,
+  endpoints: Readonly<Record<AwsService, string>>,
+): LocalAwsClientConfigs {
   const common = { region, credentials: { ...CREDENTIALS } };
   return {
     s3: {
@@ -149,7 +157,11 @@ function clientConfigs(region: string, endpoints: Record<AwsService, string>): L
   };
 }
 
-function localAwsEnv(region: string, endpoints: Record<AwsService, string>): Record<string, string> {
+/** The environment under which default-configured clients reach emulators at these endpoints (LocalAws.env). */
+export function localAwsEnv(
+  region: string,
+  endpoints: Readonly<Record<AwsService, string>>,
+): Record<string, string> {
   return {
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,

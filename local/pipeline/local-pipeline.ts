@@ -22,7 +22,7 @@ import {
   type FunctionName,
 } from '../../shared/wiring/pipeline.js';
 import { startLocalAws, type LocalAws } from '../aws/index.js';
-import { configureLocalSqs } from '../aws/sqs.js';
+import { startLocalAwsProcess } from '../aws/process.js';
 import { DEFAULT_MESH_SERVER_CONFIG } from '../config/default-mesh-server.js';
 import { startMeshServer, type MeshServerOptions, type RunningMeshServer } from '../mesh-server/index.js';
 import { loadOrCreateTestPki } from '../pki.js';
@@ -45,6 +45,12 @@ export interface LocalPipelineOptions {
    * (local/config/default-mesh-server.ts) unless given here; the pipeline gets credentials for every one of them.
    */
   readonly meshServer?: Partial<MeshServerOptions>;
+  /**
+   * Where the AWS emulators run: in this process (default), or in a process of their own (local/aws/process.ts),
+   * for a run too big for one core (the mailboxes benchmark). The EventBridge stand-in cannot be read across
+   * processes.
+   */
+  readonly awsEmulators?: 'in-process' | 'own-process';
   /** Local MESH server port (default: any free port). */
   readonly meshPort?: number;
   /** The time budget of each local invocation; visibility timeouts and leases follow from it. */
@@ -185,7 +191,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       }));
     }
 
-    const aws = await startLocalAws();
+    const timeScale = options.timeScale;
+    // With a time scale, the SQS emulator's clock runs 1/timeScale times as fast; delays a function puts on its own
+    // messages are real seconds: it reads them, scaled, from its environment.
+    const sqsTiming = timeScale === undefined ? undefined : { timeScale, messageDelays: 'real' as const };
+    const aws =
+      options.awsEmulators === 'own-process'
+        ? await startLocalAwsProcess({ sqsTiming })
+        : await startLocalAws({ sqsTiming });
     stops.push(() => aws.close());
     const clients =
       options.overrides?.clients ??
@@ -198,9 +211,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // The functions get their own clients, so faults added to them never touch the harness's own calls.
     const functionClients = options.chaos ? createAwsClients(localClientConfigs(aws)) : clients;
     options.chaos?.instrumentClients(functionClients);
-    const timeScale = options.timeScale;
-    // Delays a function puts on its own messages are real seconds: it reads them, scaled, from its environment.
-    if (timeScale !== undefined) configureLocalSqs(aws.endpoints.sqs, { timeScale, messageDelays: 'real' });
     const timeoutSeconds = options.functionTimeoutSeconds ?? 60;
     /**
      * A function's time budget. A queue-triggered function gets the one local timeout or, with a time scale, its
