@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs node's built-in test runner over test/**/*.test.ts. Node 20 does not expand globs itself, so the file list
 // is built here. An optional first argument picks one suite folder (unit, integration, infra). A file gets twenty
-// minutes: the chaos run in AWS proportions takes about three alone on two cores, and a slow CI machine has needed
-// well over three times that beside the other heavy files; its own limit is seventeen, so it is judged first.
+// minutes: the 100-file chaos run in AWS proportions takes three to four alone on two cores and more beside the
+// other heavy files on a slower CI machine; its own limit is seventeen, so it is judged first.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
